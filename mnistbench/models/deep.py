@@ -1,0 +1,275 @@
+"""Keras models: one training loop, history, prediction and weight maps shared by all.
+
+A subclass only says which layers sit between the flat input and the softmax output.
+TensorFlow is imported on first use so that classical-only runs start quickly.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.validation import check_is_fitted
+
+from mnistbench.models.base import BenchModel, EpochCallback, infer_image_shape
+
+# Up to this many rows are predicted by a direct call: Keras's predict() loop costs
+# milliseconds of set-up, which would swamp single-digit latency.
+_DIRECT_CALL_ROWS = 256
+SCHEDULES = ("constant", "cosine", "onecycle")
+
+
+class KerasModel(BenchModel):
+    """Shared training loop; subclasses implement ``build_layers``."""
+
+    family: ClassVar[str] = "deep"
+    defaults: ClassVar[dict[str, Any]] = {
+        "epochs": 10,
+        "batch_size": 128,
+        "learning_rate": 1e-3,
+        "schedule": "constant",  # constant | cosine | onecycle
+        "l1": 0.0,
+        "zero_init": False,
+        "early_stopping": 0,  # patience in epochs on val_loss; 0 = off
+        "random_state": 0,
+    }
+
+    def build_layers(self, keras: Any, image_shape: tuple[int, int], n_classes: int) -> list:
+        raise NotImplementedError
+
+    def check_params(self) -> None:
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}")
+        if self.early_stopping < 0 or self.l1 < 0:
+            raise ValueError("early_stopping and l1 cannot be negative")
+
+    def _output_layer(self, keras: Any, n_classes: int):
+        return keras.layers.Dense(
+            n_classes,
+            activation="softmax",
+            kernel_initializer="zeros" if self.zero_init else "glorot_uniform",
+            kernel_regularizer=keras.regularizers.L1(self.l1) if self.l1 else None,
+        )
+
+    def _learning_rate(self, keras: Any, steps_per_epoch: int):
+        total = max(1, steps_per_epoch * self.epochs)
+        if self.schedule == "constant":
+            return self.learning_rate
+        if self.schedule == "cosine":
+            return keras.optimizers.schedules.CosineDecay(self.learning_rate, total)
+        if self.schedule == "onecycle":
+            warmup = max(1, total // 5)
+            return keras.optimizers.schedules.CosineDecay(
+                self.learning_rate / 10, total - warmup, alpha=0.01,
+                warmup_target=self.learning_rate, warmup_steps=warmup,
+            )
+        raise ValueError(f"unknown schedule {self.schedule!r}; use {', '.join(SCHEDULES)}")
+
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        epoch_callback: EpochCallback | None = None,
+    ) -> KerasModel:
+        import keras
+
+        keras.utils.set_random_seed(int(self.random_state))
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        self._encoder = LabelEncoder().fit(y)
+        self.classes_ = self._encoder.classes_
+        y_enc = self._encoder.transform(y)
+        self.n_features_in_ = X.shape[1]
+        self.image_shape_ = infer_image_shape(X.shape[1])
+
+        model = keras.Sequential(
+            [
+                keras.Input((X.shape[1],)),
+                *self.build_layers(keras, self.image_shape_, len(self.classes_)),
+                self._output_layer(keras, len(self.classes_)),
+            ]
+        )
+        steps = -(-len(X) // self.batch_size)
+        model.compile(
+            optimizer=keras.optimizers.Adam(self._learning_rate(keras, steps)),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        val = None
+        if validation_data is not None:
+            X_val, y_val = validation_data
+            val = (np.asarray(X_val, dtype=np.float32), self._encoder.transform(y_val))
+        recorder = _HistoryRecorder(keras, self.epochs, epoch_callback)
+        callbacks = [recorder]
+        if self.early_stopping and val is not None:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=self.early_stopping, restore_best_weights=True
+                )
+            )
+        model.fit(
+            X, y_enc, batch_size=self.batch_size, epochs=self.epochs, validation_data=val,
+            shuffle=True, verbose=0, callbacks=callbacks,
+        )
+        self.model_ = model
+        self.history_ = recorder.rows
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        X = np.asarray(X, dtype=np.float32)
+        if len(X) <= _DIRECT_CALL_ROWS:
+            return np.asarray(self.model_(X, training=False))
+        return self.model_.predict(X, batch_size=max(1024, self.batch_size), verbose=0)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    @property
+    def n_parameters(self) -> int:
+        check_is_fitted(self, "model_")
+        return int(self.model_.count_params())
+
+    def weight_images(self) -> np.ndarray:
+        """First layer with a kernel: Dense columns as images, or Conv2D filters."""
+        check_is_fitted(self, "model_")
+        for layer in self.model_.layers:
+            kernel = getattr(layer, "kernel", None)
+            if kernel is None:
+                continue
+            w = np.asarray(kernel)
+            if w.ndim == 2:
+                return w.T.reshape(-1, *self.image_shape_).astype(np.float32)
+            return np.moveaxis(w[:, :, 0, :], -1, 0).astype(np.float32)
+        raise ValueError("model has no layer with weights")
+
+    def __getstate__(self) -> dict:
+        # Keras models do not pickle portably; drop them (the harness never pickles fits).
+        state = super().__getstate__()
+        state.pop("model_", None)
+        return state
+
+
+class _HistoryRecorder:
+    """Keras callback: per-epoch metrics plus elapsed wall time since fit began."""
+
+    def __new__(cls, keras: Any, n_epochs: int, epoch_callback: EpochCallback | None):
+        class Recorder(keras.callbacks.Callback):
+            def __init__(self) -> None:
+                super().__init__()
+                self.rows: list[dict[str, float]] = []
+
+            def on_train_begin(self, logs=None) -> None:
+                self._start = time.perf_counter()
+
+            def on_epoch_end(self, epoch: int, logs=None) -> None:
+                logs = logs or {}
+                row = {"epoch": epoch + 1, "elapsed_s": time.perf_counter() - self._start}
+                for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                    if key in logs:
+                        row[key] = float(logs[key])
+                self.rows.append(row)
+                if epoch_callback is not None:
+                    epoch_callback(epoch + 1, n_epochs, row)
+
+        return Recorder()
+
+
+class SoftmaxModel(KerasModel):
+    """Multinomial logistic regression: the output layer alone."""
+
+    defaults: ClassVar[dict[str, Any]] = {
+        **KerasModel.defaults,
+        "epochs": 10,
+        "batch_size": 256,
+        "learning_rate": 3e-3,
+        "schedule": "cosine",
+    }
+
+    def build_layers(self, keras, image_shape, n_classes) -> list:
+        return []
+
+
+class MLPModel(KerasModel):
+    """Fully connected hidden layers."""
+
+    defaults: ClassVar[dict[str, Any]] = {
+        **KerasModel.defaults,
+        "hidden_units": (256, 128),
+        "activation": "relu",
+        "batch_norm": False,
+        "dropout": 0.1,
+        "epochs": 15,
+        "batch_size": 128,
+        "learning_rate": 2e-3,
+        "schedule": "cosine",
+    }
+
+    def build_layers(self, keras, image_shape, n_classes) -> list:
+        layers: list = []
+        for units in self.hidden_units:
+            layers.append(keras.layers.Dense(units, use_bias=not self.batch_norm))
+            if self.batch_norm:
+                layers.append(keras.layers.BatchNormalization())
+            layers.append(keras.layers.Activation(self.activation))
+            if self.dropout:
+                layers.append(keras.layers.Dropout(self.dropout))
+        return layers
+
+
+class CNNModel(KerasModel):
+    """Convolutional blocks (conv, optional batch norm, ReLU, max-pool) then the output.
+
+    ``filters`` gives one conv layer per entry; every ``pool_every``-th conv layer ends in a
+    2x2 pool. A "valid" kernel that no longer fits the image (8x8 digits) falls back to
+    "same" padding, so every configuration runs on every data set.
+    """
+
+    defaults: ClassVar[dict[str, Any]] = {
+        **KerasModel.defaults,
+        "filters": (32, 64),
+        "kernel_size": 3,
+        "padding": "same",
+        "pool_every": 1,
+        "batch_norm": True,
+        "dense_units": 0,
+        "dropout": 0.0,
+        "epochs": 6,
+        "batch_size": 128,
+        "learning_rate": 3e-3,
+        "schedule": "onecycle",
+    }
+
+    def build_layers(self, keras, image_shape, n_classes) -> list:
+        h, w = image_shape
+        layers: list = [keras.layers.Reshape((h, w, 1))]
+        size = min(h, w)
+        for i, n_filters in enumerate(self.filters, start=1):
+            padding = self.padding if self.kernel_size < size else "same"
+            layers.append(
+                keras.layers.Conv2D(
+                    n_filters, self.kernel_size, padding=padding, use_bias=not self.batch_norm
+                )
+            )
+            if padding == "valid":
+                size -= self.kernel_size - 1
+            if self.batch_norm:
+                layers.append(keras.layers.BatchNormalization())
+            layers.append(keras.layers.Activation("relu"))
+            if i % self.pool_every == 0 and size >= 2:
+                layers.append(keras.layers.MaxPooling2D(2))
+                size //= 2
+        layers.append(keras.layers.Flatten())
+        if self.dense_units:
+            layers.append(keras.layers.Dense(self.dense_units, activation="relu"))
+        if self.dropout:
+            layers.append(keras.layers.Dropout(self.dropout))
+        return layers
