@@ -1,0 +1,114 @@
+"""Network fallback for the full data sets: OpenML through scikit-learn, then Keras' mirror.
+
+Only called when no local copy exists and the caller allows downloading. The two fetchers are
+thin module-level wrappers so that tests can replace them (no network in tests) and so that
+scikit-learn's dataset machinery and TensorFlow are imported only when actually needed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mnistbench.errors import DataError
+
+#: per data set: OpenML name, Keras module, rows in the official training part, total rows
+REMOTE: dict[str, tuple[str, str, int, int]] = {
+    "mnist": ("mnist_784", "mnist", 60_000, 70_000),
+    "fashion-mnist": ("Fashion-MNIST", "fashion_mnist", 60_000, 70_000),
+}
+OPENML_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """Arrays fetched from a mirror, already checked and converted to the IDX dtypes."""
+
+    images: np.ndarray  # uint8 (n, 28, 28)
+    labels: np.ndarray  # int64 (n,)
+    n_official_train: int
+    source: str
+
+
+def fetch_openml(name: str, *, version: int = OPENML_VERSION) -> tuple[Any, Any]:
+    """Fetch (X, y) from OpenML; wraps scikit-learn so tests can monkeypatch it."""
+    from sklearn.datasets import fetch_openml as sk_fetch_openml
+
+    return sk_fetch_openml(name, version=version, as_frame=False, return_X_y=True,
+                           parser="auto")
+
+
+def keras_load_data(module: str) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """Fetch ((x_train, y_train), (x_test, y_test)) from Keras' mirror; monkeypatchable."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import importlib
+
+    datasets = importlib.import_module("keras.datasets." + module)
+    return datasets.load_data()
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return f"{type(exc).__name__}: {text}"
+
+
+def _to_uint8_images(x: Any, n_rows: int, what: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.ndim == 2 and arr.shape[1] == 28 * 28:
+        arr = arr.reshape(-1, 28, 28)
+    if arr.shape != (n_rows, 28, 28):
+        raise DataError(f"{what} returned images of shape {arr.shape}, expected ({n_rows}, 784)")
+    if arr.dtype == np.uint8:
+        return np.ascontiguousarray(arr)
+    out = np.empty(arr.shape, dtype=np.uint8)
+    for start in range(0, n_rows, 10_000):  # chunked: float64 MNIST is 440 MB already
+        block = np.asarray(arr[start:start + 10_000], dtype=np.float64)
+        if not np.all(np.isfinite(block)) or block.min() < 0 or block.max() > 255 \
+                or np.any(block != np.round(block)):
+            raise DataError(f"{what} returned pixel values that are not integers 0..255")
+        out[start:start + 10_000] = block
+    return out
+
+
+def _to_labels(y: Any, n_rows: int, what: str) -> np.ndarray:
+    try:
+        labels = np.asarray(y).astype(np.int64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{what} returned labels that are not integers ({_short(exc)})") from exc
+    if labels.shape != (n_rows,) or labels.min() < 0 or labels.max() > 9:
+        raise DataError(f"{what} returned labels of shape {labels.shape} or outside 0..9")
+    return labels
+
+
+def download(name: str) -> Downloaded:
+    """Fetch a full data set from OpenML, falling back to Keras; DataError lists why both failed.
+
+    Downloaded arrays cannot be checked against the IDX checksums (the mirrors re-encode them),
+    so they are checked for shape, count and value range instead.
+    """
+    openml_name, keras_module, n_train, n_total = REMOTE[name]
+    reasons = []
+    try:
+        x, y = fetch_openml(openml_name, version=OPENML_VERSION)
+        what = f"OpenML {openml_name} v{OPENML_VERSION}"
+        return Downloaded(_to_uint8_images(x, n_total, what), _to_labels(y, n_total, what),
+                          n_train, f"OpenML download ({openml_name} v{OPENML_VERSION})")
+    except Exception as exc:  # any failure (offline, HTTP, parse) falls through to Keras
+        reasons.append(f"OpenML: {_short(exc)}")
+    try:
+        (x_tr, y_tr), (x_te, y_te) = keras_load_data(keras_module)
+        what = f"keras.datasets.{keras_module}"
+        x_tr, x_te = np.asarray(x_tr), np.asarray(x_te)
+        if len(x_tr) != n_train:
+            raise DataError(f"{what} returned {len(x_tr)} training images, expected {n_train}")
+        images = _to_uint8_images(np.concatenate([x_tr, x_te]), n_total, what)
+        labels = _to_labels(np.concatenate([np.asarray(y_tr), np.asarray(y_te)]), n_total, what)
+        return Downloaded(images, labels, n_train, f"Keras download ({what})")
+    except Exception as exc:
+        reasons.append(f"Keras: {_short(exc)}")
+    raise DataError("download failed (" + "; ".join(reasons) + ")")
