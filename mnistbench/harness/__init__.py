@@ -1,0 +1,1 @@
+"""Evaluation: metrics, timing, environment facts, and the task runner."""

@@ -1,0 +1,55 @@
+"""Quality metrics, all from scikit-learn so the numbers mean what users expect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    precision_recall_fscore_support,
+)
+
+
+def classification_metrics(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    proba: np.ndarray | None,
+    labels: np.ndarray,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Scalar and per-class metrics (JSON-ready) plus the confusion matrix."""
+    accuracy = float(accuracy_score(y_true, y_pred))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    metrics: dict[str, Any] = {
+        "accuracy": accuracy,
+        "error_rate": 1.0 - accuracy,
+        "log_loss": None,
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro",
+                                   zero_division=0)),
+        "per_class": {
+            "label": [int(v) for v in labels],
+            "precision": precision.tolist(),
+            "recall": recall.tolist(),
+            "f1": f1.tolist(),
+            "support": support.tolist(),
+        },
+    }
+    if proba is not None:
+        metrics["log_loss"] = float(log_loss(y_true, proba, labels=labels))
+    return metrics, confusion_matrix(y_true, y_pred, labels=labels)
+
+
+def most_confident_mistakes(
+    y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, limit: int = 24
+) -> np.ndarray:
+    """Indices of wrong predictions, most confident first (first ones when no probabilities)."""
+    wrong = np.flatnonzero(y_true != y_pred)
+    if proba is not None and len(wrong):
+        confidence = proba[wrong].max(axis=1)
+        wrong = wrong[np.argsort(-confidence, kind="stable")]
+    return wrong[:limit]

@@ -1,0 +1,184 @@
+"""Task -> result: fit, predict, time and score one model; run many through joblib."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import re
+import traceback
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
+
+from mnistbench.data import Split
+from mnistbench.harness.environment import configure_tensorflow_threads, environment
+from mnistbench.harness.metrics import classification_metrics, most_confident_mistakes
+from mnistbench.harness.timing import measure, single_sample_latency
+from mnistbench.models import ModelSpec, get_entry, get_model
+
+MISTAKES_SHOWN = 24
+
+
+@dataclass(frozen=True)
+class Task:
+    """One model variant, one seed, on the run's common split."""
+
+    spec: ModelSpec
+    seed: int
+
+    @property
+    def task_id(self) -> str:
+        label = self.spec.label
+        slug = re.sub(r"[^A-Za-z0-9_.@-]+", "_", label)
+        if slug != label:  # keep distinct specs distinct after slugging
+            slug += "-" + hashlib.sha1(label.encode()).hexdigest()[:6]
+        return f"{slug}--seed{self.seed}"
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(params.items())}
+
+
+def run_task(
+    task: Task,
+    split: Split,
+    *,
+    threads: int,
+    parallel_jobs: int = 1,
+    epoch_callback: Callable[[int, int, dict], None] | None = None,
+    latency_samples: int = 100,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Run one task; a model that raises yields a record with status "error"."""
+    spec = task.spec
+    entry = get_entry(spec.name)
+    record: dict[str, Any] = {
+        "task_id": task.task_id,
+        "spec": spec.label,
+        "base_spec": spec.base_label,
+        "model": spec.name,
+        "preset": spec.preset,
+        "family": entry.family,
+        "seed": task.seed,
+        "dataset": split.dataset,
+        "split_fingerprint": split.fingerprint,
+        "started": _now(),
+    }
+    arrays: dict[str, np.ndarray] = {}
+    if entry.family == "deep":
+        configure_tensorflow_threads(threads)
+    try:
+        with threadpool_limits(limits=threads), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = get_model(spec)
+            if "random_state" in model.get_params():
+                model.set_params(random_state=task.seed)
+            record["params"] = _jsonable_params(model.get_params())
+            gc.collect()
+            with measure() as fit:
+                model.fit(split.X_train, split.y_train,
+                          validation_data=(split.X_val, split.y_val),
+                          epoch_callback=epoch_callback)
+            with measure(track_memory=False) as pred:
+                y_pred, proba = model.predict_with_proba(split.X_test)
+            latency = single_sample_latency(model.predict, split.X_test, n_samples=latency_samples)
+        labels = np.arange(split.n_classes)
+        metrics, confusion = classification_metrics(split.y_test, y_pred, proba, labels)
+        mistakes = most_confident_mistakes(split.y_test, y_pred, proba, MISTAKES_SHOWN)
+        record.update(
+            status="ok",
+            error=None,
+            metrics=metrics,
+            timing={
+                "fit_wall_s": fit.wall_s,
+                "fit_cpu_s": fit.cpu_s,
+                "predict_s": pred.wall_s,
+                "predict_cpu_s": pred.cpu_s,
+                "predict_throughput": len(split.X_test) / pred.wall_s if pred.wall_s else None,
+                **latency,
+                "fit_peak_rss_mb": fit.peak_rss_mb,
+                "fit_rss_increase_mb": fit.rss_increase_mb,
+            },
+            n_parameters=model.n_parameters,
+            history=model.history,
+            warnings=sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
+        )
+        arrays = {
+            "confusion": confusion.astype(np.int64),
+            "y_pred": np.asarray(y_pred, dtype=np.int16),
+            "weight_images": model.weight_images().astype(np.float32),
+            "mistake_index": mistakes.astype(np.int64),
+            "mistake_image": (split.X_test[mistakes] * 255).round().astype(np.uint8).reshape(
+                -1, *split.image_shape),
+            "mistake_true": split.y_test[mistakes].astype(np.int16),
+            "mistake_pred": np.asarray(y_pred)[mistakes].astype(np.int16),
+        }
+        if proba is not None:
+            arrays["proba"] = np.asarray(proba, dtype=np.float32)
+            arrays["mistake_confidence"] = arrays["proba"][mistakes].max(axis=1)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        message = (str(exc).strip().splitlines() or [""])[0]
+        record.update(status="error", error=f"{type(exc).__name__}: {message}",
+                      traceback=traceback.format_exc())
+    record["finished"] = _now()
+    record["parallel_jobs"] = parallel_jobs
+    record["threads"] = threads
+    record["environment"] = environment(threads)
+    return record, arrays
+
+
+class Progress:
+    """What the runner tells a display; the default tells nobody."""
+
+    def task_started(self, task: Task) -> None: ...
+
+    def epoch(self, task: Task, epoch: int, n_epochs: int, row: dict) -> None: ...
+
+
+def run_suite(
+    tasks: Iterable[Task],
+    split: Split,
+    *,
+    threads: int,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    progress: Progress | None = None,
+) -> Iterator[tuple[Task, dict[str, Any], dict[str, np.ndarray]]]:
+    """Yield each task's result as soon as it is done (in finishing order).
+
+    With one job the tasks run in this process, one after another, so timings are not
+    disturbed and the display sees every epoch. More jobs share the cores out
+    (``threads // n_jobs`` each) and every record says it ran alongside others.
+    """
+    tasks = list(tasks)
+    progress = progress or Progress()
+    if n_jobs == 1:
+        for task in tasks:
+            progress.task_started(task)
+            record, arrays = run_task(
+                task, split, threads=threads,
+                epoch_callback=lambda e, n, row, t=task: progress.epoch(t, e, n, row),
+            )
+            yield task, record, arrays
+        return
+    per_job = max(1, threads // n_jobs)
+    parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
+    jobs = (delayed(_run_indexed)(i, t, split, per_job, n_jobs) for i, t in enumerate(tasks))
+    for index, record, arrays in parallel(jobs):
+        yield tasks[index], record, arrays
+
+
+def _run_indexed(index: int, task: Task, split: Split, threads: int, n_jobs: int):
+    record, arrays = run_task(task, split, threads=threads, parallel_jobs=n_jobs)
+    return index, record, arrays

@@ -1,0 +1,95 @@
+"""Clocks and memory probes: wall and CPU time, latency percentiles, peak resident memory."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import psutil
+
+
+@dataclass
+class Measurement:
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    rss_increase_mb: float = 0.0
+
+
+class _PeakSampler(threading.Thread):
+    """Samples this process's RSS; TensorFlow allocates outside tracemalloc's view."""
+
+    def __init__(self, interval_s: float) -> None:
+        super().__init__(daemon=True)
+        self._process = psutil.Process()
+        self._interval = interval_s
+        self._halt = threading.Event()
+        self.start_rss = self._process.memory_info().rss
+        self.peak = self.start_rss
+
+    def run(self) -> None:
+        while not self._halt.wait(self._interval):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def stop(self) -> int:
+        self._halt.set()
+        self.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)
+        return self.peak
+
+
+@contextmanager
+def measure(track_memory: bool = True, interval_s: float = 0.005) -> Iterator[Measurement]:
+    """Time the enclosed block (wall and process CPU) and record its peak RSS."""
+    result = Measurement()
+    sampler = _PeakSampler(interval_s) if track_memory else None
+    if sampler is not None:
+        sampler.start()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    try:
+        yield result
+    finally:
+        result.wall_s = time.perf_counter() - wall0
+        result.cpu_s = time.process_time() - cpu0
+        if sampler is not None:
+            peak = sampler.stop()
+            result.peak_rss_mb = peak / 2**20
+            result.rss_increase_mb = (peak - sampler.start_rss) / 2**20
+
+
+def single_sample_latency(
+    predict: Callable[[np.ndarray], Any],
+    X: np.ndarray,
+    *,
+    n_samples: int = 100,
+    warmup: int = 5,
+    budget_s: float = 30.0,
+) -> dict[str, float]:
+    """Median and 95th-percentile seconds to predict one digit, after a warm-up.
+
+    Stops early once ``budget_s`` is spent (slow models still get at least 10 samples).
+    """
+    rows = [X[i : i + 1] for i in range(min(len(X), n_samples + warmup))]
+    for row in rows[:warmup]:
+        predict(row)
+    times: list[float] = []
+    spent = 0.0
+    for row in rows[warmup:]:
+        t0 = time.perf_counter()
+        predict(row)
+        elapsed = time.perf_counter() - t0
+        times.append(elapsed)
+        spent += elapsed
+        if spent > budget_s and len(times) >= 10:
+            break
+    arr = np.asarray(times)
+    return {
+        "latency_p50_s": float(np.percentile(arr, 50)),
+        "latency_p95_s": float(np.percentile(arr, 95)),
+        "latency_samples": len(times),
+    }
