@@ -59,10 +59,9 @@ def _short(exc: BaseException) -> str:
 
 def _to_uint8_images(x: Any, n_rows: int, what: str) -> np.ndarray:
     arr = np.asarray(x)
-    if arr.ndim == 2 and arr.shape[1] == 28 * 28:
-        arr = arr.reshape(-1, 28, 28)
-    if arr.shape != (n_rows, 28, 28):
+    if arr.shape not in ((n_rows, 28 * 28), (n_rows, 28, 28)):
         raise DataError(f"{what} returned images of shape {arr.shape}, expected ({n_rows}, 784)")
+    arr = arr.reshape(n_rows, 28, 28)
     if arr.dtype == np.uint8:
         return np.ascontiguousarray(arr)
     out = np.empty(arr.shape, dtype=np.uint8)
