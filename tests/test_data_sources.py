@@ -265,7 +265,7 @@ def test_downloaded_values_are_checked():
         x[1, 1] = bad
         with pytest.raises(DataError, match="not integers 0..255"):
             download_mod._to_uint8_images(x, 3, "test")
-    with pytest.raises(DataError, match="expected .3, 784."):
+    with pytest.raises(DataError, match=r"shape \(3, 784\), expected \(4, 784\)"):
         download_mod._to_uint8_images(x, 4, "test")
     with pytest.raises(DataError, match="not integers"):
         download_mod._to_labels(np.array(["a", "1", "2"], dtype=object), 3, "test")
