@@ -182,6 +182,18 @@ def test_env_var_and_subdirectory(tmp_path, monkeypatch):
     assert ds.source == str(tmp_path / "data" / "mnist")
     # an explicit data_dir may also be the parent holding a folder per data set
     assert load_dataset("mnist", data_dir=tmp_path / "data").source == ds.source
+    monkeypatch.setitem(sources.OFFICIAL_MD5, "fashion-mnist",
+                        make_idx_set(tmp_path / "data" / "fashion", seed=3))
+    fashion = load_dataset("fashion-mnist", download=False)
+    assert fashion.source == str(tmp_path / "data" / "fashion")
+    assert not np.array_equal(fashion.images, ds.images)
+
+
+def test_csv_prefix_is_case_insensitive(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("3" + ",7" * 784 + "\n")
+    ds = load_dataset(f"CSV:{path}")
+    assert ds.labels.tolist() == [3] and ds.images.max() == 7
 
 
 def test_env_dir_with_other_data_set_is_skipped(tmp_path, monkeypatch):

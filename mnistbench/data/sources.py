@@ -177,9 +177,13 @@ def find_idx_files(directory: Path) -> dict[str, Path]:
     return found
 
 
+#: sub-folder names tried inside a data directory, so one folder can hold both IDX sets
+_SUBDIRS = {"mnist": ("mnist",), "fashion-mnist": ("fashion-mnist", "fashion_mnist", "fashion")}
+
+
 def _idx_dir(base: Path, name: str) -> tuple[Path, dict[str, Path]] | None:
-    """Look in ``base/<name>`` then ``base``; a partial set is an error, not a miss."""
-    for directory in (base / name, base):
+    """Look in ``base/<name>`` (or an alias) then ``base``; a partial set is an error."""
+    for directory in (*(base / sub for sub in _SUBDIRS[name]), base):
         if not directory.is_dir():
             continue
         files = find_idx_files(directory)
@@ -571,7 +575,7 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, download: boo
     the Debian package directory for Fashion-MNIST, then a download if ``download`` is true.
     Files are MD5-verified once; later loads memory-map the cached arrays.
     """
-    if name.startswith(CSV_PREFIX):
+    if name[:len(CSV_PREFIX)].lower() == CSV_PREFIX:
         return _load_csv(name)
     key = _canonical_name(name)
     if key == "digits":
