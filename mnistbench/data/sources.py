@@ -207,9 +207,11 @@ def _file_stats(files: dict[str, Path]) -> list[dict[str, object]]:
     return stats
 
 
-def _owner_of(files: dict[str, Path]) -> str | None:
+def _owner_of(files: dict[str, Path], wanted: str) -> str | None:
     """Which known data set these files are, judged by the (small) training-label file."""
     md5 = read_idx(files["train-labels"]).md5
+    if OFFICIAL_MD5[wanted]["train-labels"] == md5:
+        return wanted
     for name, sums in OFFICIAL_MD5.items():
         if sums["train-labels"] == md5:
             return name
@@ -370,7 +372,7 @@ def _load_from_location(name: str, loc: _Location, entry: Path) -> Dataset | Non
     if cached is not None:
         images, labels, meta = cached
         return _idx_dataset(name, images, labels, meta["n_official_train"], str(loc.directory))
-    owner = _owner_of(loc.files)
+    owner = _owner_of(loc.files, name)
     if owner is not None and owner != name:
         if loc.explicit:
             raise DataError(f"{loc.directory} holds the {_TITLES[owner]} files, not "
@@ -428,7 +430,7 @@ def _describe_idx(name: str, data_dir: str | Path | None, cache_dir: str | Path 
                 continue
             cached = _open_cache(entry, _file_stats(loc.files))
             if cached is None:
-                owner = _owner_of(loc.files)
+                owner = _owner_of(loc.files, name)
                 if owner is not None and owner != name:
                     if loc.explicit:
                         return info(False, None, f"{loc.directory} holds {_TITLES[owner]}")
