@@ -76,6 +76,8 @@ def test_integer_sizes(digits):
     assert len(split.test_idx) == 300 and len(split.val_idx) == 100
     assert len(split.train_idx) == len(digits) - 400
     assert split.describe()["test_size"] == 300
+    from_cli = make_split(digits, test_size=300.0, val_size=100.0)  # argparse gives floats
+    assert from_cli.fingerprint == split.fingerprint and from_cli.test_size == 300
 
 
 def test_deterministic_and_seed_sensitive(digits):
@@ -139,6 +141,7 @@ def test_official_without_official_part_is_an_error(digits):
 @pytest.mark.parametrize("kwargs, pattern", [
     ({"scheme": "random"}, "unknown split scheme"),
     ({"test_size": 1.5}, "strictly between 0 and 1"),
+    ({"test_size": float("nan")}, "strictly between 0 and 1"),
     ({"test_size": 0}, "impossible"),
     ({"test_size": 5_000}, "impossible"),
     ({"test_size": "0.2"}, "must be a fraction"),

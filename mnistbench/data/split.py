@@ -11,7 +11,6 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from mnistbench.data.sources import Dataset
 from mnistbench.errors import DataError
@@ -89,20 +88,27 @@ def split_fingerprint(dataset: str, scheme: str, parts: list[tuple[np.ndarray, n
     return digest.hexdigest()[:16]
 
 
-def _check_size(value: float | int, what: str, n: int) -> None:
+def _normalize_size(value: float | int, what: str, n: int) -> float | int:
+    """A fraction in (0, 1) or a row count; a whole float >= 1 (e.g. from a CLI) is a count."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise DataError(f"{what} must be a fraction in (0, 1) or a row count, got {value!r}")
-    if isinstance(value, int | np.integer):
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float) and value >= 1.0 and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
         if not 0 < value < n:
             raise DataError(f"{what}={value} rows is impossible with {n} rows to split; "
                             f"use a count between 1 and {n - 1} or a fraction")
     elif not 0.0 < value < 1.0:
         raise DataError(f"{what}={value} must be a fraction strictly between 0 and 1, "
-                        "or an integer row count")
+                        "or a whole number of rows")
+    return value
 
 
 def _stratified(pool: np.ndarray, labels: np.ndarray, size: float | int, seed: int,
                 what: str, dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split  # lazy: keeps `import` and CLI quick
+
     try:
         keep, held = train_test_split(pool, test_size=size, stratify=labels[pool],
                                       random_state=seed, shuffle=True)
@@ -159,17 +165,18 @@ def make_split(dataset: Dataset, scheme: str | None = None, *, test_size: float 
         test_idx = np.arange(dataset.n_official_train, n, dtype=np.int64)
         recorded_test_size = None
     else:
-        _check_size(test_size, "test_size", n)
+        test_size = _normalize_size(test_size, "test_size", n)
         pool, test_idx = _stratified(np.arange(n, dtype=np.int64), labels, test_size, seed,
                                      "test_size", dataset.name)
-        recorded_test_size = test_size.item() if isinstance(test_size, np.generic) else test_size
+        recorded_test_size = test_size
     if val_size is None:
         val_size = OFFICIAL_VAL_SIZE if scheme == "official" else STRATIFIED_VAL_FRACTION
-    if isinstance(val_size, int | np.integer) and not isinstance(val_size, bool) \
+    if not isinstance(val_size, bool) and isinstance(val_size, int | float | np.number) \
             and val_size == 0:
+        val_size = 0
         train_idx, val_idx = pool, np.empty(0, dtype=np.int64)
     else:
-        _check_size(val_size, "val_size", len(pool))
+        val_size = _normalize_size(val_size, "val_size", len(pool))
         train_idx, val_idx = _stratified(pool, labels, val_size, seed, "val_size", dataset.name)
     parts = [(train_idx, labels[train_idx]), (val_idx, labels[val_idx]),
              (test_idx, labels[test_idx])]
@@ -184,6 +191,6 @@ def make_split(dataset: Dataset, scheme: str | None = None, *, test_size: float 
         train_idx=_frozen(train_idx), val_idx=_frozen(val_idx), test_idx=_frozen(test_idx),
         image_shape=dataset.image_shape, class_names=tuple(dataset.class_names),
         seed=seed, test_size=recorded_test_size,
-        val_size=val_size.item() if isinstance(val_size, np.generic) else val_size,
+        val_size=val_size,
         fingerprint=fingerprint,
     )
