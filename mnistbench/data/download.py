@@ -23,6 +23,14 @@ REMOTE: dict[str, tuple[str, str, int, int]] = {
 OPENML_VERSION = 1
 
 
+class DownloadError(DataError):
+    """Every mirror failed; ``reasons`` holds one short line per mirror."""
+
+    def __init__(self, name: str, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(f"could not download {name}: " + "; ".join(reasons))
+
+
 @dataclass(frozen=True)
 class Downloaded:
     """Arrays fetched from a mirror, already checked and converted to the IDX dtypes."""
@@ -110,4 +118,4 @@ def download(name: str) -> Downloaded:
         return Downloaded(images, labels, n_train, f"Keras download ({what})")
     except Exception as exc:
         reasons.append(f"Keras: {_short(exc)}")
-    raise DataError("download failed (" + "; ".join(reasons) + ")")
+    raise DownloadError(name, reasons)

@@ -388,12 +388,14 @@ def _not_found_message(name: str, entry: Path, download_error: str | None) -> st
             f"set {DATA_DIR_ENV}=DIR", f"put the files in {entry}"]
     if name in SYSTEM_DIRS:
         ways.append(f"install {SYSTEM_DIRS[name][1]} ({SYSTEM_DIRS[name][0]})")
+    env = os.environ.get(DATA_DIR_ENV, "")
+    note = f" ({DATA_DIR_ENV}={env} has no {_TITLES[name]} files)" if env else ""
     if download_error is None:
         ways.append("or use --download to fetch it from OpenML (Keras mirror as fallback)")
-        return f"{_TITLES[name]} not found locally: " + ", ".join(ways)
+        return f"{_TITLES[name]} not found locally{note}: " + ", ".join(ways)
     ways[-1] = "or " + ways[-1]
-    return (f"{_TITLES[name]} not found locally and the download failed: {download_error}; "
-            "check the network, or " + ", ".join(ways))
+    return (f"{_TITLES[name]} not found locally{note} and the download failed "
+            f"({download_error}); check the network, or " + ", ".join(ways))
 
 
 def _load_idx(name: str, data_dir: str | Path | None, download: bool,
@@ -407,8 +409,8 @@ def _load_idx(name: str, data_dir: str | Path | None, download: bool,
         raise DataError(_not_found_message(name, entry, None))
     try:
         got = _download.download(name)
-    except DataError as exc:
-        raise DataError(_not_found_message(name, entry, str(exc))) from exc
+    except _download.DownloadError as exc:
+        raise DataError(_not_found_message(name, entry, "; ".join(exc.reasons))) from exc
     _save_cache(entry, got.images, got.labels, got.n_official_train, got.source, [])
     return _idx_dataset(name, got.images, got.labels, got.n_official_train, got.source)
 
