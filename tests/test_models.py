@@ -1,0 +1,108 @@
+"""Every registry model and preset trains on digits and honours the BenchModel protocol."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnistbench.models import DEFAULT_MODELS, get_model
+
+ALL_SPECS = [*DEFAULT_MODELS, *(f"{m}@seed" for m in DEFAULT_MODELS)]
+# Below what each reaches on digits (0.85-0.99); a broken model sits near 0.1.
+MIN_ACCURACY = 0.8
+
+
+@pytest.fixture(scope="module")
+def fitted(digits_split):
+    """Fit each spec once (real defaults and presets) for the checks below."""
+    models = {}
+    s = digits_split
+    for spec in ALL_SPECS:
+        models[spec] = get_model(spec).fit(
+            s.X_train, s.y_train, validation_data=(s.X_val, s.y_val)
+        )
+    return models
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", ALL_SPECS)
+def test_model_learns_digits(fitted, digits_split, spec):
+    model = fitted[spec]
+    s = digits_split
+    y_pred = model.predict(s.X_test)
+    assert y_pred.shape == s.y_test.shape
+    assert np.mean(y_pred == s.y_test) >= MIN_ACCURACY
+    labels, proba = model.predict_with_proba(s.X_test)
+    np.testing.assert_array_equal(labels, y_pred)
+    if proba is not None:
+        assert proba.shape == (len(s.X_test), 10)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-4)
+    assert model.n_parameters > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", ALL_SPECS)
+def test_weight_images(fitted, spec):
+    images = fitted[spec].weight_images()
+    assert images.ndim == 3 and np.isfinite(images).all()
+    name = spec.split("@")[0]
+    if name in ("linear_svc", "sgd", "softmax", "knn"):
+        assert images.shape == (10, 8, 8)  # one template per class
+    elif name == "mlp":
+        assert images.shape == (fitted[spec].hidden_units[0], 8, 8)
+    else:  # cnn: first-layer filters
+        model = fitted[spec]
+        assert images.shape == (model.filters[0], model.kernel_size, model.kernel_size)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [s for s in ALL_SPECS if s.split("@")[0] in
+                                  ("softmax", "mlp", "cnn")])
+def test_keras_history(fitted, spec):
+    history = fitted[spec].history
+    assert len(history) >= fitted[spec].epochs
+    assert [row["epoch"] for row in history] == list(range(1, len(history) + 1))
+    elapsed = [row["elapsed_s"] for row in history]
+    assert all(b > a for a, b in zip(elapsed, elapsed[1:], strict=False))
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert all(np.isfinite(row[key]) for row in history)
+
+
+def test_linear_svc_has_no_probabilities(digits_split):
+    model = get_model("linear_svc").fit(digits_split.X_train, digits_split.y_train)
+    assert not hasattr(model, "predict_proba")
+    assert model.predict_with_proba(digits_split.X_test)[1] is None
+
+
+def test_keras_training_repeats_under_a_seed(digits_split):
+    s = digits_split
+    spec = "mlp:epochs=2,min_steps=0,hidden_units=(32,)"
+    a = get_model(spec, random_state=3).fit(s.X_train, s.y_train).predict_proba(s.X_test)
+    b = get_model(spec, random_state=3).fit(s.X_train, s.y_train).predict_proba(s.X_test)
+    c = get_model(spec, random_state=4).fit(s.X_train, s.y_train).predict_proba(s.X_test)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    assert not np.allclose(a, c, atol=1e-3)
+
+
+def test_early_stopping_stops_on_the_validation_set(digits_split):
+    s = digits_split
+    model = get_model("softmax:epochs=200,min_steps=0,early_stopping=1,learning_rate=0.3,"
+                      "schedule=constant")
+    model.fit(s.X_train, s.y_train, validation_data=(s.X_val, s.y_val))
+    assert len(model.history) < 200
+
+
+def test_min_steps_lengthens_training_on_small_data(digits_split):
+    s = digits_split
+    model = get_model("softmax:epochs=1,min_steps=30,batch_size=512")
+    model.fit(s.X_train, s.y_train)
+    steps_per_epoch = -(-len(s.X_train) // 512)
+    assert len(model.history) == -(-30 // steps_per_epoch)
+
+
+def test_epoch_callback_sees_every_epoch(digits_split):
+    seen = []
+    s = digits_split
+    get_model("softmax:epochs=3,min_steps=0").fit(
+        s.X_train, s.y_train, epoch_callback=lambda e, n, row: seen.append((e, n, row["loss"])))
+    assert [(e, n) for e, n, _ in seen] == [(1, 3), (2, 3), (3, 3)]

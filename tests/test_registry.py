@@ -1,0 +1,137 @@
+"""Spec parsing, presets, parameter validation and third-party registration."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+from sklearn.base import clone
+
+from mnistbench.errors import ModelSpecError
+from mnistbench.models import (
+    DEFAULT_MODELS,
+    apply_settings,
+    available_models,
+    get_entry,
+    get_model,
+    parse_spec,
+    parse_spec_list,
+)
+from mnistbench.models import registry as registry_module
+
+
+def test_the_six_contract_models_are_registered_with_seed_presets():
+    names = [e.name for e in available_models()]
+    assert names[:6] == list(DEFAULT_MODELS)
+    for name in DEFAULT_MODELS:
+        assert "seed" in get_entry(name).presets
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("linear_svc@seed", {"C": 1.0, "max_iter": 1000}),
+        ("sgd@seed", {"alpha": 1e-4, "max_iter": 5000, "n_jobs": -1, "loss": "hinge"}),
+        ("knn@seed", {"n_neighbors": 10, "metric": "manhattan"}),
+        ("softmax@seed", {"zero_init": True, "l1": 1e-6, "epochs": 30, "batch_size": 512}),
+        ("mlp@seed", {"hidden_units": (128, 64), "activation": "sigmoid", "epochs": 42,
+                      "batch_size": 256}),
+        ("cnn@seed", {"filters": (64,), "kernel_size": 15, "padding": "valid", "epochs": 20,
+                      "batch_size": 256}),
+    ],
+)
+def test_seed_presets_reproduce_the_notebook(spec, expected):
+    params = get_model(spec).get_params()
+    for key, value in expected.items():
+        assert params[key] == value, key
+
+
+def test_spec_labels_are_canonical():
+    assert parse_spec("knn").label == "knn"
+    assert parse_spec("knn@seed").label == "knn@seed"
+    assert parse_spec(" knn : weights=uniform , n_neighbors=3 ").label == (
+        "knn:n_neighbors=3,weights=uniform")
+    spec = parse_spec("mlp@seed:hidden_units=(64,32)")
+    assert spec.label == "mlp@seed:hidden_units=(64,32)"
+    assert spec.base_label == "mlp:hidden_units=(64,32)"
+    assert get_model(spec).hidden_units == (64, 32)
+    assert parse_spec(spec.label) == spec
+
+
+def test_spec_list_keeps_parameters_with_their_model():
+    specs = parse_spec_list("knn:n_neighbors=3,weights=uniform,sgd,mlp:hidden_units=(8,4),cnn@seed")
+    assert [s.label for s in specs] == [
+        "knn:n_neighbors=3,weights=uniform", "sgd", "mlp:hidden_units=(8,4)", "cnn@seed"]
+
+
+def test_set_applies_to_every_spec_of_a_model():
+    specs = apply_settings(parse_spec_list("knn,knn@seed,sgd"), ["knn.n_neighbors=7"])
+    assert [get_model(s).n_neighbors for s in specs[:2]] == [7, 7]
+    assert specs[2].label == "sgd"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("forest", "unknown model 'forest'"),
+        ("knn@tuned", "no preset 'tuned'"),
+        ("knn:k=3", "no parameter 'k'"),
+        ("knn:n_neighbors=abc", "should be a int"),
+        ("knn:n_neighbors=2.5", "should be a int"),
+        ("knn:n_neighbors=0", "n_neighbors"),
+        ("sgd:loss=nonsense", "loss"),
+        ("mlp:schedule=weekly", "schedule must be one of"),
+        ("cnn:epochs=0", "epochs must be at least 1"),
+        ("knn:n_neighbors", "expected param=value"),
+    ],
+)
+def test_bad_specs_raise_one_line_errors(text, message):
+    with pytest.raises(ModelSpecError, match=message) as info:
+        parse_spec(text)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("setting", ["knn", "knn.n_neighbors", "forest.depth=3", "knn.k=1"])
+def test_bad_set_values_are_refused(setting):
+    with pytest.raises(ModelSpecError):
+        apply_settings(parse_spec_list("knn"), [setting])
+
+
+def test_models_clone_and_round_trip_parameters():
+    for entry in available_models():
+        model = get_model(entry.name)
+        twin = clone(model)
+        assert twin.get_params() == model.get_params()
+        assert set(model.get_params()) == set(entry.defaults)
+
+
+def test_constructor_rejects_unknown_parameters():
+    with pytest.raises(ModelSpecError, match="no parameter"):
+        get_entry("knn").cls(neighbours=3)
+
+
+def test_third_party_models_register_through_entry_points(tmp_path, monkeypatch):
+    """A real installed distribution (a dist-info on sys.path) with an entry point."""
+    (tmp_path / "bench_plugin.py").write_text(textwrap.dedent("""
+        from mnistbench.models import ModelEntry
+        from mnistbench.models.classical import KNNModel
+
+        class OneNN(KNNModel):
+            defaults = {**KNNModel.defaults, "n_neighbors": 1}
+
+        def entries():
+            return [ModelEntry("one_nn", OneNN, "1-NN plug-in", {"raw": {"pca_components": 0}})]
+    """))
+    dist = tmp_path / "bench_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[mnistbench.models]\none_nn = bench_plugin:entries\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry_module, "_plugins_loaded", False)
+    monkeypatch.setattr(registry_module, "_REGISTRY", dict(registry_module._REGISTRY))
+    try:
+        assert "one_nn" in [e.name for e in available_models()]
+        assert get_model("one_nn@raw").get_params()["n_neighbors"] == 1
+    finally:
+        sys.modules.pop("bench_plugin", None)
