@@ -89,20 +89,40 @@ def summary_table(frame: pd.DataFrame) -> Table:
     return table
 
 
-def speedup_table(frame: pd.DataFrame) -> Table | None:
+def speedup_table(frame: pd.DataFrame, totals: dict | None = None) -> Table | None:
+    """The "as written vs tuned" table, with target verdicts on full MNIST."""
     if frame.empty:
         return None
+    has_targets = "target_met" in frame.columns
     table = Table(title="As written (@seed) vs tuned: seed time / tuned time")
-    for col in ("model", "accuracy tuned", "accuracy @seed", "gain", "fit speed-up",
-                "predict speed-up"):
-        table.add_column(col, justify="left" if col == "model" else "right")
+    columns = ["model", "accuracy tuned", "accuracy @seed", "gain", "fit speed-up",
+               "predict speed-up"]
+    for col in columns + (["target", "met"] if has_targets else []):
+        table.add_column(col, justify="left" if col in ("model", "target") else "right")
     for _, row in frame.iterrows():
-        table.add_row(
+        cells = [
             row["tuned"], _fmt(row["tuned_accuracy"]), _fmt(row["seed_accuracy"]),
             _fmt(row["accuracy_gain"], "+.4f"), _fmt(row["fit_speedup"], ".1f") + "x",
             _fmt(row["predict_speedup"], ".1f") + "x",
-        )
+        ]
+        if has_targets:
+            met = row.get("target_met")
+            cells += [row.get("target") if isinstance(row.get("target"), str) else "-",
+                      "-" if met is None or met != met else _verdict(bool(met))]
+        table.add_row(*cells)
+    if totals:
+        caption = (f"{totals['models']} model(s): tuned {totals['tuned_total_s']:.1f} s vs "
+                   f"@seed {totals['seed_total_s']:.1f} s of fit + predict, "
+                   f"{totals['speedup']:.1f}x faster")
+        if totals.get("all_targets_met") is not None:
+            caption += (f" (target {totals['target_speedup']:g}x and every model's target: "
+                        f"{_verdict(totals['all_targets_met'])})")
+        table.caption = caption
     return table
+
+
+def _verdict(met: bool) -> str:
+    return "[green]yes[/]" if met else "[red]no[/]"
 
 
 class RichProgress(RunnerProgress):

@@ -130,6 +130,7 @@ def results_frame(results: Iterable[Result]) -> pd.DataFrame:
             "task_id": rec["task_id"], "spec": rec["spec"], "model": rec["model"],
             "preset": rec.get("preset"), "family": rec.get("family"), "seed": rec["seed"],
             "status": rec["status"], "dataset": rec.get("dataset"),
+            "split_scheme": rec.get("split_scheme"),
             "split_fingerprint": rec.get("split_fingerprint"),
             "n_parameters": rec.get("n_parameters"), "epochs": len(rec.get("history") or []),
         }

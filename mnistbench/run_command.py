@@ -77,7 +77,7 @@ def _resume_target(opts: RunOptions) -> Path:
 
 
 def execute_run(opts: RunOptions) -> int:
-    from mnistbench.analysis import speedups
+    from mnistbench.analysis import speedup_totals, speedups
     from mnistbench.data import DEFAULT_DATASET, load_dataset, make_split
     from mnistbench.display import RichProgress, console, speedup_table, summary_table
     from mnistbench.harness.environment import default_threads
@@ -149,7 +149,8 @@ def execute_run(opts: RunOptions) -> int:
     frame = run.to_frame()
     if not opts.quiet:
         console.print(summary_table(frame))
-        table = speedup_table(speedups(frame))
+        pairs = speedups(frame)
+        table = speedup_table(pairs, speedup_totals(pairs))
         if table is not None:
             console.print(table)
     console.print(f"results: {writer.path}")

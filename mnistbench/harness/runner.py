@@ -70,6 +70,7 @@ def run_task(
         "family": entry.family,
         "seed": task.seed,
         "dataset": split.dataset,
+        "split_scheme": split.scheme,
         "split_fingerprint": split.fingerprint,
         "started": _now(),
     }
