@@ -1,0 +1,529 @@
+"""Turn saved runs into the report's template context and render it.
+
+Everything here reads results written by ``mnistbench run`` (``load_run``); nothing
+trains. User-originated strings go to the template as plain strings and are escaped by
+Jinja2's autoescape; only our own figure ``data:`` URIs are marked safe by the template.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from mnistbench.analysis import aggregate, speedup_totals, speedups
+from mnistbench.results import Result, Run, atomic_write, load_run
+from mnistbench.report import figures as F
+
+TARGET_ACCURACY = 0.95
+MISTAKES_PER_MODEL = 12
+
+# (key, header, kind, better): kind picks the formatting, better marks the best cell.
+SUMMARY_COLUMNS = (
+    ("accuracy", "accuracy", "acc", "high"),
+    ("error_rate", "error", "pct", "low"),
+    ("log_loss", "log loss", "f4", "low"),
+    ("macro_f1", "macro-F1", "f4", "high"),
+    ("fit_wall_s", "fit s", "sec", "low"),
+    ("predict_s", "predict s", "sec", "low"),
+    ("predict_throughput", "digits / s", "int", "high"),
+    ("latency_p50_s", "latency p50 ms", "ms", "low"),
+    ("latency_p95_s", "latency p95 ms", "ms", "low"),
+    ("fit_peak_rss_mb", "peak MB", "int", "low"),
+    ("n_parameters", "parameters", "int", "low"),
+)
+
+WEIGHT_CAPTIONS = {
+    "knn": "class means (what the neighbours are compared against)",
+    "mlp": "first-layer units",
+    "cnn": "first-layer filters",
+}
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt(value: Any, kind: str = "g") -> str:
+    """Format one number for a table cell; missing values become an en dash."""
+    if not _finite(value):
+        return "–"
+    v = float(value)
+    if kind in ("acc", "f4"):
+        return f"{v:.4f}"
+    if kind == "pct":
+        return f"{100 * v:.2f} %"
+    if kind == "sec":
+        return f"{v:.3f}" if v < 10 else f"{v:.1f}"
+    if kind == "ms":
+        return f"{1e3 * v:.2f}"
+    if kind == "int":
+        return f"{v:,.0f}"
+    if kind == "ratio":
+        return f"{v:.2f}×"
+    if kind == "signed":
+        return f"{v:+.4f}"
+    return f"{v:.4g}"
+
+
+@dataclass
+class Cell:
+    text: str
+    value: Any = None  # what the table sorts on
+    best: bool = False
+    css: str = ""
+    title: str = ""
+
+
+# ---------------------------------------------------------------- section 1: header
+
+
+def header_info(run: Run) -> dict[str, Any]:
+    """Data set, split, seeds, dates and the machine, as the template shows them."""
+    meta = run.meta
+    split = meta.get("split") or {}
+    env = next((r.record.get("environment") for r in run.results
+                if r.record.get("environment")), None) or {}
+    threads = env.get("threads") or {}
+    commits = sorted({str((r.record.get("environment") or {}).get("commit"))
+                      for r in run.results} - {"None"})
+    blas = ", ".join(f"{b.get('api')}: {b.get('num_threads')}" for b in threads.get("blas") or [])
+    return {
+        "run_id": meta.get("run_id", run.path.name),
+        "path": str(run.path),
+        "status": meta.get("status"),
+        "dataset": meta.get("dataset"),
+        "data_source": meta.get("data_source"),
+        "scheme": split.get("scheme"),
+        "sizes": "/".join(f"{split.get(k, '?'):,}" if isinstance(split.get(k), int)
+                          else "?" for k in ("n_train", "n_val", "n_test")),
+        "image_shape": "×".join(map(str, split.get("image_shape") or [])),
+        "fingerprint": split.get("fingerprint"),
+        "split_seed": split.get("seed"),
+        "seeds": ", ".join(map(str, meta.get("seeds") or [])),
+        "created": meta.get("created"),
+        "finished": meta.get("finished"),
+        "threads": meta.get("threads"),
+        "jobs": meta.get("jobs", 1),
+        "cpu": env.get("cpu"),
+        "cores": (f"{env.get('cores_physical')} physical / {env.get('cores_logical')} logical, "
+                  f"{env.get('cores_available')} available") if env else None,
+        "memory_gb": env.get("memory_gb"),
+        "platform": env.get("platform"),
+        "python": env.get("python"),
+        "thread_info": (f"BLAS {blas or '–'}; TensorFlow intra-op "
+                        f"{threads.get('tensorflow_intra_op') or '–'}, inter-op "
+                        f"{threads.get('tensorflow_inter_op') or '–'}") if threads else None,
+        "versions": env.get("versions") or {},
+        "commit": ", ".join(commits) or None,
+        "command": " ".join(map(str, meta.get("command") or [])),
+    }
+
+
+# ---------------------------------------------------------------- section 2: summary
+
+
+def summary_rows(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """One row per spec (mean ± spread over seeds), best cell per column flagged."""
+    agg = aggregate(frame)
+    rows: list[dict[str, Any]] = []
+    counts = frame.groupby("spec", sort=False)["status"].agg(
+        lambda s: (int((s == "ok").sum()), len(s)))
+    for _, a in agg.iterrows():
+        cells = []
+        for key, _header, kind, _better in SUMMARY_COLUMNS:
+            mean, std = a.get(key), a.get(f"{key}_std")
+            text = fmt(mean, kind)
+            if key == "accuracy" and _finite(std) and a.get("n_seeds", 1) > 1:
+                text += f" ± {float(std):.4f}"
+            cells.append(Cell(text, float(mean) if _finite(mean) else None,
+                              title=f"σ over seeds {fmt(std, kind)}" if _finite(std) else ""))
+        ok, total = counts.get(a["spec"], (0, 0))
+        rows.append({"spec": a["spec"], "family": a.get("family") or "", "cells": cells,
+                     "seeds": f"{ok}/{total}", "failed": ok < total})
+    for spec, (ok, total) in counts.items():
+        if ok == 0:
+            family = frame.loc[frame["spec"] == spec, "family"].iloc[0]
+            rows.append({"spec": spec, "family": family or "", "failed": True,
+                         "seeds": f"0/{total}",
+                         "cells": [Cell("failed" if i == 0 else "–") for i in
+                                   range(len(SUMMARY_COLUMNS))]})
+    for j, (_key, _header, _kind, better) in enumerate(SUMMARY_COLUMNS):
+        values = [r["cells"][j].value for r in rows if r["cells"][j].value is not None]
+        if len(values) < 2 or better is None:
+            continue
+        target = max(values) if better == "high" else min(values)
+        for r in rows:
+            if r["cells"][j].value == target:
+                r["cells"][j].best = True
+    headers = [{"text": h, "better": "higher is better" if b == "high" else "lower is better"}
+               for _k, h, _kind, b in SUMMARY_COLUMNS]
+    return rows, headers
+
+
+def failures(run: Run) -> list[dict[str, str]]:
+    return [{"spec": r.record.get("spec"), "seed": r.record.get("seed"),
+             "error": r.record.get("error") or "unknown error"}
+            for r in run.results if not r.ok]
+
+
+def disturbed(run: Run) -> list[dict[str, Any]]:
+    """Tasks that ran alongside others (``--jobs``): their timings are not clean."""
+    return [{"spec": r.record.get("spec"), "seed": r.record.get("seed"),
+             "jobs": r.record.get("parallel_jobs")}
+            for r in run.results if (r.record.get("parallel_jobs") or 1) > 1]
+
+
+# ---------------------------------------------------------------- per-spec helpers
+
+
+def _by_spec(run: Run) -> dict[str, list[Result]]:
+    groups: dict[str, list[Result]] = {}
+    for res in run.results:
+        if res.ok:
+            groups.setdefault(res.record["spec"], []).append(res)
+    return groups
+
+
+def _class_names(run: Run, n: int) -> list[str]:
+    names = list((run.meta.get("split") or {}).get("class_names") or [])
+    return names if len(names) == n else [str(i) for i in range(n)]
+
+
+def confusion_tables(run: Run) -> list[dict[str, Any]]:
+    """Row-normalised confusion matrices (counts summed over seeds) as HTML heat maps."""
+    out = []
+    for spec, results in _by_spec(run).items():
+        mats = [r.arrays.get("confusion") for r in results]
+        mats = [m for m in mats if m is not None]
+        if not mats:
+            continue
+        counts = np.sum(mats, axis=0)
+        names = _class_names(run, counts.shape[0])
+        totals = counts.sum(axis=1, keepdims=True)
+        share = np.divide(counts, totals, out=np.zeros(counts.shape, float), where=totals > 0)
+        rows = []
+        for i, name in enumerate(names):
+            cells = []
+            for j, pred in enumerate(names):
+                p = float(share[i, j])
+                cells.append({
+                    "pct": f"{100 * p:.0f}" if counts[i, j] else "·",
+                    "count": f"{counts[i, j]:,}" if counts[i, j] else "·",
+                    "alpha": f"{min(1.0, p ** 0.6):.3f}" if counts[i, j] else "0",
+                    "dark": p > 0.45, "diag": i == j,
+                    "title": f"true {name}, predicted {pred}: {counts[i, j]:,} of "
+                             f"{totals[i, 0]:,} ({100 * p:.1f} %)",
+                })
+            rows.append({"name": name, "cells": cells, "total": f"{totals[i, 0]:,}"})
+        out.append({"spec": spec, "names": names, "rows": rows, "n_seeds": len(mats),
+                    "accuracy": fmt(np.trace(counts) / max(1, counts.sum()), "acc")})
+    return out
+
+
+def weight_maps(run: Run, sink: F.FigureSink) -> list[dict[str, str]]:
+    """First seed's weight images per spec, captioned by what they mean for that model."""
+    out = []
+    for spec, results in _by_spec(run).items():
+        res = results[0]
+        images = res.arrays.get("weight_images")
+        if images is None or images.ndim != 3 or images.size == 0:
+            continue
+        model = res.record.get("model", "")
+        n_classes = len((run.meta.get("split") or {}).get("class_names") or []) or 10
+        is_templates = model not in ("mlp", "cnn") and len(images) == n_classes
+        if is_templates:
+            caption = WEIGHT_CAPTIONS.get(model, "class templates (one weight image per class)")
+            titles = _class_names(run, len(images))
+            fig = F.weight_grid(images, titles, shared_scale=True, columns=5)
+        else:
+            kind = WEIGHT_CAPTIONS.get(model, "first-layer weights")
+            shown = min(len(images), F.MAX_UNITS)
+            caption = f"{kind}: {shown} of {len(images)}, each on its own symmetric scale"
+            fig = F.weight_grid(images, None, shared_scale=False, columns=8)
+        out.append({"spec": spec, "caption": caption, "seed": res.record.get("seed"),
+                    "src": sink.embed(fig, f"weights-{spec}")})
+    return out
+
+
+def _time_to_target(history: Sequence[dict], target: float) -> float | None:
+    for row in history:
+        if (row.get("val_accuracy") or 0) >= target:
+            return row.get("elapsed_s")
+    return None
+
+
+def learning_curves(run: Run, sink: F.FigureSink,
+                    target: float = TARGET_ACCURACY) -> list[dict[str, Any]]:
+    out = []
+    for spec, results in _by_spec(run).items():
+        with_history = [r for r in results if r.record.get("history")]
+        if not with_history:
+            continue
+        histories = [r.record["history"] for r in with_history]
+        seeds = [r.record.get("seed") for r in with_history]
+        fig = F.learning_curves(histories, seeds, target)
+        facts = []
+        for seed, history in zip(seeds, histories, strict=True):
+            last = history[-1]
+            reached = _time_to_target(history, target)
+            best = max((row.get("val_accuracy") or 0) for row in history)
+            facts.append({
+                "seed": seed, "epochs": len(history),
+                "elapsed": fmt(last.get("elapsed_s"), "sec"),
+                "per_epoch": fmt((last.get("elapsed_s") or float("nan")) / len(history), "sec"),
+                "best_val": fmt(best, "acc"),
+                "reached": fmt(reached, "sec") + " s" if reached is not None else "not reached",
+            })
+        out.append({"spec": spec, "src": sink.embed(fig, f"curves-{spec}"), "facts": facts})
+    return out
+
+
+def f1_figure(run: Run, sink: F.FigureSink) -> str | None:
+    specs, rows = [], []
+    for spec, results in _by_spec(run).items():
+        f1 = [((r.record.get("metrics") or {}).get("per_class") or {}).get("f1")
+              for r in results]
+        f1 = [v for v in f1 if v]
+        if f1:
+            specs.append(spec)
+            rows.append(np.mean(np.asarray(f1, float), axis=0))
+    if not rows:
+        return None
+    width = max(len(r) for r in rows)
+    matrix = np.full((len(rows), width), np.nan)
+    for i, r in enumerate(rows):
+        matrix[i, : len(r)] = r
+    return sink.embed(F.f1_heatmap(matrix, specs, _class_names(run, width)), "per-class-f1")
+
+
+def mistake_gallery(run: Run, limit: int = MISTAKES_PER_MODEL) -> list[dict[str, Any]]:
+    """The first seed's most confident mistakes per spec."""
+    out = []
+    for spec, results in _by_spec(run).items():
+        res = results[0]
+        arrays = res.arrays
+        images = arrays.get("mistake_image")
+        if images is None:
+            continue
+        names = _class_names(run, int((run.meta.get("split") or {}).get("n_classes") or 10))
+        conf = arrays.get("mistake_confidence")
+        items = []
+        for k in range(min(limit, len(images))):
+            true, pred = int(arrays["mistake_true"][k]), int(arrays["mistake_pred"][k])
+            items.append({
+                "src": F.digit_png(images[k]),
+                "true": names[true] if true < len(names) else str(true),
+                "pred": names[pred] if pred < len(names) else str(pred),
+                "confidence": f"{100 * float(conf[k]):.0f} %" if conf is not None else "–",
+            })
+        out.append({"spec": spec, "seed": res.record.get("seed"), "digits": items,
+                    "has_confidence": conf is not None})
+    return out
+
+
+# ---------------------------------------------------------------- section 8
+
+
+def generic_table(frame: pd.DataFrame, *, hidden: Sequence[str] = ()) -> dict[str, Any]:
+    """Any frame as header + formatted cells, formatted by what its column names say, so
+    columns added later (targets, ratios) still look right."""
+    columns = [c for c in frame.columns if c not in hidden]
+    rows = []
+    for _, r in frame.iterrows():
+        rows.append([_generic_cell(c, r[c]) for c in columns])
+    return {"headers": [c.replace("_", " ") for c in columns], "rows": rows}
+
+
+def _generic_cell(column: str, value: Any) -> Cell:
+    if isinstance(value, bool | np.bool_):
+        return Cell("yes" if value else "no", int(value), css="good" if value else "bad")
+    if isinstance(value, str) or value is None:
+        return Cell("–") if value is None else Cell(value, value)
+    if not _finite(value):
+        return Cell("–")
+    v = float(value)
+    name = column.lower()
+    if "speedup" in name or "speed_up" in name or name.endswith("ratio"):
+        return Cell(fmt(v, "ratio"), v, css="good" if v > 1.05 else "bad" if v < 0.95 else "")
+    if any(w in name for w in ("gain", "delta", "diff")):
+        return Cell(fmt(v, "signed"), v, css="good" if v > 0 else "bad" if v < 0 else "")
+    if "accuracy" in name or "f1" in name:
+        return Cell(fmt(v, "acc"), v)
+    if name.endswith("_s"):
+        return Cell(fmt(v, "sec"), v)
+    if "error" in name:
+        return Cell(fmt(v, "pct"), v)
+    if float(v).is_integer():
+        return Cell(fmt(v, "int"), v)
+    return Cell(fmt(v), v)
+
+
+# ---------------------------------------------------------------- assembly
+
+
+def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
+    """Sections 2–8 of one run."""
+    frame = run.to_frame()
+    rows, headers = summary_rows(frame) if not frame.empty else ([], [])
+    agg = aggregate(frame) if not frame.empty else pd.DataFrame()
+    scatter = None
+    if not agg.empty and "fit_wall_s" in agg and "accuracy" in agg:
+        ok = agg[agg["fit_wall_s"].gt(0) & agg["accuracy"].notna()]
+        if not ok.empty:
+            fig = F.accuracy_vs_time(
+                list(ok["spec"]), list(ok["family"].fillna("")), ok["fit_wall_s"].to_numpy(),
+                ok.get("fit_wall_s_std", pd.Series(np.nan, ok.index)).to_numpy(),
+                ok["accuracy"].to_numpy(),
+                ok.get("accuracy_std", pd.Series(np.nan, ok.index)).to_numpy())
+            scatter = sink.embed(fig, "accuracy-vs-fit-time")
+    pairs = speedups(frame) if not frame.empty else pd.DataFrame()
+    totals = speedup_totals(pairs)
+    return {
+        "summary": rows, "summary_headers": headers,
+        "failures": failures(run), "disturbed": disturbed(run),
+        "scatter": scatter,
+        "confusions": confusion_tables(run),
+        "weights": weight_maps(run, sink),
+        "curves": learning_curves(run, sink), "target": TARGET_ACCURACY,
+        "f1": f1_figure(run, sink),
+        "mistakes": mistake_gallery(run),
+        "speedups": generic_table(pairs) if not pairs.empty else None,
+        "speedup_totals": generic_table(pd.DataFrame([totals])) if totals else None,
+    }
+
+
+VERDICT_CSS = {"regression": "bad", "improvement": "good", "within noise": "muted",
+               "unchanged": ""}
+METRIC_LABELS = {"accuracy": "accuracy", "error_rate": "error", "fit_wall_s": "fit s",
+                 "predict_s": "predict s", "log_loss": "log loss", "macro_f1": "macro-F1"}
+
+
+def _metric_kind(metric: str) -> str:
+    if metric.endswith("_s"):
+        return "sec"
+    if metric == "error_rate":
+        return "pct"
+    return "acc"
+
+
+def comparison_context(comparison: Any) -> dict[str, Any]:
+    """Section 9 for one ``mnistbench.compare.Comparison``: for every metric the table
+    holds (found from its ``*_verdict`` columns), base, current, change and verdict."""
+    table: pd.DataFrame = comparison.table
+    metrics = [c[: -len("_verdict")] for c in table.columns if c.endswith("_verdict")]
+    groups = []
+    for m in metrics:
+        change = next((c for c in (f"{m}_delta", f"{m}_ratio") if c in table.columns), None)
+        groups.append({"metric": m, "label": METRIC_LABELS.get(m, m.replace("_", " ")),
+                       "change": change, "kind": _metric_kind(m),
+                       "change_label": "ratio" if change and change.endswith("_ratio")
+                       else "Δ"})
+    rows = []
+    for _, r in table.iterrows():
+        cells = [Cell(str(r.get("spec")), str(r.get("spec")))]
+        for g in groups:
+            m, kind = g["metric"], g["kind"]
+            verdict = str(r.get(f"{m}_verdict") or "")
+            css = VERDICT_CSS.get(verdict, "")
+            cells.append(Cell(fmt(r.get(f"{m}_base"), kind), _num(r.get(f"{m}_base"))))
+            cells.append(Cell(fmt(r.get(f"{m}_current"), kind), _num(r.get(f"{m}_current"))))
+            if g["change"]:
+                value = r.get(g["change"])
+                text = fmt(value, "ratio" if g["change"].endswith("_ratio") else
+                           ("signed" if kind == "acc" else kind))
+                if kind == "pct" and _finite(value):
+                    text = f"{100 * float(value):+.2f} pt"
+                cells.append(Cell(text, _num(value), css=css, title=verdict))
+            cells.append(Cell(verdict, verdict, css=css))
+        rows.append(cells)
+    return {
+        "baseline": header_info(comparison.baseline),
+        "current": header_info(comparison.current),
+        "same_data": bool(comparison.same_data),
+        "problems": list(comparison.problems),
+        "groups": groups, "rows": rows,
+        "unmatched_baseline": list(comparison.unmatched_baseline),
+        "unmatched_current": list(comparison.unmatched_current),
+        "regressions": list(comparison.regressions),
+    }
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if _finite(value) else None
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("mnistbench.report", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(context: dict[str, Any]) -> str:
+    """Render the report template with ``context`` (autoescaped)."""
+    context = {"generated": datetime.now().astimezone().isoformat(timespec="seconds"),
+               "fmt": fmt, **context}
+    return _environment().get_template("report.html").render(**context)
+
+
+def _title(runs: Sequence[Run]) -> str:
+    names = ", ".join(r.run_id for r in runs)
+    return f"mnistbench report: {names}"
+
+
+def build_report(runs: Sequence[Run], figures_dir: Path | None = None) -> str:
+    """The whole report for ``runs`` as one HTML string; sections 2–8 describe the last
+    run, section 9 compares every later run with the first."""
+    if not runs:
+        raise ValueError("a report needs at least one run")
+    sink = F.FigureSink(figures_dir)
+    primary = runs[-1]
+    comparisons = []
+    if len(runs) > 1:
+        from mnistbench.compare import compare_runs
+
+        comparisons = [comparison_context(compare_runs(runs[0], r)) for r in runs[1:]]
+    return render({
+        "title": _title(runs),
+        "headers": [header_info(r) for r in runs],
+        "primary": header_info(primary),
+        "sections": run_sections(primary, sink),
+        "comparisons": comparisons,
+    })
+
+
+def write_report(run_dirs: Sequence[Path], path: Path,
+                 figures_dir: Path | None = None) -> Path:
+    """Read the run directories (never train) and write one self-contained HTML file
+    atomically, so a failure leaves no half-written report."""
+    runs = [load_run(p) for p in run_dirs]
+    html = build_report(runs, figures_dir)
+    path = Path(path)
+    atomic_write(path, html.encode("utf-8"))
+    return path
+
+
+def write_comparison_report(comparison: Any, path: Path) -> Path:
+    """A self-contained HTML holding the comparison (section 9) and both runs' headers,
+    for ``mnistbench compare --html``."""
+    html = render({
+        "title": _title([comparison.baseline, comparison.current]),
+        "headers": [header_info(comparison.baseline), header_info(comparison.current)],
+        "primary": None, "sections": None,
+        "comparisons": [comparison_context(comparison)],
+    })
+    path = Path(path)
+    atomic_write(path, html.encode("utf-8"))
+    return path

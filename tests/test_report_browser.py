@@ -1,0 +1,220 @@
+"""The report in a real headless Chromium, driven over the DevTools protocol.
+
+CDP goes over ``--remote-debugging-pipe`` (file descriptors 3 and 4), so no port is opened
+and no client library is needed; host resolution is disabled, so the page can reach
+nothing but ``file://``.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (Debian package `chromium`; .ci/run "
+    "installs it)")
+
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND",
+         "--remote-debugging-pipe", "--window-size=1366,900")
+
+
+class Browser:
+    """Just enough of a CDP client for the test: commands, events, one page session."""
+
+    def __init__(self, user_data_dir: Path) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        # Park the child's ends above 10 so dup2 onto 3 and 4 cannot clobber them.
+        hi_r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10)
+        hi_w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
+        os.close(to_child_r)
+        os.close(from_child_w)
+
+        def child_fds() -> None:
+            os.dup2(hi_r, 3)
+            os.dup2(hi_w, 4)
+
+        self.proc = subprocess.Popen(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={user_data_dir}", "about:blank"],
+            preexec_fn=child_fds, pass_fds=(3, 4),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        os.close(hi_r)
+        os.close(hi_w)
+        self._out, self._in = to_child_w, from_child_r
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict[str, Any]] = []
+        self.session: str | None = None
+
+    def _read_message(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._in], [], [], max(0.0, left))
+            if not ready:
+                raise TimeoutError("chromium did not answer in time")
+            chunk = os.read(self._in, 1 << 20)
+            if not chunk:
+                raise RuntimeError("chromium closed the DevTools pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def call(self, method: str, params: dict | None = None, *, page: bool = True,
+             timeout: float = 30.0) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method,
+                                   "params": params or {}}
+        if page and self.session:
+            message["sessionId"] = self.session
+        os.write(self._out, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, method: str, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        for event in self.events:
+            if event.get("method") == method:
+                return event
+        while True:
+            event = self._read_message(deadline)
+            self.events.append(event)
+            if event.get("method") == method:
+                return event
+
+    def open_page(self) -> None:
+        targets = self.call("Target.getTargets", page=False)["targetInfos"]
+        page = next(t for t in targets if t["type"] == "page")
+        self.session = self.call("Target.attachToTarget",
+                                 {"targetId": page["targetId"], "flatten": True},
+                                 page=False)["sessionId"]
+        for domain in ("Page", "Runtime", "Log"):
+            self.call(f"{domain}.enable")
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", {"expression": expression,
+                                                "awaitPromise": True, "returnByValue": True})
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def click(self, selector: str) -> None:
+        """A real mouse click (press and release) at the element's centre."""
+        box = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
+                                                   "button": "left", "clickCount": 1})
+
+    def screenshot(self, path: Path, *, full_page: bool = False) -> Path:
+        params: dict[str, Any] = {"format": "png"}
+        if full_page:
+            width, height = self.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            params.update(captureBeyondViewport=True,
+                          clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", params)["data"]))
+        return path
+
+    def console_errors(self) -> list[str]:
+        errors = []
+        for event in self.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                errors.append(" ".join(str(a.get("value", a.get("description")))
+                                       for a in params.get("args", [])))
+            elif method == "Runtime.exceptionThrown":
+                errors.append(str(params.get("exceptionDetails")))
+            elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+                errors.append(f"{params['entry'].get('text')} {params['entry'].get('url', '')}")
+        return errors
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close", page=False, timeout=5)
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for fd in (self._out, self._in):
+            os.close(fd)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    instance = Browser(tmp_path / "chromium-profile")
+    try:
+        instance.open_page()
+        yield instance
+    finally:
+        instance.close()
+
+
+SPEC_ORDER = ("Array.from(document.querySelectorAll('#summary-table tbody tr'))"
+              ".map(r => r.cells[0].textContent)")
+
+
+def test_report_in_headless_chromium(browser, report_html, tmp_path):
+    browser.call("Emulation.setDeviceMetricsOverride",
+                 {"width": 1366, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+    browser.call("Page.navigate", {"url": report_html.resolve().as_uri()})
+    browser.wait_for("Page.loadEventFired")
+
+    images = browser.evaluate(
+        "Promise.all(Array.from(document.images).map(i => i.decode().then(() => null,"
+        " () => null))).then(() => Array.from(document.images).map(i => i.naturalWidth))")
+    assert len(images) > 20
+    assert all(width > 0 for width in images), "some <img> did not decode"
+
+    before = browser.evaluate(SPEC_ORDER)
+    fit_column = browser.evaluate(
+        "Array.from(document.querySelectorAll('#summary-table thead th'))"
+        ".findIndex(th => th.textContent.trim() === 'fit s')")
+    assert fit_column > 0
+    browser.click(f"#summary-table thead th:nth-child({fit_column + 1})")
+    after = browser.evaluate(SPEC_ORDER)
+    times = browser.evaluate(
+        "Array.from(document.querySelectorAll('#summary-table tbody tr'))"
+        f".map(r => Number(r.cells[{fit_column}].dataset.v))")
+    assert sorted(after) == sorted(before)
+    assert times == sorted(times), "the table did not sort by fit time on click"
+    assert after != before
+    browser.click(f"#summary-table thead th:nth-child({fit_column + 1})")
+    times = browser.evaluate(
+        "Array.from(document.querySelectorAll('#summary-table tbody tr'))"
+        f".map(r => Number(r.cells[{fit_column}].dataset.v))")
+    assert times == sorted(times, reverse=True), "a second click should sort descending"
+
+    browser.click("#counts-toggle")
+    assert browser.evaluate("document.getElementById('cm-grid').classList"
+                            ".contains('show-counts')")
+
+    browser.evaluate("window.scrollTo(0, 0)")
+    shot = browser.screenshot(tmp_path / "report-top.png")
+    full = browser.screenshot(tmp_path / "report-full.png", full_page=True)
+    assert shot.stat().st_size > 10_000 and full.stat().st_size > 10_000
+    assert browser.console_errors() == []
