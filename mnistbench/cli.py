@@ -55,6 +55,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return execute_run(RunOptions.from_args(args))
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from mnistbench.report import default_report_path, write_report
+
+    out = args.output or default_report_path(args.run_dirs)
+    path = write_report(args.run_dirs, out, figures_dir=args.figures_dir)
+    print(f"report: {path}")
+    return EXIT_OK
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mnistbench", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"mnistbench {__version__}")
@@ -93,8 +102,21 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="tasks at once (default 1; more disturbs the timings)")
     p.add_argument("--backend", default=None, help="joblib backend for --jobs > 1")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--report", action="store_true",
+                   help="write an HTML report of the run to reports/<run-id>.html at the end")
     _add_data_arguments(p)
     commands["run"] = _cmd_run
+
+    p = sub.add_parser("report", help="write a self-contained HTML report from saved runs "
+                       "(never trains)")
+    p.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
+                   help="run directories; with several, the later ones are compared with "
+                   "the first")
+    p.add_argument("-o", "--output", type=Path,
+                   help="HTML file to write (default: reports/<last run id>.html)")
+    p.add_argument("--figures-dir", type=Path,
+                   help="also write every figure there as PNG and SVG")
+    commands["report"] = _cmd_report
 
     parser.set_defaults(_commands=commands)
     return parser

@@ -32,6 +32,7 @@ class RunOptions:
     quiet: bool = False
     data_dir: Path | None = None
     download: bool = True
+    report: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunOptions:
@@ -41,6 +42,7 @@ class RunOptions:
             seeds=args.seeds, out=args.out, run_id=args.run_id, resume=args.resume,
             threads=args.threads, jobs=args.jobs, backend=args.backend, quiet=args.quiet,
             data_dir=args.data_dir, download=args.download,
+            report=getattr(args, "report", False),
         )
 
 
@@ -154,4 +156,8 @@ def execute_run(opts: RunOptions) -> int:
         if table is not None:
             console.print(table)
     console.print(f"results: {writer.path}")
+    if opts.report:
+        from mnistbench.report import default_report_path, write_report
+
+        console.print(f"report: {write_report([writer.path], default_report_path([writer.path]))}")
     return 1 if failed else 0

@@ -32,3 +32,27 @@ def digits_split():
     from mnistbench.data import load_dataset, make_split
 
     return make_split(load_dataset("digits"))
+
+
+# The report's tests: one real run (2 seeds, the six contract models plus an @seed pair),
+# made once per session through the CLI, and the report built from it.
+REPORT_MODELS = ("linear_svc,linear_svc@seed,sgd,knn,softmax:epochs=2,min_steps=0,"
+                 "mlp:epochs=2,min_steps=0,cnn:epochs=1,min_steps=0")
+
+
+@pytest.fixture(scope="session")
+def report_run(tmp_path_factory) -> Path:
+    from mnistbench.cli import main
+
+    out = tmp_path_factory.mktemp("report-results")
+    status = main(["run", "--dataset", "digits", "--models", REPORT_MODELS, "--seeds", "0,1",
+                   "--out", str(out), "--run-id", "base", "--quiet"])
+    assert status == 0
+    return out / "base"
+
+
+@pytest.fixture(scope="session")
+def report_html(report_run, tmp_path_factory) -> Path:
+    from mnistbench.report import write_report
+
+    return write_report([report_run], tmp_path_factory.mktemp("report") / "report.html")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from mnistbench.results import atomic_write
 
@@ -98,7 +99,7 @@ def accuracy_vs_time(labels: Sequence[str], families: Sequence[str], times: np.n
     ax.set_ylabel("test accuracy")
     ax.grid(True, which="both", alpha=0.25)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.legend(loc="best", fontsize=8, framealpha=0.9)
     if len(times):
         lo, hi = np.nanmin(times - lower), np.nanmax(times + t_err)
         ax.set_xlim(lo / 1.6, hi * 2.2)  # room for the labels on the right
@@ -144,7 +145,7 @@ def learning_curves(histories: Sequence[Sequence[dict]], seeds: Sequence[int],
                     target: float | None = None) -> Figure:
     """Loss and accuracy per epoch, training solid and validation dashed, one shade per
     seed; the top axis gives the elapsed seconds of the first seed."""
-    fig = _new_figure(8.0, 3.0)
+    fig = _new_figure(9.0, 3.0)
     ax_loss, ax_acc = fig.subplots(1, 2)
     for k, (history, seed) in enumerate(zip(histories, seeds, strict=True)):
         alpha = SEED_ALPHAS[min(k, len(SEED_ALPHAS) - 1)]
@@ -154,18 +155,20 @@ def learning_curves(histories: Sequence[Sequence[dict]], seeds: Sequence[int],
                 values = [row.get(prefix + metric) for row in history]
                 if all(v is None for v in values):
                     continue
-                name = ("validation " if prefix else "training ") + metric
+                name = "validation" if prefix else "training"
                 ax.plot(epochs, [np.nan if v is None else v for v in values], style,
                         marker="o", ms=3, color=colour, alpha=alpha,
                         label=f"{name} (seed {seed})" if len(seeds) > 1 else name)
     for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(True, alpha=0.25)
         ax.spines[["right"]].set_visible(False)
     if target is not None:
         ax_acc.axhline(target, color="#059669", lw=1, ls=":", label=f"target {target:g}")
-    ax_acc.legend(fontsize=7, frameon=False, loc="lower right")
+    fig.legend(*ax_acc.get_legend_handles_labels(), loc="outside right upper", fontsize=7,
+               frameon=False)
     first = histories[0] if histories else []
     epochs = np.array([row.get("epoch", i + 1) for i, row in enumerate(first)], float)
     elapsed = np.array([row.get("elapsed_s", np.nan) for row in first], float)
@@ -175,6 +178,7 @@ def learning_curves(histories: Sequence[Sequence[dict]], seeds: Sequence[int],
                 "top", functions=(lambda e, x=epochs, y=elapsed: np.interp(e, x, y),
                                   lambda s, x=epochs, y=elapsed: np.interp(s, y, x)))
             top.set_xlabel("elapsed s (first seed)", fontsize=8)
+            top.xaxis.set_major_locator(MaxNLocator(4))
             top.tick_params(labelsize=7)
     return fig
 

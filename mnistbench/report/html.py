@@ -8,6 +8,7 @@ Jinja2's autoescape; only our own figure ``data:`` URIs are marked safe by the t
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from mnistbench.analysis import aggregate, speedup_totals, speedups
-from mnistbench.results import Result, Run, atomic_write, load_run
 from mnistbench.report import figures as F
+from mnistbench.results import Result, Run, atomic_write, load_run
 
 TARGET_ACCURACY = 0.95
 MISTAKES_PER_MODEL = 12
@@ -92,8 +93,11 @@ def header_info(run: Run) -> dict[str, Any]:
     """Data set, split, seeds, dates and the machine, as the template shows them."""
     meta = run.meta
     split = meta.get("split") or {}
-    env = next((r.record.get("environment") for r in run.results
-                if r.record.get("environment")), None) or {}
+    envs = [r.record["environment"] for r in run.results if r.record.get("environment")]
+    # Prefer a record made after TensorFlow started, which knows its thread pools.
+    env = next((e for e in reversed(envs)
+                if (e.get("threads") or {}).get("tensorflow_intra_op")), None) \
+        or (envs[0] if envs else {})
     threads = env.get("threads") or {}
     commits = sorted({str((r.record.get("environment") or {}).get("commit"))
                       for r in run.results} - {"None"})
@@ -504,6 +508,16 @@ def build_report(runs: Sequence[Run], figures_dir: Path | None = None) -> str:
     })
 
 
+REPORTS_DIR = Path("reports")
+
+
+def default_report_path(run_dirs: Sequence[Path]) -> Path:
+    """``reports/<run id>.html``; for a comparison, ``reports/<first>-vs-<last>.html``."""
+    names = [Path(p).resolve().name for p in run_dirs]
+    stem = names[-1] if len(names) == 1 else f"{names[0]}-vs-{names[-1]}"
+    return REPORTS_DIR / f"{stem}.html"
+
+
 def write_report(run_dirs: Sequence[Path], path: Path,
                  figures_dir: Path | None = None) -> Path:
     """Read the run directories (never train) and write one self-contained HTML file
@@ -512,7 +526,15 @@ def write_report(run_dirs: Sequence[Path], path: Path,
     html = build_report(runs, figures_dir)
     path = Path(path)
     atomic_write(path, html.encode("utf-8"))
+    _readable(path)
     return path
+
+
+def _readable(path: Path) -> None:
+    """``atomic_write`` creates private files; a report is meant to be shared."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def write_comparison_report(comparison: Any, path: Path) -> Path:
@@ -526,4 +548,5 @@ def write_comparison_report(comparison: Any, path: Path) -> Path:
     })
     path = Path(path)
     atomic_write(path, html.encode("utf-8"))
+    _readable(path)
     return path
