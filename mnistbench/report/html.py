@@ -175,6 +175,23 @@ def summary_rows(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[s
     return rows, headers
 
 
+def parameters(run: Run) -> list[dict[str, Any]]:
+    """Each spec's full parameter set (first record that has one), shown as text."""
+    seen: dict[str, dict[str, Any]] = {}
+    for res in run.results:
+        params = res.record.get("params")
+        if params and res.record.get("spec") not in seen:
+            seen[res.record["spec"]] = params
+    return [{"spec": spec, "pairs": [(k, _param_text(v)) for k, v in params.items()]}
+            for spec, params in seen.items()]
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "(" + ", ".join(map(_param_text, value)) + ")"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def failures(run: Run) -> list[dict[str, str]]:
     return [{"spec": r.record.get("spec"), "seed": r.record.get("seed"),
              "error": r.record.get("error") or "unknown error"}
@@ -395,7 +412,7 @@ def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
     totals = speedup_totals(pairs)
     return {
         "summary": rows, "summary_headers": headers,
-        "failures": failures(run), "disturbed": disturbed(run),
+        "failures": failures(run), "disturbed": disturbed(run), "params": parameters(run),
         "scatter": scatter,
         "confusions": confusion_tables(run),
         "weights": weight_maps(run, sink),
