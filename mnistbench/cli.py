@@ -64,6 +64,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from mnistbench.compare import run_compare
+
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    return run_compare(args.baseline, args.current, max_error_increase=args.max_error_increase,
+                       max_slowdown=args.max_slowdown, metrics=metrics, html=args.html)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mnistbench", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"mnistbench {__version__}")
@@ -117,6 +125,19 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures-dir", type=Path,
                    help="also write every figure there as PNG and SVG")
     commands["report"] = _cmd_report
+
+    p = sub.add_parser("compare", help="regression check of CURRENT against BASELINE "
+                       "(exit 1: regression, 2: not comparable)")
+    p.add_argument("baseline", type=Path, metavar="BASELINE", help="baseline run directory")
+    p.add_argument("current", type=Path, metavar="CURRENT", help="current run directory")
+    p.add_argument("--max-error-increase", type=float, default=0.005,
+                   help="largest tolerated rise of the error rate (absolute; default 0.005)")
+    p.add_argument("--max-slowdown", type=float, default=1.3,
+                   help="largest tolerated time ratio current/base (default 1.3)")
+    p.add_argument("--metrics", help="comma-separated: accuracy, error_rate, fit_wall_s, "
+                   "predict_s (default: all)")
+    p.add_argument("--html", type=Path, help="also write the comparison as an HTML report")
+    commands["compare"] = _cmd_compare
 
     parser.set_defaults(_commands=commands)
     return parser
