@@ -198,3 +198,67 @@ def test_generic_table_formats_columns_added_later():
     assert texts == ["knn", "+0.0100", "3.00×", "1.500",
                      "accuracy >= 0.975, predict 50x faster", "yes", "0.50×", "–"]
     assert table["headers"][-2] == "new ratio"
+
+
+def _fake_comparison(report_run, tmp_path, *, same_data: bool):
+    """A Comparison shaped as mnistbench.compare documents it, to test rendering alone."""
+    from types import SimpleNamespace
+
+    from mnistbench.results import load_run
+
+    base = load_run(report_run)
+    current = load_run(_copy(report_run, tmp_path, "current"))
+    table = pd.DataFrame([
+        {"spec": "knn", "model": "knn", "accuracy_base": 0.98, "accuracy_current": 0.95,
+         "accuracy_delta": -0.03, "accuracy_verdict": "regression",
+         "fit_wall_s_base": 1.0, "fit_wall_s_current": 0.5, "fit_wall_s_ratio": 0.5,
+         "fit_wall_s_verdict": "improvement"},
+        {"spec": "sgd" + XSS, "model": "sgd", "accuracy_base": 0.93,
+         "accuracy_current": 0.93, "accuracy_delta": 0.0, "accuracy_verdict": "unchanged",
+         "fit_wall_s_base": 1.0, "fit_wall_s_current": 1.1, "fit_wall_s_ratio": 1.1,
+         "fit_wall_s_verdict": "within noise"},
+    ])
+    return SimpleNamespace(
+        baseline=base, current=current, same_data=same_data,
+        problems=[] if same_data else ["data set or split fingerprint differ"], table=table,
+        unmatched_baseline=["cnn"], unmatched_current=[],
+        regressions=["knn: accuracy 0.9800 -> 0.9500"])
+
+
+def test_comparison_report_renders_a_comparison(report_run, tmp_path):
+    from mnistbench.report import write_comparison_report
+
+    comparison = _fake_comparison(report_run, tmp_path, same_data=False)
+    html = write_comparison_report(comparison, tmp_path / "cmp.html").read_text()
+    assert '<section id="compare">' in html and '<section id="summary">' not in html
+    assert "These runs used different data" in html
+    assert html.count('class="run-card"') == 2  # both runs' headers
+    assert 'class="bad"' in html and 'class="good"' in html  # regression, improvement
+    assert "-0.0300" in html and "0.50×" in html
+    assert "Only in the baseline" in html and "1 regression(s)" in html
+    assert XSS not in html and "&lt;script&gt;" in html
+    same = write_comparison_report(_fake_comparison(report_run, tmp_path / "b", same_data=True),
+                                   tmp_path / "same.html").read_text()
+    assert "used different data" not in same
+
+
+def test_report_of_two_runs_compares_them(report_run, tmp_path):
+    pytest.importorskip("mnistbench.compare", reason="mnistbench.compare is not there yet")
+    current = _copy(report_run, tmp_path, "slower")
+
+    def slower(record):
+        if record["model"] == "knn":
+            record["timing"]["fit_wall_s"] *= 3
+            record["timing"]["predict_s"] *= 3
+
+    _edit_records(current, slower)
+    html = write_report([report_run, current], tmp_path / "r.html").read_text()
+    assert '<section id="compare">' in html
+    assert "regression" in html
+    assert "used different data" not in html
+
+    other = _copy(report_run, tmp_path, "other-data")
+    _edit_meta(other, lambda m: m["split"].update(fingerprint="0000000000000000"))
+    _edit_records(other, lambda r: r.update(split_fingerprint="0000000000000000"))
+    html = write_report([report_run, other], tmp_path / "o.html").read_text()
+    assert "These runs used different data" in html

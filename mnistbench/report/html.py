@@ -477,6 +477,9 @@ def comparison_context(comparison: Any) -> dict[str, Any]:
         "unmatched_baseline": list(comparison.unmatched_baseline),
         "unmatched_current": list(comparison.unmatched_current),
         "regressions": list(comparison.regressions),
+        "thresholds": (f"accuracy and error within "
+                       f"{getattr(comparison, 'max_error_increase', 0.005):g}, times within "
+                       f"{getattr(comparison, 'max_slowdown', 1.3):g}×"),
     }
 
 
