@@ -376,6 +376,8 @@ def _generic_cell(column: str, value: Any) -> Cell:
     v = float(value)
     name = column.lower()
     if "speedup" in name or "speed_up" in name or name.endswith("ratio"):
+        if "target" in name:  # a goal, not a measurement: nothing to colour
+            return Cell(fmt(v, "ratio"), v)
         return Cell(fmt(v, "ratio"), v, css="good" if v > 1.05 else "bad" if v < 0.95 else "")
     if any(w in name for w in ("gain", "delta", "diff")):
         return Cell(fmt(v, "signed"), v, css="good" if v > 0 else "bad" if v < 0 else "")
