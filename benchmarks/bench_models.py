@@ -1,0 +1,76 @@
+"""One parameterised suite over the registry models: fit time and memory, batch and
+single-digit predict time, test error and log loss (asv: smaller is better for all)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .common import (
+    fit,
+    fit_and_store,
+    get_profile,
+    load_fitted,
+    load_split,
+    model_specs,
+    new_model,
+    pin_threads,
+    threads,
+)
+
+PROFILE = get_profile()
+THREADS = threads()
+
+
+class ModelSuite:
+    """``params``: the data set, every model spec of the profile, and the thread count (so
+    the threads used are recorded with each result)."""
+
+    param_names = ["dataset", "model", "threads"]
+    params = ([PROFILE.dataset], model_specs(PROFILE), [THREADS])
+    timeout = PROFILE.fit_timeout
+
+    def setup_cache(self) -> dict[str, dict]:
+        """Fit every model once; asv runs this in a scratch directory that the benchmarks
+        then run in, so the saved models are found there."""
+        pin_threads(THREADS)
+        return fit_and_store(model_specs(PROFILE), PROFILE.dataset, Path.cwd())
+
+    setup_cache.timeout = PROFILE.cache_timeout  # type: ignore[attr-defined]
+
+    def setup(self, cache: dict[str, dict], dataset: str, spec: str, n_threads: int) -> None:
+        pin_threads(n_threads)
+        self.split = load_split(dataset)
+        entry = cache[spec]
+        if entry["fingerprint"] != self.split.fingerprint:
+            raise RuntimeError(f"split changed between setup_cache and setup for {spec}")
+        self.entry = entry
+        self.model = load_fitted(entry, self.split)
+        self.one_digit = self.split.X_test[:1]
+
+    def time_fit(self, cache: Any, dataset: str, spec: str, n_threads: int) -> None:
+        fit(new_model(spec), self.split)
+
+    time_fit.number = 1  # type: ignore[attr-defined]
+    time_fit.repeat = (1, 3, 60.0)  # type: ignore[attr-defined]
+    time_fit.warmup_time = 0.0  # type: ignore[attr-defined]
+
+    def peakmem_fit(self, cache: Any, dataset: str, spec: str, n_threads: int) -> None:
+        fit(new_model(spec), self.split)
+
+    def time_predict(self, cache: Any, dataset: str, spec: str, n_threads: int) -> None:
+        self.model.predict(self.split.X_test)
+
+    def time_predict_single(self, cache: Any, dataset: str, spec: str, n_threads: int) -> None:
+        self.model.predict(self.one_digit)
+
+    def track_test_error(self, cache: Any, dataset: str, spec: str, n_threads: int) -> float:
+        return self.entry["error_rate"]
+
+    track_test_error.unit = "error rate"  # type: ignore[attr-defined]
+
+    def track_log_loss(self, cache: Any, dataset: str, spec: str, n_threads: int) -> float:
+        """NaN (shown as n/a) for models without probabilities, such as a hinge-loss SVM."""
+        return self.entry["log_loss"]
+
+    track_log_loss.unit = "log loss"  # type: ignore[attr-defined]

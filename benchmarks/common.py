@@ -1,0 +1,173 @@
+"""Profiles, data and fitted models shared by the asv suites.
+
+As scikit-learn's ``asv_benchmarks`` does, the size of a benchmark run is chosen by
+configuration, here environment variables read when asv imports the suite:
+
+``MNISTBENCH_ASV_PROFILE``
+    ``quick`` (default): ``mnist-5k``, the six contract models with the tuned defaults but
+    Keras models trained for a few epochs (``epochs=2,min_steps=0``) so that a whole run
+    takes minutes. ``full``: full MNIST (official split), the tuned defaults as they are
+    plus every ``@seed`` preset. ``tiny``: ``digits``, one epoch, for the test suite.
+``MNISTBENCH_ASV_DATASET``
+    the data set (default ``mnist-5k``; ``mnist`` for the full profile).
+``MNISTBENCH_ASV_THREADS``
+    BLAS and TensorFlow threads (default 2, capped by the cores available). The value is a
+    benchmark parameter, so it is recorded with every asv result.
+``MNISTBENCH_DATA_DIR``
+    where ``mnist`` / ``fashion-mnist`` IDX files are (as for ``mnistbench run``).
+
+Everything goes through mnistbench's own API (``load_dataset``, ``make_split``,
+``get_model``, ``classification_metrics``): the benchmarks measure the package, they do not
+re-implement it. Tuned defaults are never written here; the profile only shortens training.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+PROFILES = ("quick", "full", "tiny")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one benchmark run measures."""
+
+    name: str
+    dataset: str
+    keras_overrides: dict[str, Any]  # applied to every deep model (empty: tuned as is)
+    seed_presets: bool  # also benchmark every ``X@seed``
+    fit_timeout: float  # seconds per benchmark; the CNN needs the most
+    cache_timeout: float  # seconds for setup_cache, which fits every model once
+
+
+def get_profile() -> Profile:
+    """The profile named by ``MNISTBENCH_ASV_PROFILE`` (read at import, as asv discovers)."""
+    name = os.environ.get("MNISTBENCH_ASV_PROFILE", "quick").strip().lower() or "quick"
+    if name not in PROFILES:
+        raise ValueError(f"MNISTBENCH_ASV_PROFILE={name!r}; use one of {', '.join(PROFILES)}")
+    default_data = {"quick": "mnist-5k", "full": "mnist", "tiny": "digits"}[name]
+    dataset = os.environ.get("MNISTBENCH_ASV_DATASET") or default_data
+    if name == "full":
+        return Profile(name, dataset, {}, True, fit_timeout=3600.0, cache_timeout=4 * 3600.0)
+    epochs = 1 if name == "tiny" else 2
+    return Profile(name, dataset, {"epochs": epochs, "min_steps": 0}, False,
+                   fit_timeout=600.0, cache_timeout=1800.0)
+
+
+def threads() -> int:
+    """Threads for BLAS and TensorFlow: explicit, so timings mean the same thing each run."""
+    from mnistbench.harness.environment import default_threads
+
+    wanted = int(os.environ.get("MNISTBENCH_ASV_THREADS", "2"))
+    return max(1, min(wanted, default_threads()))
+
+
+def model_specs(profile: Profile) -> list[str]:
+    """Spec labels for the profile: the contract models (and their ``@seed`` presets)."""
+    from mnistbench.models import DEFAULT_MODELS, get_entry, parse_spec
+
+    labels = []
+    for name in DEFAULT_MODELS:
+        variants = [name]
+        if profile.seed_presets and "seed" in get_entry(name).presets:
+            variants.append(f"{name}@seed")
+        for text in variants:
+            spec = parse_spec(text)
+            if get_entry(spec.name).family == "deep" and profile.keras_overrides:
+                spec = spec.with_overrides(profile.keras_overrides)
+            labels.append(spec.label)
+    return labels
+
+
+_pinned: list[Any] = []
+
+
+def pin_threads(n: int) -> None:
+    """Limit BLAS/OpenMP pools and TensorFlow's intra/inter-op pools for this process."""
+    from threadpoolctl import threadpool_limits
+
+    from mnistbench.harness.environment import configure_tensorflow_threads
+
+    if not _pinned:
+        _pinned.append(threadpool_limits(limits=n))  # kept alive: limits stay in force
+        configure_tensorflow_threads(n)
+
+
+@cache
+def load_split(dataset: str) -> Any:
+    """The common split, as ``mnistbench run`` makes it (official where there is one)."""
+    from mnistbench.data import load_dataset, make_split
+
+    return make_split(load_dataset(dataset, data_dir=os.environ.get("MNISTBENCH_DATA_DIR")))
+
+
+def new_model(spec: str, seed: int = 0) -> Any:
+    """An unfitted registry model, seeded like ``mnistbench run`` seeds a task."""
+    from mnistbench.models import get_model
+
+    model = get_model(spec)
+    if "random_state" in model.get_params():
+        model.set_params(random_state=seed)
+    return model
+
+
+def fit(model: Any, split: Any) -> Any:
+    """Fit exactly as the harness does (with the validation part for Keras history)."""
+    return model.fit(split.X_train, split.y_train, validation_data=(split.X_val, split.y_val))
+
+
+def _slug(spec: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.@-]+", "_", spec)
+
+
+def fit_and_store(specs: list[str], dataset: str, directory: Path) -> dict[str, dict]:
+    """Fit every spec once, score it, and store the fitted model in ``directory``.
+
+    Keras models do not pickle (``KerasModel`` drops ``model_``), so the network is saved
+    as a ``.keras`` file beside the pickled wrapper and re-attached by ``load_fitted``;
+    the predictions benchmarked later come from the very weights scored here.
+    """
+    from mnistbench.harness.metrics import classification_metrics
+
+    split = load_split(dataset)
+    labels = np.arange(split.n_classes)
+    out: dict[str, dict] = {}
+    for spec in specs:
+        model = fit(new_model(spec), split)
+        y_pred, proba = model.predict_with_proba(split.X_test)
+        metrics, _ = classification_metrics(split.y_test, y_pred, proba, labels)
+        stem = directory / _slug(spec)
+        keras_file = None
+        if getattr(model, "family", None) == "deep":
+            keras_file = stem.with_suffix(".keras")
+            model.model_.save(keras_file)
+        stem.with_suffix(".pkl").write_bytes(pickle.dumps(model))
+        out[spec] = {
+            "error_rate": float(metrics["error_rate"]),
+            "log_loss": float(metrics.get("log_loss") or float("nan")),
+            "fingerprint": split.fingerprint,
+            "model_file": str(stem.with_suffix(".pkl").resolve()),
+            "keras_file": str(keras_file.resolve()) if keras_file else None,
+        }
+    return out
+
+
+def load_fitted(entry: dict[str, Any], split: Any) -> Any:
+    """The model ``fit_and_store`` fitted, ready to predict (Keras graph traced again)."""
+    model = pickle.loads(Path(entry["model_file"]).read_bytes())
+    if entry["keras_file"]:
+        import keras
+
+        model.model_ = keras.models.load_model(entry["keras_file"], compile=False)
+        model._compile_forward(keras, np.asarray(split.X_test[:1], dtype=np.float32))
+    return model
