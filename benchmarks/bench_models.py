@@ -15,11 +15,16 @@ from .common import (
     model_specs,
     new_model,
     pin_threads,
+    preload,
     threads,
 )
 
 PROFILE = get_profile()
 THREADS = threads()
+# asv's default forkserver imports this module once and forks a process per benchmark:
+# importing TensorFlow here (its runtime, and so its thread pools, start later in setup)
+# saves every one of those processes a few seconds.
+preload()
 
 
 class ModelSuite:

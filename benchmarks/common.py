@@ -103,6 +103,15 @@ def pin_threads(n: int) -> None:
         configure_tensorflow_threads(n)
 
 
+def preload() -> None:
+    """Import TensorFlow and Keras without starting the runtime (no thread pool yet)."""
+    try:
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+    except ImportError:
+        pass
+
+
 @cache
 def load_split(dataset: str) -> Any:
     """The common split, as ``mnistbench run`` makes it (official where there is one)."""
