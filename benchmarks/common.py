@@ -50,13 +50,15 @@ class Profile:
     cache_timeout: float  # seconds for setup_cache, which fits every model once
 
 
-def get_profile() -> Profile:
-    """The profile named by ``MNISTBENCH_ASV_PROFILE`` (read at import, as asv discovers)."""
-    name = os.environ.get("MNISTBENCH_ASV_PROFILE", "quick").strip().lower() or "quick"
+def get_profile(name: str | None = None) -> Profile:
+    """``name``, or the profile named by ``MNISTBENCH_ASV_PROFILE`` (read at import, as asv
+    discovers the benchmarks)."""
+    name = name or os.environ.get("MNISTBENCH_ASV_PROFILE", "quick").strip().lower() or "quick"
     if name not in PROFILES:
         raise ValueError(f"MNISTBENCH_ASV_PROFILE={name!r}; use one of {', '.join(PROFILES)}")
     default_data = {"quick": "mnist-5k", "full": "mnist", "tiny": "digits"}[name]
-    dataset = os.environ.get("MNISTBENCH_ASV_DATASET") or default_data
+    dataset = os.environ.get("MNISTBENCH_ASV_DATASET") or default_data if name != "tiny" \
+        else default_data
     if name == "full":
         return Profile(name, dataset, {}, True, fit_timeout=3600.0, cache_timeout=4 * 3600.0)
     epochs = 1 if name == "tiny" else 2

@@ -1,0 +1,112 @@
+"""The asv suite, run in-process on the tiny profile (digits, one epoch), and its config."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    """``benchmarks.bench_models`` imported under MNISTBENCH_ASV_PROFILE=tiny."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MNISTBENCH_ASV_PROFILE", "tiny")
+    mp.setenv("MNISTBENCH_ASV_THREADS", "1")
+    import benchmarks.bench_models as module
+
+    module = importlib.reload(module)
+    cache_dir = tmp_path_factory.mktemp("asv-cache")
+    mp.chdir(cache_dir)  # asv runs setup_cache in a scratch directory, as here
+    cache = module.ModelSuite().setup_cache()
+    yield module, cache, cache_dir
+    mp.undo()
+
+
+def test_profiles():
+    from benchmarks.common import get_profile, model_specs
+
+    quick, full = get_profile("quick"), get_profile("full")
+    assert quick.dataset == "mnist-5k" and full.dataset == "mnist"
+    assert model_specs(quick)[:3] == ["linear_svc", "sgd", "knn"]
+    assert "cnn:epochs=2,min_steps=0" in model_specs(quick)
+    specs = model_specs(full)
+    assert "cnn" in specs and "cnn@seed" in specs and "knn@seed" in specs
+    with pytest.raises(ValueError, match="MNISTBENCH_ASV_PROFILE"):
+        get_profile("huge")
+
+
+def test_suite_parameters(bench):
+    module, cache, _ = bench
+    suite = module.ModelSuite
+    assert suite.param_names == ["dataset", "model", "threads"]
+    datasets, specs, threads = suite.params
+    assert datasets == ["digits"] and threads == [1]
+    assert [s.split(":")[0] for s in specs] == ["linear_svc", "sgd", "knn", "softmax", "mlp",
+                                                 "cnn"]
+    assert set(cache) == set(specs)
+    assert suite.track_test_error.unit == "error rate"
+    assert suite.setup_cache.timeout >= suite.timeout >= 600
+    names = {n for n in dir(suite) if re.match(r"(time|peakmem|track)_", n)}
+    assert names == {"time_fit", "peakmem_fit", "time_predict", "time_predict_single",
+                     "track_test_error", "track_log_loss"}
+
+
+def test_every_benchmark_runs_for_every_model(bench):
+    module, cache, cache_dir = bench
+    import pickle
+
+    pickle.dumps(cache)  # what asv stores between processes
+    datasets, specs, threads = module.ModelSuite.params
+    for spec in specs:
+        args = (cache, datasets[0], spec, threads[0])
+        suite = module.ModelSuite()
+        suite.setup(*args)
+        suite.time_predict(*args)
+        suite.time_predict_single(*args)
+        error = suite.track_test_error(*args)
+        assert 0 <= error < 1
+        loss = suite.track_log_loss(*args)
+        assert math.isnan(loss) if spec == "linear_svc" else loss > 0
+        # the reloaded model predicts what was scored in setup_cache
+        y_pred = suite.model.predict(suite.split.X_test)
+        assert (y_pred != suite.split.y_test).mean() == pytest.approx(error)
+    # fitting is the slow part: once for a classical and once for a Keras model
+    for spec in (specs[0], specs[3]):
+        args = (cache, datasets[0], spec, threads[0])
+        suite = module.ModelSuite()
+        suite.setup(*args)
+        suite.time_fit(*args)
+        suite.peakmem_fit(*args)
+    assert any(cache_dir.glob("*.keras"))
+
+
+def test_asv_conf():
+    from asv.util import load_json
+
+    conf = load_json(str(ROOT / "asv.conf.json"), js_comments=True)
+    assert conf["environment_type"] == "virtualenv"
+    assert conf["branches"] == ["main"] and conf["repo"] == "."
+    for key in ("results_dir", "html_dir", "env_dir"):
+        assert conf[key].startswith(".asv/")
+    assert ".asv/" in (ROOT / ".gitignore").read_text()
+
+
+def test_committed_baseline_matches_the_gate():
+    """The baseline holds every gate spec, JSON only, on the gate's data and seed."""
+    from benchmarks.gate import BASELINE, DATASET, gate_specs
+    from mnistbench.results import load_run
+
+    run = load_run(BASELINE)
+    assert run.meta["dataset"] == DATASET
+    assert sorted(r.record["spec"] for r in run.results) == sorted(gate_specs())
+    assert all(r.ok for r in run.results)
+    assert not list(BASELINE.rglob("*.npz"))
+    assert sum(p.stat().st_size for p in BASELINE.rglob("*")) < 200_000
+    json.loads((BASELINE / "run.json").read_text())
