@@ -216,3 +216,13 @@ def test_json_only_run_compares(base_run, tmp_path):
     for npz in (current / "tasks").glob("*.npz"):
         npz.unlink()
     assert main(["compare", str(current), str(base_run), "--metrics", "error_rate"]) == 0
+
+
+def test_html_comparison_report(base_run, tmp_path, capsys):
+    current = copy_run(base_run, tmp_path / "worse-html")
+    edit_tasks(current, "knn", lower_accuracy(0.01))
+    html = tmp_path / "cmp.html"
+    assert main(["compare", str(base_run), str(current), "--metrics", "error_rate",
+                 "--html", str(html)]) == 1
+    text = html.read_text()
+    assert "knn" in text and "regression" in text
