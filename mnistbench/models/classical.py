@@ -113,8 +113,8 @@ class LinearSVCModel(LinearClassicalModel):
     defaults: ClassVar[dict[str, Any]] = {
         "C": 0.1,
         "dual": False,
-        "tol": 1e-3,
-        "max_iter": 100,
+        "tol": 1e-2,
+        "max_iter": 1000,
         "scale": False,
         "random_state": 0,
     }
@@ -131,14 +131,14 @@ class SGDModel(LinearClassicalModel):
     """Linear model trained by stochastic gradient descent."""
 
     defaults: ClassVar[dict[str, Any]] = {
-        "loss": "log_loss",
+        "loss": "hinge",
         "alpha": 1e-4,
-        "max_iter": 20,
-        "tol": 1e-3,
-        "average": False,
+        "max_iter": 5,
+        "tol": None,
+        "average": True,
         "early_stopping": False,
         "n_jobs": -1,
-        "scale": False,
+        "scale": True,
         "random_state": 0,
     }
 
@@ -155,7 +155,7 @@ class KNNModel(ClassicalModel):
     """k nearest neighbours, optionally in a PCA-reduced space (0 components = raw pixels)."""
 
     defaults: ClassVar[dict[str, Any]] = {
-        "n_neighbors": 5,
+        "n_neighbors": 4,
         "weights": "distance",
         "metric": "euclidean",
         "algorithm": "brute",

@@ -70,7 +70,7 @@ class KerasModel(BenchModel):
         if self.schedule == "onecycle":
             warmup = max(1, total // 5)
             return keras.optimizers.schedules.CosineDecay(
-                self.learning_rate / 10, total - warmup, alpha=0.01,
+                self.learning_rate / 10, total - warmup, alpha=0.0,
                 warmup_target=self.learning_rate, warmup_steps=warmup,
             )
         raise ValueError(f"unknown schedule {self.schedule!r}; use {', '.join(SCHEDULES)}")
@@ -209,9 +209,11 @@ class SoftmaxModel(KerasModel):
 
     defaults: ClassVar[dict[str, Any]] = {
         **KerasModel.defaults,
+        "zero_init": True,
+        "l1": 1e-6,
         "epochs": 10,
-        "batch_size": 256,
-        "learning_rate": 3e-3,
+        "batch_size": 512,
+        "learning_rate": 1e-2,
         "schedule": "cosine",
         "min_steps": 600,
     }
@@ -225,14 +227,14 @@ class MLPModel(KerasModel):
 
     defaults: ClassVar[dict[str, Any]] = {
         **KerasModel.defaults,
-        "hidden_units": (256, 128),
+        "hidden_units": (512, 256),
         "activation": "relu",
         "batch_norm": False,
-        "dropout": 0.1,
-        "epochs": 15,
+        "dropout": 0.2,
+        "epochs": 12,
         "batch_size": 128,
         "learning_rate": 2e-3,
-        "schedule": "cosine",
+        "schedule": "onecycle",
         "min_steps": 600,
     }
 
@@ -258,14 +260,14 @@ class CNNModel(KerasModel):
 
     defaults: ClassVar[dict[str, Any]] = {
         **KerasModel.defaults,
-        "filters": (32, 64),
-        "kernel_size": 3,
-        "padding": "same",
+        "filters": (16, 32),
+        "kernel_size": 5,
+        "padding": "valid",
         "pool_every": 1,
-        "batch_norm": True,
-        "dense_units": 0,
+        "batch_norm": False,
+        "dense_units": 128,
         "dropout": 0.0,
-        "epochs": 6,
+        "epochs": 12,
         "batch_size": 128,
         "learning_rate": 3e-3,
         "schedule": "onecycle",
