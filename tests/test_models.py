@@ -106,3 +106,45 @@ def test_epoch_callback_sees_every_epoch(digits_split):
     get_model("softmax:epochs=3,min_steps=0").fit(
         s.X_train, s.y_train, epoch_callback=lambda e, n, row: seen.append((e, n, row["loss"])))
     assert [(e, n) for e, n, _ in seen] == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_sgd_sparse_input_matches_dense(digits_split):
+    """``sparse=True`` only changes the input format: same data, same model, same answers."""
+    import scipy.sparse as sp
+
+    from mnistbench.models.classical import _to_csr
+
+    s = digits_split
+    X = s.X_test.copy()
+    X[X < 0.3] = 0.0
+    csr = _to_csr(X)
+    assert sp.issparse(csr) and csr.dtype == np.float32 and csr.has_sorted_indices
+    np.testing.assert_array_equal(csr.toarray(), X)
+    np.testing.assert_array_equal(_to_csr(np.zeros((2, 4), np.float32)).toarray(), 0)
+
+    common = "sgd:scale=False,max_iter=20,n_jobs=1"
+    dense = get_model(common + ",sparse=False").fit(s.X_train, s.y_train)
+    sparse = get_model(common + ",sparse=True").fit(s.X_train, s.y_train)
+    assert sp.issparse(sparse.pipeline_[:-1].transform(s.X_test))
+    # scikit-learn damps the intercept's updates on sparse rows, so the weights differ a
+    # little; the decisions must not.
+    agree = np.mean(dense.predict(s.X_test) == sparse.predict(s.X_test))
+    assert agree >= 0.97
+    assert np.mean(sparse.predict(s.X_test) == s.y_test) >= MIN_ACCURACY
+    assert sparse.weight_images().shape == (10, 8, 8)
+
+
+def test_sgd_seed_preset_is_the_notebook_classifier():
+    """The notebook used ``SGDClassifier(max_iter=5000, tol=1e-3, n_jobs=-1)`` on dense,
+    unscaled pixels; new options must stay off in the preset."""
+    from sklearn.linear_model import SGDClassifier
+
+    model = get_model("sgd@seed")
+    assert (model.sparse, model.scale) == (False, False)
+    clf = model.make_pipeline()
+    assert [name for name, _ in clf.steps] == ["clf"]
+    notebook = SGDClassifier(max_iter=5000, tol=1e-3, n_jobs=-1).get_params()
+    ours = clf[-1].get_params()
+    for key in notebook:
+        if key != "random_state":
+            assert ours[key] == notebook[key], key

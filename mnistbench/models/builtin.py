@@ -12,7 +12,8 @@ register(ModelEntry(
 register(ModelEntry(
     "sgd", SGDModel, "linear model trained by SGD (scikit-learn SGDClassifier)",
     {"seed": {"loss": "hinge", "alpha": 1e-4, "max_iter": 5000, "tol": 1e-3, "n_jobs": -1,
-              "average": False, "scale": False}},
+              "average": False, "scale": False, "sparse": False,
+              "learning_rate": "optimal", "eta0": 0.01}},
 ))
 register(ModelEntry(
     "knn", KNNModel, "k nearest neighbours (scikit-learn KNeighborsClassifier)",

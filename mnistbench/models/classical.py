@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy import sparse as sp
 from sklearn.decomposition import PCA
 from sklearn.linear_model import SGDClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -101,9 +102,29 @@ class LinearClassicalModel(ClassicalModel):
         return coef.reshape(-1, *self.image_shape_).astype(np.float32)
 
 
-def _maybe_scaled(steps: list[tuple[str, Any]], scale: bool) -> Pipeline:
+def _to_csr(X: Any) -> sp.csr_matrix:
+    """Dense float32 -> CSR, several times faster than ``csr_matrix(X)`` on MNIST."""
+    if sp.issparse(X):
+        return sp.csr_matrix(X, dtype=np.float32)
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    n_rows, n_cols = X.shape
+    flat = np.flatnonzero(X)  # row-major: column indices come out sorted within each row
+    indices = (flat % n_cols).astype(np.int32)
+    indptr = np.searchsorted(flat, np.arange(0, n_rows * n_cols + 1, n_cols)).astype(np.int32)
+    return sp.csr_matrix((X.ravel()[flat], indices, indptr), shape=X.shape)
+
+
+def _maybe_scaled(steps: list[tuple[str, Any]], scale: bool, sparse: bool = False) -> Pipeline:
+    """Optional preprocessing in front of ``steps``, part of the model (fit and predict).
+
+    ``sparse`` turns the pixels into a CSR matrix first (MNIST is ~80% zeros; solvers that
+    loop over rows then touch only the non-zeros); scaling then keeps it sparse by dividing
+    by the standard deviation without centring.
+    """
     if scale:
-        steps = [("scale", StandardScaler()), *steps]
+        steps = [("scale", StandardScaler(with_mean=not sparse)), *steps]
+    if sparse:
+        steps = [("csr", FunctionTransformer(_to_csr, accept_sparse=True)), *steps]
     return Pipeline(steps)
 
 
@@ -131,24 +152,28 @@ class SGDModel(LinearClassicalModel):
     """Linear model trained by stochastic gradient descent."""
 
     defaults: ClassVar[dict[str, Any]] = {
-        "loss": "hinge",
-        "alpha": 1e-4,
+        "loss": "log_loss",
+        "alpha": 1e-5,
         "max_iter": 5,
         "tol": None,
         "average": True,
+        "learning_rate": "constant",
+        "eta0": 0.2,
         "early_stopping": False,
         "n_jobs": -1,
-        "scale": True,
+        "scale": False,
+        "sparse": True,  # CSR input: the SGD loop then costs O(non-zeros) per row
         "random_state": 0,
     }
 
     def make_pipeline(self) -> Pipeline:
         clf = SGDClassifier(
             loss=self.loss, alpha=self.alpha, max_iter=self.max_iter, tol=self.tol,
-            average=self.average, early_stopping=self.early_stopping, n_jobs=self.n_jobs,
+            average=self.average, learning_rate=self.learning_rate, eta0=self.eta0,
+            early_stopping=self.early_stopping, n_jobs=self.n_jobs,
             random_state=self.random_state,
         )
-        return _maybe_scaled([("clf", clf)], self.scale)
+        return _maybe_scaled([("clf", clf)], self.scale, self.sparse)
 
 
 class KNNModel(ClassicalModel):

@@ -227,13 +227,13 @@ class MLPModel(KerasModel):
 
     defaults: ClassVar[dict[str, Any]] = {
         **KerasModel.defaults,
-        "hidden_units": (512, 256),
+        "hidden_units": (256, 256),
         "activation": "relu",
         "batch_norm": False,
-        "dropout": 0.2,
+        "dropout": 0.1,
         "epochs": 12,
-        "batch_size": 128,
-        "learning_rate": 2e-3,
+        "batch_size": 256,
+        "learning_rate": 3e-3,
         "schedule": "onecycle",
         "min_steps": 600,
     }
