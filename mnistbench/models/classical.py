@@ -103,14 +103,21 @@ class LinearClassicalModel(ClassicalModel):
 
 
 def _to_csr(X: Any) -> sp.csr_matrix:
-    """Dense float32 -> CSR, several times faster than ``csr_matrix(X)`` on MNIST."""
+    """Dense float32 -> CSR, about three times faster than ``csr_matrix(X)`` on MNIST.
+
+    Part of the SGD model's fit, so it is on the timed path: one pass for the mask, row
+    counts for ``indptr``, and column indices from the flat positions (row-major, so they
+    come out sorted within each row).
+    """
     if sp.issparse(X):
         return sp.csr_matrix(X, dtype=np.float32)
     X = np.ascontiguousarray(X, dtype=np.float32)
     n_rows, n_cols = X.shape
-    flat = np.flatnonzero(X)  # row-major: column indices come out sorted within each row
+    mask = X != 0
+    flat = np.flatnonzero(mask)
+    indptr = np.zeros(n_rows + 1, dtype=np.int32)
+    np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[1:])
     indices = (flat % n_cols).astype(np.int32)
-    indptr = np.searchsorted(flat, np.arange(0, n_rows * n_cols + 1, n_cols)).astype(np.int32)
     return sp.csr_matrix((X.ravel()[flat], indices, indptr), shape=X.shape)
 
 
@@ -154,11 +161,11 @@ class SGDModel(LinearClassicalModel):
     defaults: ClassVar[dict[str, Any]] = {
         "loss": "log_loss",
         "alpha": 1e-5,
-        "max_iter": 5,
+        "max_iter": 4,
         "tol": None,
         "average": True,
         "learning_rate": "constant",
-        "eta0": 0.2,
+        "eta0": 0.15,
         "early_stopping": False,
         "n_jobs": -1,
         "scale": False,
