@@ -121,6 +121,12 @@ def test_sgd_sparse_input_matches_dense(digits_split):
     assert sp.issparse(csr) and csr.dtype == np.float32 and csr.has_sorted_indices
     np.testing.assert_array_equal(csr.toarray(), X)
     np.testing.assert_array_equal(_to_csr(np.zeros((2, 4), np.float32)).toarray(), 0)
+    # Empty rows between full ones: the row pointers must still line up.
+    gaps = np.zeros((5, 4), np.float32)
+    gaps[[0, 3]] = [[1, 0, 2, 0], [0, 3, 0, 4]]
+    gaps_csr = _to_csr(gaps)
+    np.testing.assert_array_equal(gaps_csr.indptr, [0, 2, 2, 2, 4, 4])
+    np.testing.assert_array_equal(gaps_csr.toarray(), gaps)
 
     common = "sgd:scale=False,max_iter=20,n_jobs=1"
     dense = get_model(common + ",sparse=False").fit(s.X_train, s.y_train)
