@@ -35,6 +35,9 @@ class KerasModel(BenchModel):
         # Small data sets get more epochs, so that a schedule tuned on 60,000 digits still
         # takes enough optimiser steps on 1,800 (0 = exactly ``epochs``).
         "min_steps": 0,
+        # Optimiser steps per compiled call: >1 saves Keras's per-step Python overhead
+        # (same arithmetic, same results); the seed presets keep Keras's default of 1.
+        "steps_per_execution": 8,
         "random_state": 0,
     }
 
@@ -44,7 +47,7 @@ class KerasModel(BenchModel):
     def check_params(self) -> None:
         if self.min_steps < 0:
             raise ValueError("min_steps cannot be negative")
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size", "steps_per_execution"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not self.learning_rate > 0:
@@ -106,6 +109,7 @@ class KerasModel(BenchModel):
             optimizer=keras.optimizers.Adam(self._learning_rate(keras, steps * self.epochs_)),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
+            steps_per_execution=self.steps_per_execution,
         )
         val = None
         if validation_data is not None:
@@ -227,13 +231,13 @@ class MLPModel(KerasModel):
 
     defaults: ClassVar[dict[str, Any]] = {
         **KerasModel.defaults,
-        "hidden_units": (256, 256),
+        "hidden_units": (512, 256),
         "activation": "relu",
         "batch_norm": False,
-        "dropout": 0.1,
-        "epochs": 12,
-        "batch_size": 256,
-        "learning_rate": 3e-3,
+        "dropout": 0.2,
+        "epochs": 9,
+        "batch_size": 128,
+        "learning_rate": 2e-3,
         "schedule": "onecycle",
         "min_steps": 600,
     }
