@@ -159,9 +159,9 @@ class SGDModel(LinearClassicalModel):
     """Linear model trained by stochastic gradient descent."""
 
     defaults: ClassVar[dict[str, Any]] = {
-        "loss": "log_loss",
-        "alpha": 1e-5,
-        "max_iter": 4,
+        "loss": "hinge",
+        "alpha": 3e-6,
+        "max_iter": 6,
         "tol": None,
         "average": True,
         "learning_rate": "constant",
