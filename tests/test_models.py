@@ -125,7 +125,7 @@ def test_sgd_sparse_input_matches_dense(digits_split):
     """``sparse=True`` only changes the input format: same data, same model, same answers."""
     import scipy.sparse as sp
 
-    from mnistbench.models.classical import _to_csr
+    from mnistbench.models.sklearn_base import to_csr as _to_csr
 
     s = digits_split
     X = s.X_test.copy()

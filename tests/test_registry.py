@@ -119,7 +119,7 @@ def test_third_party_models_register_through_entry_points(tmp_path, monkeypatch)
     """A real installed distribution (a dist-info on sys.path) with an entry point."""
     (tmp_path / "bench_plugin.py").write_text(textwrap.dedent("""
         from mnistbench.models import ModelEntry
-        from mnistbench.models.classical import KNNModel
+        from mnistbench.models.builtin.knn import KNNModel
 
         class OneNN(KNNModel):
             defaults = {**KNNModel.defaults, "n_neighbors": 1}

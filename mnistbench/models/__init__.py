@@ -1,8 +1,12 @@
-"""The model registry: six contract models and their teaching-notebook presets."""
+"""The model registry: six contract models and their teaching-notebook presets.
+
+Importing this package registers every built-in model (``mnistbench.models.builtin``).
+"""
 
 from mnistbench.models import builtin as _builtin  # noqa: F401  (registers the built-ins)
 from mnistbench.models.base import BenchModel
 from mnistbench.models.registry import (
+    DEFAULT_MODELS,
     ModelEntry,
     ModelSpec,
     apply_settings,
@@ -12,9 +16,8 @@ from mnistbench.models.registry import (
     parse_spec,
     parse_spec_list,
     register,
+    unregister,
 )
-
-DEFAULT_MODELS = ("linear_svc", "sgd", "knn", "softmax", "mlp", "cnn")
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -28,4 +31,5 @@ __all__ = [
     "parse_spec",
     "parse_spec_list",
     "register",
+    "unregister",
 ]

@@ -18,6 +18,8 @@ from mnistbench.errors import ModelSpecError
 from mnistbench.models.base import BenchModel, check_value
 
 ENTRY_POINT_GROUP = "mnistbench.models"
+# The contract models, in the order listings, runs and reports show them.
+DEFAULT_MODELS = ("linear_svc", "sgd", "knn", "softmax", "mlp", "cnn")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,14 @@ def register(entry: ModelEntry, *, replace: bool = False) -> ModelEntry:
     return entry
 
 
+def unregister(name: str) -> ModelEntry:
+    """Remove a model (tests and notebooks that register one for a while clean up so)."""
+    try:
+        return _REGISTRY.pop(name)
+    except KeyError:
+        raise ModelSpecError(f"model {name!r} is not registered") from None
+
+
 def _load_plugins() -> None:
     global _plugins_loaded
     if _plugins_loaded:
@@ -115,9 +125,10 @@ def _load_plugins() -> None:
 
 
 def available_models() -> list[ModelEntry]:
-    """Built-in models first, then plug-ins, in registration order."""
+    """The contract models in their fixed order, then the others in registration order."""
     _load_plugins()
-    return list(_REGISTRY.values())
+    contract = [_REGISTRY[name] for name in DEFAULT_MODELS if name in _REGISTRY]
+    return contract + [e for e in _REGISTRY.values() if e.name not in DEFAULT_MODELS]
 
 
 def get_entry(name: str) -> ModelEntry:

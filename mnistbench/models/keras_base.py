@@ -1,4 +1,4 @@
-"""Keras models: one training loop, history, prediction and weight maps shared by all.
+"""Keras models: one training loop, history, prediction, weight maps and pickling.
 
 A subclass only says which layers sit between the flat input and the softmax output.
 TensorFlow is imported on first use so that classical-only runs start quickly.
@@ -18,6 +18,12 @@ from mnistbench.models.base import BenchModel, EpochCallback, infer_image_shape
 # Rows per call of the compiled forward pass when predicting many digits.
 _PREDICT_CHUNK = 4096
 SCHEDULES = ("constant", "cosine", "onecycle")
+
+# What the notebook's three Keras models share, for their presets: Adam at Keras's default
+# rate, no schedule, exactly the epochs written, one optimiser step per call.
+KERAS_AS_WRITTEN: dict[str, Any] = {
+    "learning_rate": 1e-3, "schedule": "constant", "min_steps": 0, "steps_per_execution": 1,
+}
 
 
 class KerasModel(BenchModel):
@@ -206,100 +212,3 @@ class _HistoryRecorder:
                     epoch_callback(epoch + 1, n_epochs, row)
 
         return Recorder()
-
-
-class SoftmaxModel(KerasModel):
-    """Multinomial logistic regression: the output layer alone."""
-
-    defaults: ClassVar[dict[str, Any]] = {
-        **KerasModel.defaults,
-        "zero_init": True,
-        "l1": 1e-6,
-        "epochs": 10,
-        "batch_size": 512,
-        "learning_rate": 1e-2,
-        "schedule": "cosine",
-        "min_steps": 600,
-    }
-
-    def build_layers(self, keras, image_shape, n_classes) -> list:
-        return []
-
-
-class MLPModel(KerasModel):
-    """Fully connected hidden layers."""
-
-    defaults: ClassVar[dict[str, Any]] = {
-        **KerasModel.defaults,
-        "hidden_units": (512, 256),
-        "activation": "relu",
-        "batch_norm": False,
-        "dropout": 0.2,
-        "epochs": 9,
-        "batch_size": 128,
-        "learning_rate": 2e-3,
-        "schedule": "onecycle",
-        "min_steps": 600,
-    }
-
-    def build_layers(self, keras, image_shape, n_classes) -> list:
-        layers: list = []
-        for units in self.hidden_units:
-            layers.append(keras.layers.Dense(units, use_bias=not self.batch_norm))
-            if self.batch_norm:
-                layers.append(keras.layers.BatchNormalization(momentum=0.9))
-            layers.append(keras.layers.Activation(self.activation))
-            if self.dropout:
-                layers.append(keras.layers.Dropout(self.dropout))
-        return layers
-
-
-class CNNModel(KerasModel):
-    """Convolutional blocks (conv, optional batch norm, ReLU, max-pool) then the output.
-
-    ``filters`` gives one conv layer per entry; every ``pool_every``-th conv layer ends in a
-    2x2 pool. A "valid" kernel that no longer fits the image (8x8 digits) falls back to
-    "same" padding, so every configuration runs on every data set.
-    """
-
-    defaults: ClassVar[dict[str, Any]] = {
-        **KerasModel.defaults,
-        "filters": (16, 32),
-        "kernel_size": 5,
-        "padding": "valid",
-        "pool_every": 1,
-        "batch_norm": False,
-        "dense_units": 128,
-        "dropout": 0.0,
-        "epochs": 12,
-        "batch_size": 128,
-        "learning_rate": 3e-3,
-        "schedule": "onecycle",
-        "min_steps": 600,
-    }
-
-    def build_layers(self, keras, image_shape, n_classes) -> list:
-        h, w = image_shape
-        layers: list = [keras.layers.Reshape((h, w, 1))]
-        size = min(h, w)
-        for i, n_filters in enumerate(self.filters, start=1):
-            padding = self.padding if self.kernel_size < size else "same"
-            layers.append(
-                keras.layers.Conv2D(
-                    n_filters, self.kernel_size, padding=padding, use_bias=not self.batch_norm
-                )
-            )
-            if padding == "valid":
-                size -= self.kernel_size - 1
-            if self.batch_norm:
-                layers.append(keras.layers.BatchNormalization(momentum=0.9))
-            layers.append(keras.layers.Activation("relu"))
-            if i % self.pool_every == 0 and size >= 2:
-                layers.append(keras.layers.MaxPooling2D(2))
-                size //= 2
-        layers.append(keras.layers.Flatten())
-        if self.dense_units:
-            layers.append(keras.layers.Dense(self.dense_units, activation="relu"))
-        if self.dropout:
-            layers.append(keras.layers.Dropout(self.dropout))
-        return layers

@@ -1,0 +1,38 @@
+"""Multinomial logistic regression in Keras: tuned cosine schedule, and the notebook's
+zero-initialised, L1-regularised softmax layer (Adam, 30 epochs, batch 512)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from mnistbench.models.keras_base import KERAS_AS_WRITTEN, KerasModel
+from mnistbench.models.registry import ModelEntry, register
+
+
+class SoftmaxModel(KerasModel):
+    """Multinomial logistic regression: the output layer alone."""
+
+    defaults: ClassVar[dict[str, Any]] = {
+        **KerasModel.defaults,
+        "zero_init": True,
+        "l1": 1e-6,
+        "epochs": 10,
+        "batch_size": 512,
+        "learning_rate": 1e-2,
+        "schedule": "cosine",
+        "min_steps": 600,
+    }
+
+    def build_layers(self, keras: Any, image_shape: tuple[int, int], n_classes: int) -> list:
+        return []
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "seed": {**KERAS_AS_WRITTEN, "zero_init": True, "l1": 1e-6, "epochs": 30,
+             "batch_size": 512},
+}
+
+register(ModelEntry(
+    "softmax", SoftmaxModel, "Keras: one Dense softmax layer (multinomial logistic regression)",
+    PRESETS,
+))
