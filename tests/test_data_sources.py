@@ -11,13 +11,14 @@ import hashlib
 import os
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import mnistbench.data.download as download_mod
-from mnistbench.data import DATASET_NAMES, Dataset, list_datasets, load_dataset, sources
+from mnistbench.data import DATASET_NAMES, Dataset, catalogue, idxset, list_datasets, load_dataset
 from mnistbench.data.idx import idx_bytes
 from mnistbench.errors import DataError
 
@@ -30,10 +31,21 @@ def isolated(tmp_path, monkeypatch):
     """No real cache, no env data dir, no system directory: each test states its sources."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("MNISTBENCH_DATA_DIR", raising=False)
-    monkeypatch.setattr(sources, "SYSTEM_DIRS", {
-        "fashion-mnist": (tmp_path / "no-system-dir", "the Debian package dataset-fashion-mnist"),
-    })
+    set_system_dir(monkeypatch, tmp_path / "no-system-dir")
     return tmp_path / "xdg" / "mnistbench"
+
+
+def set_system_dir(monkeypatch, path: Path) -> None:
+    """Point Fashion-MNIST's system-package directory at ``path`` for one test."""
+    entry = catalogue.ENTRIES["fashion-mnist"]
+    system = catalogue.SystemDir(path, "the Debian package dataset-fashion-mnist")
+    monkeypatch.setitem(catalogue.ENTRIES, "fashion-mnist", replace(entry, system=system))
+
+
+def declare_official(monkeypatch, name: str, sums: dict[str, str]) -> None:
+    """Make ``sums`` the official checksums of data set ``name`` for one test."""
+    entry = catalogue.ENTRIES[name]
+    monkeypatch.setitem(catalogue.ENTRIES, name, replace(entry, official_md5=sums))
 
 
 def real_mnist_dir() -> Path:
@@ -41,13 +53,13 @@ def real_mnist_dir() -> Path:
         pytest.skip("full MNIST not available: set MNISTBENCH_DATA_DIR to a folder of MNIST "
                     "IDX files")
     path = Path(REAL_MNIST_DIR)
-    if not sources.find_idx_files(path):
+    if not idxset.find_idx_files(path):
         pytest.skip(f"full MNIST not available: no IDX files in MNISTBENCH_DATA_DIR={path}")
     return path
 
 
 def real_fashion_dir() -> Path:
-    if not sources.find_idx_files(FASHION_DIR):
+    if not idxset.find_idx_files(FASHION_DIR):
         pytest.skip(f"Fashion-MNIST not available: {FASHION_DIR} missing "
                     "(apt install dataset-fashion-mnist)")
     return FASHION_DIR
@@ -83,7 +95,7 @@ def make_idx_set(directory: Path, *, n_train=40, n_test=20, dotted=False, gz=Tru
 def fake_mnist(tmp_path, monkeypatch):
     """A synthetic 'mnist' directory whose checksums are declared official for the test."""
     directory = tmp_path / "mnist-files"
-    monkeypatch.setitem(sources.OFFICIAL_MD5, "mnist", make_idx_set(directory))
+    declare_official(monkeypatch, "mnist", make_idx_set(directory))
     return directory
 
 
@@ -124,8 +136,7 @@ def test_name_aliases(fake_mnist):
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
 def test_idx_spellings_and_compression(tmp_path, monkeypatch, dotted, gz):
     directory = tmp_path / "d"
-    monkeypatch.setitem(sources.OFFICIAL_MD5, "mnist",
-                        make_idx_set(directory, dotted=dotted, gz=gz))
+    declare_official(monkeypatch, "mnist", make_idx_set(directory, dotted=dotted, gz=gz))
     ds = load_dataset("mnist", data_dir=directory, download=False)
     assert ds.images.shape == (60, 28, 28) and ds.n_official_train == 40
     assert ds.labels.dtype == np.int64
@@ -152,7 +163,7 @@ def test_cache_round_trip(fake_mnist, isolated):
 def test_cache_invalidated_when_source_changes(fake_mnist, monkeypatch):
     load_dataset("mnist", data_dir=fake_mnist)
     sums = make_idx_set(fake_mnist, seed=1, n_train=30)  # same names, new content
-    monkeypatch.setitem(sources.OFFICIAL_MD5, "mnist", sums)
+    declare_official(monkeypatch, "mnist", sums)
     ds = load_dataset("mnist", data_dir=fake_mnist)
     assert not isinstance(ds.images, np.memmap) and ds.n_official_train == 30
 
@@ -176,14 +187,14 @@ def test_corrupt_cache_is_ignored(fake_mnist, isolated):
 
 
 def test_env_var_and_subdirectory(tmp_path, monkeypatch):
-    monkeypatch.setitem(sources.OFFICIAL_MD5, "mnist", make_idx_set(tmp_path / "data" / "mnist"))
+    declare_official(monkeypatch, "mnist", make_idx_set(tmp_path / "data" / "mnist"))
     monkeypatch.setenv("MNISTBENCH_DATA_DIR", str(tmp_path / "data"))
     ds = load_dataset("mnist", download=False)
     assert ds.source == str(tmp_path / "data" / "mnist")
     # an explicit data_dir may also be the parent holding a folder per data set
     assert load_dataset("mnist", data_dir=tmp_path / "data").source == ds.source
-    monkeypatch.setitem(sources.OFFICIAL_MD5, "fashion-mnist",
-                        make_idx_set(tmp_path / "data" / "fashion", seed=3))
+    declare_official(monkeypatch, "fashion-mnist",
+                     make_idx_set(tmp_path / "data" / "fashion", seed=3))
     fashion = load_dataset("fashion-mnist", download=False)
     assert fashion.source == str(tmp_path / "data" / "fashion")
     assert not np.array_equal(fashion.images, ds.images)
@@ -197,7 +208,7 @@ def test_csv_prefix_is_case_insensitive(tmp_path):
 
 
 def test_env_dir_with_other_data_set_is_skipped(tmp_path, monkeypatch):
-    monkeypatch.setitem(sources.OFFICIAL_MD5, "mnist", make_idx_set(tmp_path / "m"))
+    declare_official(monkeypatch, "mnist", make_idx_set(tmp_path / "m"))
     monkeypatch.setenv("MNISTBENCH_DATA_DIR", str(tmp_path / "m"))
     with pytest.raises(DataError, match="Fashion-MNIST not found"):
         load_dataset("fashion-mnist", download=False)
@@ -243,7 +254,7 @@ def test_partial_set(fake_mnist):
 
 
 def test_idx_files_dropped_into_cache_folder(tmp_path, monkeypatch, isolated):
-    monkeypatch.setitem(sources.OFFICIAL_MD5, "mnist", make_idx_set(isolated / "mnist"))
+    declare_official(monkeypatch, "mnist", make_idx_set(isolated / "mnist"))
     ds = load_dataset("mnist", download=False)
     assert len(ds) == 60 and ds.source == str(isolated / "mnist")
     assert isinstance(load_dataset("mnist", download=False).images, np.memmap)
@@ -272,13 +283,13 @@ def _fake_openml_arrays():
 def test_downloaded_values_are_checked():
     x = np.zeros((3, 784), dtype=np.float64)
     x[0, 0] = 255.0
-    assert download_mod._to_uint8_images(x, 3, "test")[0, 0, 0] == 255
+    assert download_mod._to_uint8_images(x, 3, "test", (28, 28))[0, 0, 0] == 255
     for bad in (256.0, -1.0, 0.5, np.nan):
         x[1, 1] = bad
         with pytest.raises(DataError, match="not integers 0..255"):
-            download_mod._to_uint8_images(x, 3, "test")
+            download_mod._to_uint8_images(x, 3, "test", (28, 28))
     with pytest.raises(DataError, match=r"shape \(3, 784\), expected \(4, 784\)"):
-        download_mod._to_uint8_images(x, 4, "test")
+        download_mod._to_uint8_images(x, 4, "test", (28, 28))
     with pytest.raises(DataError, match="not integers"):
         download_mod._to_labels(np.array(["a", "1", "2"], dtype=object), 3, "test")
 
@@ -286,7 +297,7 @@ def test_downloaded_values_are_checked():
 def test_download_openml_then_cache(monkeypatch, isolated):
     calls = []
 
-    def fake_fetch(name, *, version=1):
+    def fake_fetch(name, *, version):
         calls.append((name, version))
         return _fake_openml_arrays()
 
@@ -350,13 +361,13 @@ def test_download_not_attempted_when_disabled(monkeypatch):
 # --------------------------------------------------------------------------- list_datasets
 
 def test_list_datasets_without_parsing(fake_mnist, monkeypatch):
-    real_read = sources.read_idx
+    real_read = idxset.read_idx
 
     def no_images(path, **kwargs):
         assert "images" not in str(path), "list_datasets must not parse image files"
         return real_read(path, **kwargs)
 
-    monkeypatch.setattr(sources, "read_idx", no_images)
+    monkeypatch.setattr(idxset, "read_idx", no_images)
     rows = {row.name: row for row in list_datasets(data_dir=fake_mnist)}
     assert list(rows) == [*DATASET_NAMES, "csv:PATH"]
     assert rows["digits"].available and rows["digits"].n_samples == 1797
@@ -476,7 +487,7 @@ def test_real_mnist_and_fast_second_load(shared_cache):
 @pytest.mark.slow
 def test_real_mnist_altered_file_fails_md5(tmp_path):
     directory = real_mnist_dir()
-    files = sources.find_idx_files(directory)
+    files = idxset.find_idx_files(directory)
     target = tmp_path / "altered"
     target.mkdir()
     for part, path in files.items():
@@ -494,8 +505,7 @@ def test_real_mnist_altered_file_fails_md5(tmp_path):
 @pytest.mark.slow
 def test_real_fashion_mnist(monkeypatch, tmp_path):
     directory = real_fashion_dir()
-    monkeypatch.setattr(sources, "SYSTEM_DIRS", {
-        "fashion-mnist": (directory, "the Debian package dataset-fashion-mnist")})
+    set_system_dir(monkeypatch, directory)
     ds = load_dataset("fashion-mnist", download=False)
     assert ds.images.shape == (70_000, 28, 28) and ds.n_official_train == 60_000
     assert ds.source == str(directory) and ds.class_names[0] == "T-shirt/top"

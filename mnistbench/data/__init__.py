@@ -1,13 +1,8 @@
 """Data sets and the common split: every model of a run sees exactly the same arrays."""
 
-from mnistbench.data.sources import (
-    DATASET_NAMES,
-    DEFAULT_DATASET,
-    Dataset,
-    DatasetInfo,
-    list_datasets,
-    load_dataset,
-)
+from mnistbench.data.catalogue import DATASET_NAMES, DEFAULT_DATASET
+from mnistbench.data.dataset import Dataset, DatasetInfo
+from mnistbench.data.load import list_datasets, load_dataset
 from mnistbench.data.split import Split, make_split
 
 __all__ = [

