@@ -89,7 +89,7 @@ def _to_labels(y: Any, n_rows: int, what: str) -> np.ndarray:
     return labels
 
 
-def download(desc: DatasetDescription) -> Downloaded:
+def download_dataset(desc: DatasetDescription) -> Downloaded:
     """Fetch a full data set from OpenML, falling back to Keras; DataError lists why both failed.
 
     Downloaded arrays cannot be checked against the IDX checksums (the mirrors re-encode them),

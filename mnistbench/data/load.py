@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistbench.data import download as _download
 from mnistbench.data.cache import cache_entry, save_cache
 from mnistbench.data.catalogue import (
     CSV,
@@ -23,6 +22,7 @@ from mnistbench.data.catalogue import (
 )
 from mnistbench.data.csv import read_csv
 from mnistbench.data.dataset import Dataset, DatasetInfo, readonly
+from mnistbench.data.download import DownloadError, download_dataset
 from mnistbench.data.embedded import digits_arrays, mnist5k_arrays
 from mnistbench.data.idxset import file_stats, read_idx_set
 from mnistbench.data.locate import Location, locate, not_found_message
@@ -79,8 +79,8 @@ def _load_idx(desc: DatasetDescription, loc: Location, download: bool, entry: Pa
     if not download:
         raise DataError(not_found_message(desc, entry, None))
     try:
-        got = _download.download(desc)
-    except _download.DownloadError as exc:
+        got = download_dataset(desc)
+    except DownloadError as exc:
         raise DataError(not_found_message(desc, entry, "; ".join(exc.reasons))) from exc
     save_cache(entry, got.images, got.labels, got.n_official_train, got.source, [])
     return _dataset(desc, got.images, got.labels, got.n_official_train, got.source)
