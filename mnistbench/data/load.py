@@ -52,9 +52,9 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, download: boo
         images, labels, where = mnist5k_arrays()
         return _dataset(desc, images, labels, None, f"{desc.origin} ({where})")
     if desc.loader == "csv":
-        assert loc.directory is not None and csv_path is not None  # a located CSV file
-        images, labels = read_csv(loc.directory, csv_path)
-        return _dataset(desc, images, labels, None, str(loc.directory), name=name)
+        assert loc.path is not None and csv_path is not None  # a located CSV file
+        images, labels = read_csv(loc.path, csv_path)
+        return _dataset(desc, images, labels, None, str(loc.path), name=name)
     return _load_idx(desc, loc, download, cache_entry(cache_dir, desc.name))
 
 
@@ -68,14 +68,14 @@ def _dataset(desc: DatasetDescription, images: np.ndarray, labels: np.ndarray,
 def _load_idx(desc: DatasetDescription, loc: Location, download: bool, entry: Path) -> Dataset:
     if loc.cached is not None:
         cached = loc.cached
-        source = (str(loc.directory) if loc.files is not None
+        source = (str(loc.path) if loc.files is not None
                   else f"{entry} (cache of {cached.meta.get('source', 'unknown origin')})")
         return _dataset(desc, cached.images, cached.labels, cached.n_official_train, source)
     if loc.files is not None:
         stats = file_stats(loc.files)
         images, labels, n_train = read_idx_set(desc, loc.files)
-        save_cache(entry, images, labels, n_train, str(loc.directory), stats)
-        return _dataset(desc, images, labels, n_train, str(loc.directory))
+        save_cache(entry, images, labels, n_train, str(loc.path), stats)
+        return _dataset(desc, images, labels, n_train, str(loc.path))
     if not download:
         raise DataError(not_found_message(desc, entry, None))
     try:

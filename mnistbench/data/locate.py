@@ -44,7 +44,7 @@ class Location:
     available: bool
     source: str
     n_samples: int | None = None
-    directory: Path | None = None           # IDX folder, cache entry or CSV file
+    path: Path | None = None                # IDX folder, cache entry or CSV file
     files: dict[str, Path] | None = None    # the IDX files (None: served by the cache alone)
     cached: CachedArrays | None = None      # the cache entry that already holds the arrays
     problem: str | None = None
@@ -66,7 +66,7 @@ def locate(desc: DatasetDescription, *, data_dir: str | Path | None = None,
             path = csv_file(csv_path)
         except DataError as exc:
             return Location(False, str(exc), problem=str(exc))
-        return Location(True, str(path), directory=path)
+        return Location(True, str(path), path=path)
     return _locate_idx(desc, data_dir, cache_entry(cache_dir, desc.name))
 
 
@@ -112,12 +112,12 @@ def _check_place(desc: DatasetDescription, place: _Place, entry: Path) -> Locati
         cached = open_cache(entry)
         if cached is None:
             return None
-        return Location(True, f"{entry} (cache)", cached.n_samples, directory=entry,
+        return Location(True, f"{entry} (cache)", cached.n_samples, path=entry,
                         cached=cached)
     cached = open_cache(entry, file_stats(place.files))
     if cached is not None:
         return Location(True, str(place.directory), cached.n_samples,
-                        directory=place.directory, files=place.files, cached=cached)
+                        path=place.directory, files=place.files, cached=cached)
     owner = owner_of(place.files, desc)
     if owner is not None and owner.name != desc.name:
         if not place.explicit:
@@ -126,7 +126,7 @@ def _check_place(desc: DatasetDescription, place: _Place, entry: Path) -> Locati
                         problem=f"{place.directory} holds the {owner.title} files, not "
                                 f"{desc.title}; pass the folder with the {desc.title} files")
     return Location(True, str(place.directory), count_images(place.files),
-                    directory=place.directory, files=place.files)
+                    path=place.directory, files=place.files)
 
 
 def _locate_idx(desc: DatasetDescription, data_dir: str | Path | None, entry: Path
