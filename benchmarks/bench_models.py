@@ -1,10 +1,13 @@
 """One parameterised suite over the registry models: fit time and memory, batch and
-single-digit predict time, test error and log loss (asv: smaller is better for all)."""
+single-digit predict time, and a track benchmark for every metric the metric table marks
+for asv (error rate, log loss: asv reads smaller as better for all)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from mnistbench.harness.metric_table import Metric, selected
 
 from .common import (
     fit,
@@ -69,13 +72,22 @@ class ModelSuite:
     def time_predict_single(self, cache: Any, dataset: str, spec: str, n_threads: int) -> None:
         self.model.predict(self.one_digit)
 
-    def track_test_error(self, cache: Any, dataset: str, spec: str, n_threads: int) -> float:
-        return self.entry["error_rate"]
 
-    track_test_error.unit = "error rate"  # type: ignore[attr-defined]
+def _tracker(metric: Metric):
+    """``track_<key>`` for one row of the metric table, read from what setup_cache scored
+    (NaN, shown by asv as n/a, where a model has no value, e.g. log loss without
+    probabilities)."""
 
-    def track_log_loss(self, cache: Any, dataset: str, spec: str, n_threads: int) -> float:
-        """NaN (shown as n/a) for models without probabilities, such as a hinge-loss SVM."""
-        return self.entry["log_loss"]
+    def track(self: ModelSuite, cache: Any, dataset: str, spec: str, n_threads: int) -> float:
+        value = self.entry["metrics"].get(metric.key)
+        return float("nan") if value is None else float(value)
 
-    track_log_loss.unit = "log loss"  # type: ignore[attr-defined]
+    track.__name__ = f"track_{metric.key}"
+    track.__doc__ = f"{metric.label} ({metric.unit}) on the test set."
+    track.unit = metric.unit  # type: ignore[attr-defined]
+    return track
+
+
+# One track benchmark per asv row of the metric table: a new metric is one row there.
+for _metric in selected("asv"):
+    setattr(ModelSuite, f"track_{_metric.key}", _tracker(_metric))

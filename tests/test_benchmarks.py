@@ -51,11 +51,11 @@ def test_suite_parameters(bench):
     assert [s.split(":")[0] for s in specs] == ["linear_svc", "sgd", "knn", "softmax", "mlp",
                                                  "cnn"]
     assert set(cache) == set(specs)
-    assert suite.track_test_error.unit == "error rate"
+    assert suite.track_error_rate.unit == "error rate"
     assert suite.setup_cache.timeout >= suite.timeout >= 600
     names = {n for n in dir(suite) if re.match(r"(time|peakmem|track)_", n)}
     assert names == {"time_fit", "peakmem_fit", "time_predict", "time_predict_single",
-                     "track_test_error", "track_log_loss"}
+                     "track_error_rate", "track_log_loss"}
 
 
 def test_every_benchmark_runs_for_every_model(bench):
@@ -70,7 +70,7 @@ def test_every_benchmark_runs_for_every_model(bench):
         suite.setup(*args)
         suite.time_predict(*args)
         suite.time_predict_single(*args)
-        error = suite.track_test_error(*args)
+        error = suite.track_error_rate(*args)
         assert 0 <= error < 1
         loss = suite.track_log_loss(*args)
         assert loss > 0 if spec.split(":")[0] in ("softmax", "mlp", "cnn") else (
@@ -105,8 +105,8 @@ def test_committed_baseline_matches_the_gate():
     from mnistbench.results import load_run
 
     run = load_run(BASELINE)
-    assert run.meta["dataset"] == DATASET
-    assert sorted(r.record["spec"] for r in run.results) == sorted(gate_specs())
+    assert run.meta.dataset == DATASET
+    assert sorted(r.record.spec for r in run.results) == sorted(gate_specs())
     assert all(r.ok for r in run.results)
     assert not list(BASELINE.rglob("*.npz"))
     assert sum(p.stat().st_size for p in BASELINE.rglob("*")) < 200_000

@@ -35,7 +35,7 @@ def test_datasets_lists_every_data_set(capsys):
 def test_models_lists_models_presets_and_parameters(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    for text in ("linear_svc", "cnn", "@seed", "n_neighbors", "manhattan", "hidden_units"):
+    for text in ("linear_svc", "cnn", "@notebook", "n_neighbors", "manhattan", "hidden_units"):
         assert text in out
 
 
@@ -44,22 +44,23 @@ def test_tuned_and_seed_variants_share_the_split(tmp_path, capsys):
                 "--seeds", "0,1") == 0
     run = _one_run(tmp_path)
     frame = run.to_frame()
-    assert sorted(frame["spec"]) == ["knn", "knn", "knn@seed", "knn@seed"]
+    # @seed is the old name of the notebook preset, still accepted
+    assert sorted(frame["spec"]) == ["knn", "knn", "knn@notebook", "knn@notebook"]
     assert frame["split_fingerprint"].nunique() == 1
-    assert run.meta["split"]["fingerprint"] == frame["split_fingerprint"][0]
+    assert run.meta.split["fingerprint"] == frame["split_fingerprint"][0]
     assert (frame["status"] == "ok").all()
-    assert run.meta["status"] == "complete"
+    assert run.meta.status == "complete"
 
 
 def test_summary_tables_are_printed(tmp_path, capsys):
     assert main(["run", "--out", str(tmp_path), "--dataset", "digits",
-                 "--models", "knn,knn@seed"]) == 0
+                 "--models", "knn,knn@notebook"]) == 0
     out = capsys.readouterr().out
-    assert "Results (test set)" in out and "As written (@seed) vs tuned" in out
+    assert "Results (test set)" in out and "As written (@preset) vs tuned" in out
 
 
 def test_a_failing_model_does_not_stop_the_others(tmp_path, monkeypatch):
-    from mnistbench.models.classical import SGDModel
+    from mnistbench.models.builtin.sgd import SGDModel
 
     def broken(self, *a, **k):
         raise ValueError("diverged")
@@ -69,7 +70,7 @@ def test_a_failing_model_does_not_stop_the_others(tmp_path, monkeypatch):
     frame = _one_run(tmp_path).to_frame().set_index("spec")
     assert frame.loc["sgd", "status"] == "error"
     assert frame.loc["linear_svc", "status"] == "ok"
-    assert _one_run(tmp_path).meta["status"] == "failed"
+    assert _one_run(tmp_path).meta.status == "failed"
 
 
 def test_resume_trains_only_the_unfinished_tasks(tmp_path, monkeypatch):
@@ -86,8 +87,8 @@ def test_resume_trains_only_the_unfinished_tasks(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "run_task", interrupt_after_two)
     assert _run(tmp_path, "--dataset", "digits", "--models", models) == 130
     run = _one_run(tmp_path)
-    assert run.meta["status"] == "interrupted"
-    assert [r.record["spec"] for r in run.results] == ["linear_svc", "sgd"]
+    assert run.meta.status == "interrupted"
+    assert [r.record.spec for r in run.results] == ["linear_svc", "sgd"]
 
     trained.clear()
     monkeypatch.setattr(runner, "run_task", lambda task, *a, **k: (
@@ -95,7 +96,7 @@ def test_resume_trains_only_the_unfinished_tasks(tmp_path, monkeypatch):
     assert _run(tmp_path, "--resume") == 0
     assert trained == ["knn", f"softmax:{QUICK_KERAS}"]
     run = _one_run(tmp_path)
-    assert run.meta["status"] == "complete"
+    assert run.meta.status == "complete"
     assert len(run.results) == 4
 
 
@@ -190,7 +191,7 @@ def test_full_mnist_official_split_knn(tmp_path):
     assert _run(tmp_path, "--dataset", "mnist", "--data-dir", str(mnist_dir()),
                 "--models", "sgd,knn") == 0
     run = _one_run(tmp_path)
-    split = run.meta["split"]
+    split = run.meta.split
     assert (split["scheme"], split["n_train"] + split["n_val"], split["n_test"]) == (
         "official", 60000, 10000)
     accuracy = run.to_frame().set_index("spec")["accuracy"]

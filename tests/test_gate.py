@@ -9,8 +9,9 @@ import pytest
 
 
 def test_baseline_copy_with_one_model_a_point_worse_fails(tmp_path, capsys):
-    from benchmarks.gate import BASELINE, MAX_ERROR_INCREASE
+    from benchmarks.gate import BASELINE
     from mnistbench.cli import main
+    from mnistbench.compare import DEFAULT_THRESHOLDS
 
     worse = tmp_path / "worse"
     shutil.copytree(BASELINE, worse)
@@ -20,7 +21,8 @@ def test_baseline_copy_with_one_model_a_point_worse_fails(tmp_path, capsys):
     record["metrics"]["accuracy"] -= 0.01
     record["metrics"]["error_rate"] += 0.01
     task.write_text(json.dumps(record))
-    argv = ["--metrics", "error_rate", "--max-error-increase", str(MAX_ERROR_INCREASE)]
+    argv = ["--metrics", "error_rate",
+            "--max-error-increase", str(DEFAULT_THRESHOLDS.max_error_increase)]
     assert main(["compare", str(BASELINE), str(BASELINE), *argv]) == 0
     capsys.readouterr()
     assert main(["compare", str(BASELINE), str(worse), *argv]) == 1

@@ -12,7 +12,7 @@ from mnistbench.harness.metrics import classification_metrics, most_confident_mi
 from mnistbench.harness.runner import Task, run_suite, run_task
 from mnistbench.harness.timing import measure, single_sample_latency
 from mnistbench.models import parse_spec
-from mnistbench.models.classical import KNNModel
+from mnistbench.models.builtin.knn import KNNModel
 
 
 def test_metrics_match_scikit_learn():
@@ -67,18 +67,19 @@ def test_latency_percentiles():
 def test_task_record_is_complete(digits_split):
     task = Task(parse_spec("knn"), seed=1)
     record, arrays = run_task(task, digits_split, threads=1)
-    assert record["status"] == "ok", record.get("error")
-    assert record["task_id"] == "knn--seed1"
-    assert record["split_fingerprint"] == digits_split.fingerprint
-    assert record["params"]["random_state"] == 1
-    assert record["metrics"]["accuracy"] > 0.9
-    timing = record["timing"]
+    assert record.status == "ok", record.error
+    assert record.task_id == "knn--seed1"
+    assert record.split_fingerprint == digits_split.fingerprint
+    assert record.params["random_state"] == 1
+    assert record.metrics.accuracy > 0.9
+    timing = record.timing
     for key in ("fit_wall_s", "fit_cpu_s", "predict_s", "predict_throughput", "latency_p50_s",
                 "latency_p95_s", "fit_peak_rss_mb"):
-        assert timing[key] > 0, key
-    env = record["environment"]
-    assert env["cores_logical"] >= 1 and env["cpu"] and env["versions"]["scikit-learn"]
-    assert env["threads"]["requested"] == 1
+        assert getattr(timing, key) > 0, key
+    env = record.environment
+    assert env.cores_logical >= 1 and env.cpu and env.versions["scikit-learn"] and env.host
+    assert env.threads.requested == 1
+    assert record.weights.per_class and "class means" in record.weights.caption
     assert arrays["confusion"].sum() == len(digits_split.y_test)
     assert arrays["proba"].shape == (len(digits_split.y_test), 10)
     wrong = arrays["mistake_index"]
@@ -90,9 +91,9 @@ def test_task_record_is_complete(digits_split):
 def test_keras_task_records_history_and_tensorflow_threads(digits_split):
     record, _ = run_task(Task(parse_spec("softmax:epochs=2,min_steps=0"), 0), digits_split,
                          threads=2)
-    assert record["status"] == "ok", record.get("error")
-    assert len(record["history"]) == 2
-    assert record["environment"]["threads"]["tensorflow_intra_op"] is not None
+    assert record.status == "ok", record.error
+    assert len(record.history) == 2
+    assert record.environment.threads.tensorflow_intra_op is not None
 
 
 def test_a_failing_model_gives_an_error_record(digits_split, monkeypatch):
@@ -101,9 +102,9 @@ def test_a_failing_model_gives_an_error_record(digits_split, monkeypatch):
 
     monkeypatch.setattr(KNNModel, "fit", broken_fit)
     record, arrays = run_task(Task(parse_spec("knn"), 0), digits_split, threads=1)
-    assert record["status"] == "error"
-    assert record["error"] == "RuntimeError: out of patience"
-    assert "broken_fit" in record["traceback"]
+    assert record.status == "error"
+    assert record.error == "RuntimeError: out of patience"
+    assert "broken_fit" in record.traceback
     assert arrays == {}
 
 
@@ -112,6 +113,6 @@ def test_suite_runs_on_a_joblib_backend(digits_split):
     out = list(run_suite(tasks, digits_split, threads=2, n_jobs=2, backend="loky"))
     assert sorted(t.task_id for t, _, _ in out) == ["linear_svc--seed0", "sgd--seed0"]
     for _, record, _ in out:
-        assert record["status"] == "ok"
-        assert record["parallel_jobs"] == 2
-        assert record["threads"] == 1
+        assert record.status == "ok"
+        assert record.parallel_jobs == 2
+        assert record.threads == 1

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import gc
-import hashlib
-import re
+import socket
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -17,8 +15,10 @@ from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from mnistbench.data import Split
-from mnistbench.harness.environment import configure_tensorflow_threads, environment
+from mnistbench.files import slug, timestamp
+from mnistbench.harness.environment import environment
 from mnistbench.harness.metrics import classification_metrics, most_confident_mistakes
+from mnistbench.harness.record import Environment, Metrics, TaskRecord, Timing, WeightInfo
 from mnistbench.harness.timing import measure, single_sample_latency
 from mnistbench.models import ModelSpec, get_entry, get_model
 
@@ -34,19 +34,15 @@ class Task:
 
     @property
     def task_id(self) -> str:
-        label = self.spec.label
-        slug = re.sub(r"[^A-Za-z0-9_.@-]+", "_", label)
-        if slug != label:  # keep distinct specs distinct after slugging
-            slug += "-" + hashlib.sha1(label.encode()).hexdigest()[:6]
-        return f"{slug}--seed{self.seed}"
-
-
-def _now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+        return f"{slug(self.spec.label, unique=True)}--seed{self.seed}"
 
 
 def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(params.items())}
+
+
+def _first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
 
 
 def run_task(
@@ -57,33 +53,25 @@ def run_task(
     parallel_jobs: int = 1,
     epoch_callback: Callable[[int, int, dict], None] | None = None,
     latency_samples: int = 100,
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+) -> tuple[TaskRecord, dict[str, np.ndarray]]:
     """Run one task; a model that raises yields a record with status "error"."""
     spec = task.spec
     entry = get_entry(spec.name)
-    record: dict[str, Any] = {
-        "task_id": task.task_id,
-        "spec": spec.label,
-        "base_spec": spec.base_label,
-        "model": spec.name,
-        "preset": spec.preset,
-        "family": entry.family,
-        "seed": task.seed,
-        "dataset": split.dataset,
-        "split_scheme": split.scheme,
-        "split_fingerprint": split.fingerprint,
-        "started": _now(),
-    }
+    record = TaskRecord(
+        task_id=task.task_id, spec=spec.label, base_spec=spec.base_label, model=spec.name,
+        preset=spec.preset, family=entry.family, seed=task.seed, dataset=split.dataset,
+        split_scheme=split.scheme, split_fingerprint=split.fingerprint, started=timestamp(),
+        parallel_jobs=parallel_jobs, threads=threads,
+    )
     arrays: dict[str, np.ndarray] = {}
-    if entry.family == "deep":
-        configure_tensorflow_threads(threads)
     try:
+        entry.cls.configure_threads(threads)
         with threadpool_limits(limits=threads), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model = get_model(spec)
             if "random_state" in model.get_params():
                 model.set_params(random_state=task.seed)
-            record["params"] = _jsonable_params(model.get_params())
+            record.params = _jsonable_params(model.get_params())
             gc.collect()
             with measure() as fit:
                 model.fit(split.X_train, split.y_train,
@@ -95,24 +83,18 @@ def run_task(
         labels = np.arange(split.n_classes)
         metrics, confusion = classification_metrics(split.y_test, y_pred, proba, labels)
         mistakes = most_confident_mistakes(split.y_test, y_pred, proba, MISTAKES_SHOWN)
-        record.update(
-            status="ok",
-            error=None,
-            metrics=metrics,
-            timing={
-                "fit_wall_s": fit.wall_s,
-                "fit_cpu_s": fit.cpu_s,
-                "predict_s": pred.wall_s,
-                "predict_cpu_s": pred.cpu_s,
-                "predict_throughput": len(split.X_test) / pred.wall_s if pred.wall_s else None,
-                **latency,
-                "fit_peak_rss_mb": fit.peak_rss_mb,
-                "fit_rss_increase_mb": fit.rss_increase_mb,
-            },
-            n_parameters=model.n_parameters,
-            history=model.history,
-            warnings=sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
+        record.status = "ok"
+        record.metrics = Metrics.from_json(metrics)
+        record.timing = Timing(
+            fit_wall_s=fit.wall_s, fit_cpu_s=fit.cpu_s, predict_s=pred.wall_s,
+            predict_cpu_s=pred.cpu_s,
+            predict_throughput=len(split.X_test) / pred.wall_s if pred.wall_s else None,
+            **latency, fit_peak_rss_mb=fit.peak_rss_mb, fit_rss_increase_mb=fit.rss_increase_mb,
         )
+        record.n_parameters = model.n_parameters
+        record.history = model.history
+        record.weights = WeightInfo(model.weight_caption, model.weights_per_class)
+        record.warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
         arrays = {
             "confusion": confusion.astype(np.int64),
             "y_pred": np.asarray(y_pred, dtype=np.int16),
@@ -129,22 +111,30 @@ def run_task(
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:
-        message = (str(exc).strip().splitlines() or [""])[0]
-        record.update(status="error", error=f"{type(exc).__name__}: {message}",
-                      traceback=traceback.format_exc())
-    record["finished"] = _now()
-    record["parallel_jobs"] = parallel_jobs
-    record["threads"] = threads
-    record["environment"] = environment(threads)
+        record.status, record.error = "error", _first_line(exc)
+        record.traceback = traceback.format_exc()
+        arrays = {}
+    record.finished = timestamp()
+    record.environment = Environment.from_json({**environment(threads),
+                                                "host": socket.gethostname()})
     return record, arrays
 
 
 class Progress:
-    """What the runner tells a display; the default tells nobody."""
+    """What the runner tells a display, used as a context manager around a run; the
+    default tells nobody."""
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
     def task_started(self, task: Task) -> None: ...
 
     def epoch(self, task: Task, epoch: int, n_epochs: int, row: dict) -> None: ...
+
+    def task_finished(self, task: Task, record: TaskRecord) -> None: ...
 
 
 def run_suite(
@@ -155,7 +145,7 @@ def run_suite(
     n_jobs: int = 1,
     backend: str | None = None,
     progress: Progress | None = None,
-) -> Iterator[tuple[Task, dict[str, Any], dict[str, np.ndarray]]]:
+) -> Iterator[tuple[Task, TaskRecord, dict[str, np.ndarray]]]:
     """Yield each task's result as soon as it is done (in finishing order).
 
     With one job the tasks run in this process, one after another, so timings are not
@@ -171,12 +161,14 @@ def run_suite(
                 task, split, threads=threads,
                 epoch_callback=lambda e, n, row, t=task: progress.epoch(t, e, n, row),
             )
+            progress.task_finished(task, record)
             yield task, record, arrays
         return
     per_job = max(1, threads // n_jobs)
     parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
     jobs = (delayed(_run_indexed)(i, t, split, per_job, n_jobs) for i, t in enumerate(tasks))
     for index, record, arrays in parallel(jobs):
+        progress.task_finished(tasks[index], record)
         yield tasks[index], record, arrays
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,10 +17,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from mnistbench.results import atomic_write
+from mnistbench.files import atomic_write, slug
 
-FAMILY_COLOURS = {"classical": "#2563eb", "deep": "#dc2626"}
-OTHER_COLOUR = "#6b7280"
+# Families are coloured in order of appearance: the report knows no family by name.
+FAMILY_PALETTE = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#6b7280")
 SEED_ALPHAS = (1.0, 0.55, 0.35, 0.25)
 MAX_UNITS = 32
 DPI = 110
@@ -45,7 +44,7 @@ class FigureSink:
         fig.savefig(buffer, format="png", dpi=DPI)
         png = buffer.getvalue()
         if self.directory is not None:
-            stem = re.sub(r"[^A-Za-z0-9_.@-]+", "_", name).strip("_") or "figure"
+            stem = slug(name)
             svg = io.BytesIO()
             fig.savefig(svg, format="svg")
             for suffix, data in ((".png", png), (".svg", svg.getvalue())):
@@ -85,11 +84,12 @@ def accuracy_vs_time(labels: Sequence[str], families: Sequence[str], times: np.n
                 label="Pareto frontier")
     elif front:
         ax.plot([], [], color="#9ca3af", ls="--", label="Pareto frontier")
-    for family in dict.fromkeys(families):
+    for k, family in enumerate(dict.fromkeys(families)):
         idx = [i for i, f in enumerate(families) if f == family]
         ax.errorbar(times[idx], accuracy[idx], yerr=a_err[idx],
                     xerr=[lower[idx], t_err[idx]], fmt="o", ms=7, capsize=3,
-                    color=FAMILY_COLOURS.get(family, OTHER_COLOUR), label=family, zorder=3)
+                    color=FAMILY_PALETTE[k % len(FAMILY_PALETTE)], label=family or "other",
+                    zorder=3)
     for i, label in enumerate(labels):
         weight = "bold" if i in front else "normal"
         ax.annotate(_short(label), (times[i], accuracy[i]), textcoords="offset points",

@@ -7,11 +7,9 @@ Jinja2's autoescape; only our own figure ``data:`` URIs are marked safe by the t
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,61 +18,25 @@ import numpy as np
 import pandas as pd
 
 from mnistbench.analysis import aggregate, speedup_totals, speedups
+from mnistbench.compare import Comparison, change_column, compare_runs
+from mnistbench.files import atomic_write, timestamp
+from mnistbench.harness.metric_table import BY_KEY, finite, format_change, format_value, selected
+from mnistbench.harness.record import Environment, WeightInfo
 from mnistbench.report import figures as F
-from mnistbench.results import Result, Run, atomic_write, load_run
+from mnistbench.results import Result, Run, load_run
 
 TARGET_ACCURACY = 0.95
 MISTAKES_PER_MODEL = 12
 
-# (key, header, kind, better): kind picks the formatting, better marks the best cell.
-SUMMARY_COLUMNS = (
-    ("accuracy", "accuracy", "acc", "high"),
-    ("error_rate", "error", "pct", "low"),
-    ("log_loss", "log loss", "f4", "low"),
-    ("macro_f1", "macro-F1", "f4", "high"),
-    ("fit_wall_s", "fit s", "sec", "low"),
-    ("predict_s", "predict s", "sec", "low"),
-    ("predict_throughput", "digits / s", "int", "high"),
-    ("latency_p50_s", "latency p50 ms", "ms", "low"),
-    ("latency_p95_s", "latency p95 ms", "ms", "low"),
-    ("fit_peak_rss_mb", "peak MB", "int", "low"),
-    ("n_parameters", "parameters", "int", "low"),
-)
-
-WEIGHT_CAPTIONS = {
-    "knn": "class means (what the neighbours are compared against)",
-    "mlp": "first-layer units",
-    "cnn": "first-layer filters",
-}
 
 
 def _finite(value: Any) -> bool:
-    try:
-        return value is not None and math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
+    return finite(value)
 
 
 def fmt(value: Any, kind: str = "g") -> str:
-    """Format one number for a table cell; missing values become an en dash."""
-    if not _finite(value):
-        return "–"
-    v = float(value)
-    if kind in ("acc", "f4"):
-        return f"{v:.4f}"
-    if kind == "pct":
-        return f"{100 * v:.2f} %"
-    if kind == "sec":
-        return f"{v:.3f}" if v < 10 else f"{v:.1f}"
-    if kind == "ms":
-        return f"{1e3 * v:.2f}"
-    if kind == "int":
-        return f"{v:,.0f}"
-    if kind == "ratio":
-        return f"{v:.2f}×"
-    if kind == "signed":
-        return f"{v:+.4f}"
-    return f"{v:.4g}"
+    """Format one number for a table cell (the metric table's formats)."""
+    return format_value(value, kind)
 
 
 @dataclass
@@ -92,45 +54,46 @@ class Cell:
 def header_info(run: Run) -> dict[str, Any]:
     """Data set, split, seeds, dates and the machine, as the template shows them."""
     meta = run.meta
-    split = meta.get("split") or {}
-    envs = [r.record["environment"] for r in run.results if r.record.get("environment")]
+    split = meta.split or {}
+    envs = [r.record.environment for r in run.results if r.record.environment]
     # Prefer a record made after TensorFlow started, which knows its thread pools.
-    env = next((e for e in reversed(envs)
-                if (e.get("threads") or {}).get("tensorflow_intra_op")), None) \
-        or (envs[0] if envs else {})
-    threads = env.get("threads") or {}
-    commits = sorted({str((r.record.get("environment") or {}).get("commit"))
-                      for r in run.results} - {"None"})
-    blas = ", ".join(f"{b.get('api')}: {b.get('num_threads')}" for b in threads.get("blas") or [])
+    found = next((e for e in reversed(envs)
+                  if e.threads and e.threads.tensorflow_intra_op), None) \
+        or (envs[0] if envs else None)
+    env = found or Environment()
+    threads = env.threads
+    commits = sorted({str(e.commit) for e in envs} - {"None"})
+    blas = ", ".join(f"{b.get('api')}: {b.get('num_threads')}"
+                     for b in (threads.blas if threads else []))
     return {
-        "run_id": meta.get("run_id", run.path.name),
+        "run_id": meta.run_id,
         "path": str(run.path),
-        "status": meta.get("status"),
-        "dataset": meta.get("dataset"),
-        "data_source": meta.get("data_source"),
+        "status": meta.status,
+        "dataset": meta.dataset,
+        "data_source": meta.data_source,
         "scheme": split.get("scheme"),
         "sizes": "/".join(f"{split.get(k, '?'):,}" if isinstance(split.get(k), int)
                           else "?" for k in ("n_train", "n_val", "n_test")),
         "image_shape": "×".join(map(str, split.get("image_shape") or [])),
         "fingerprint": split.get("fingerprint"),
         "split_seed": split.get("seed"),
-        "seeds": ", ".join(map(str, meta.get("seeds") or [])),
-        "created": meta.get("created"),
-        "finished": meta.get("finished"),
-        "threads": meta.get("threads"),
-        "jobs": meta.get("jobs", 1),
-        "cpu": env.get("cpu"),
-        "cores": (f"{env.get('cores_physical')} physical / {env.get('cores_logical')} logical, "
-                  f"{env.get('cores_available')} available") if env else None,
-        "memory_gb": env.get("memory_gb"),
-        "platform": env.get("platform"),
-        "python": env.get("python"),
+        "seeds": ", ".join(map(str, meta.seeds)),
+        "created": meta.created,
+        "finished": meta.finished,
+        "threads": meta.threads,
+        "jobs": meta.jobs,
+        "cpu": env.cpu,
+        "cores": (f"{env.cores_physical} physical / {env.cores_logical} logical, "
+                  f"{env.cores_available} available") if found else None,
+        "memory_gb": env.memory_gb,
+        "platform": env.platform,
+        "python": env.python,
         "thread_info": (f"BLAS {blas or '–'}; TensorFlow intra-op "
-                        f"{threads.get('tensorflow_intra_op') or '–'}, inter-op "
-                        f"{threads.get('tensorflow_inter_op') or '–'}") if threads else None,
-        "versions": env.get("versions") or {},
+                        f"{threads.tensorflow_intra_op or '–'}, inter-op "
+                        f"{threads.tensorflow_inter_op or '–'}") if threads else None,
+        "versions": env.versions,
         "commit": ", ".join(commits) or None,
-        "command": " ".join(map(str, meta.get("command") or [])),
+        "command": " ".join(map(str, meta.command)),
     }
 
 
@@ -143,15 +106,16 @@ def summary_rows(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[s
     rows: list[dict[str, Any]] = []
     counts = frame.groupby("spec", sort=False)["status"].agg(
         lambda s: (int((s == "ok").sum()), len(s)))
+    columns = selected("report")
     for _, a in agg.iterrows():
         cells = []
-        for key, _header, kind, _better in SUMMARY_COLUMNS:
-            mean, std = a.get(key), a.get(f"{key}_std")
-            text = fmt(mean, kind)
-            if key == "accuracy" and _finite(std) and a.get("n_seeds", 1) > 1:
+        for m in columns:
+            mean, std = a.get(m.key), a.get(f"{m.key}_std")
+            text = fmt(mean, m.fmt)
+            if m.key == "accuracy" and _finite(std) and a.get("n_seeds", 1) > 1:
                 text += f" ± {float(std):.4f}"
             cells.append(Cell(text, float(mean) if _finite(mean) else None,
-                              title=f"σ over seeds {fmt(std, kind)}" if _finite(std) else ""))
+                              title=f"σ over seeds {fmt(std, m.fmt)}" if _finite(std) else ""))
         ok, total = counts.get(a["spec"], (0, 0))
         rows.append({"spec": a["spec"], "family": a.get("family") or "", "cells": cells,
                      "seeds": f"{ok}/{total}", "failed": ok < total})
@@ -161,17 +125,16 @@ def summary_rows(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[s
             rows.append({"spec": spec, "family": family or "", "failed": True,
                          "seeds": f"0/{total}",
                          "cells": [Cell("failed" if i == 0 else "–") for i in
-                                   range(len(SUMMARY_COLUMNS))]})
-    for j, (_key, _header, _kind, better) in enumerate(SUMMARY_COLUMNS):
+                                   range(len(columns))]})
+    for j, m in enumerate(columns):
         values = [r["cells"][j].value for r in rows if r["cells"][j].value is not None]
-        if len(values) < 2 or better is None:
+        if len(values) < 2:
             continue
-        target = max(values) if better == "high" else min(values)
+        target = max(values) if m.higher_is_better else min(values)
         for r in rows:
             if r["cells"][j].value == target:
                 r["cells"][j].best = True
-    headers = [{"text": h, "better": "higher is better" if b == "high" else "lower is better"}
-               for _k, h, _kind, b in SUMMARY_COLUMNS]
+    headers = [{"text": m.label, "better": f"{m.better} is better"} for m in columns]
     return rows, headers
 
 
@@ -179,9 +142,9 @@ def parameters(run: Run) -> list[dict[str, Any]]:
     """Each spec's full parameter set (first record that has one), shown as text."""
     seen: dict[str, dict[str, Any]] = {}
     for res in run.results:
-        params = res.record.get("params")
-        if params and res.record.get("spec") not in seen:
-            seen[res.record["spec"]] = params
+        params = res.record.params
+        if params and res.record.spec not in seen:
+            seen[res.record.spec] = params
     return [{"spec": spec, "pairs": [(k, _param_text(v)) for k, v in params.items()]}
             for spec, params in seen.items()]
 
@@ -193,16 +156,15 @@ def _param_text(value: Any) -> str:
 
 
 def failures(run: Run) -> list[dict[str, str]]:
-    return [{"spec": r.record.get("spec"), "seed": r.record.get("seed"),
-             "error": r.record.get("error") or "unknown error"}
+    return [{"spec": r.record.spec, "seed": r.record.seed,
+             "error": r.record.error or "unknown error"}
             for r in run.results if not r.ok]
 
 
 def disturbed(run: Run) -> list[dict[str, Any]]:
     """Tasks that ran alongside others (``--jobs``): their timings are not clean."""
-    return [{"spec": r.record.get("spec"), "seed": r.record.get("seed"),
-             "jobs": r.record.get("parallel_jobs")}
-            for r in run.results if (r.record.get("parallel_jobs") or 1) > 1]
+    return [{"spec": r.record.spec, "seed": r.record.seed, "jobs": r.record.parallel_jobs}
+            for r in run.results if r.record.parallel_jobs > 1]
 
 
 # ---------------------------------------------------------------- per-spec helpers
@@ -212,12 +174,12 @@ def _by_spec(run: Run) -> dict[str, list[Result]]:
     groups: dict[str, list[Result]] = {}
     for res in run.results:
         if res.ok:
-            groups.setdefault(res.record["spec"], []).append(res)
+            groups.setdefault(res.record.spec, []).append(res)
     return groups
 
 
 def _class_names(run: Run, n: int) -> list[str]:
-    names = list((run.meta.get("split") or {}).get("class_names") or [])
+    names = list(run.meta.split.get("class_names") or [])
     return names if len(names) == n else [str(i) for i in range(n)]
 
 
@@ -253,26 +215,27 @@ def confusion_tables(run: Run) -> list[dict[str, Any]]:
 
 
 def weight_maps(run: Run, sink: F.FigureSink) -> list[dict[str, str]]:
-    """First seed's weight images per spec, captioned by what they mean for that model."""
+    """First seed's weight images per spec, captioned as the model describes them."""
     out = []
     for spec, results in _by_spec(run).items():
         res = results[0]
         images = res.arrays.get("weight_images")
         if images is None or images.ndim != 3 or images.size == 0:
             continue
-        model = res.record.get("model", "")
-        n_classes = len((run.meta.get("split") or {}).get("class_names") or []) or 10
-        is_templates = model not in ("mlp", "cnn") and len(images) == n_classes
-        if is_templates:
-            caption = WEIGHT_CAPTIONS.get(model, "class templates (one weight image per class)")
+        n_classes = len(run.meta.split.get("class_names") or []) or 10
+        # Records from before models described their weights: one image per class is
+        # the best guess there is.
+        info = res.record.weights or WeightInfo(per_class=len(images) == n_classes)
+        if info.per_class:
+            caption = info.caption
             titles = _class_names(run, len(images))
             fig = F.weight_grid(images, titles, shared_scale=True, columns=5)
         else:
-            kind = WEIGHT_CAPTIONS.get(model, "first-layer weights")
+            kind = info.caption
             shown = min(len(images), F.MAX_UNITS)
             caption = f"{kind}: {shown} of {len(images)}, each on its own symmetric scale"
             fig = F.weight_grid(images, None, shared_scale=False, columns=8)
-        out.append({"spec": spec, "caption": caption, "seed": res.record.get("seed"),
+        out.append({"spec": spec, "caption": caption, "seed": res.record.seed,
                     "src": sink.embed(fig, f"weights-{spec}")})
     return out
 
@@ -288,11 +251,11 @@ def learning_curves(run: Run, sink: F.FigureSink,
                     target: float = TARGET_ACCURACY) -> list[dict[str, Any]]:
     out = []
     for spec, results in _by_spec(run).items():
-        with_history = [r for r in results if r.record.get("history")]
+        with_history = [r for r in results if r.record.history]
         if not with_history:
             continue
-        histories = [r.record["history"] for r in with_history]
-        seeds = [r.record.get("seed") for r in with_history]
+        histories = [r.record.history for r in with_history]
+        seeds = [r.record.seed for r in with_history]
         fig = F.learning_curves(histories, seeds, target)
         facts = []
         for seed, history in zip(seeds, histories, strict=True):
@@ -313,8 +276,8 @@ def learning_curves(run: Run, sink: F.FigureSink,
 def f1_figure(run: Run, sink: F.FigureSink) -> str | None:
     specs, rows = [], []
     for spec, results in _by_spec(run).items():
-        f1 = [((r.record.get("metrics") or {}).get("per_class") or {}).get("f1")
-              for r in results]
+        f1 = [r.record.metrics.per_class.f1 if r.record.metrics and r.record.metrics.per_class
+              else None for r in results]
         f1 = [v for v in f1 if v]
         if f1:
             specs.append(spec)
@@ -337,7 +300,7 @@ def mistake_gallery(run: Run, limit: int = MISTAKES_PER_MODEL) -> list[dict[str,
         images = arrays.get("mistake_image")
         if images is None:
             continue
-        names = _class_names(run, int((run.meta.get("split") or {}).get("n_classes") or 10))
+        names = _class_names(run, int(run.meta.split.get("n_classes") or 10))
         conf = arrays.get("mistake_confidence")
         items = []
         for k in range(min(limit, len(images))):
@@ -348,7 +311,7 @@ def mistake_gallery(run: Run, limit: int = MISTAKES_PER_MODEL) -> list[dict[str,
                 "pred": names[pred] if pred < len(names) else str(pred),
                 "confidence": f"{100 * float(conf[k]):.0f} %" if conf is not None else "–",
             })
-        out.append({"spec": spec, "seed": res.record.get("seed"), "digits": items,
+        out.append({"spec": spec, "seed": res.record.seed, "digits": items,
                     "has_confidence": conf is not None})
     return out
 
@@ -358,7 +321,7 @@ def mistake_gallery(run: Run, limit: int = MISTAKES_PER_MODEL) -> list[dict[str,
 
 def generic_table(frame: pd.DataFrame, *, hidden: Sequence[str] = ()) -> dict[str, Any]:
     """Any frame as header + formatted cells, formatted by what its column names say, so
-    columns added later (targets, ratios) still look right."""
+    columns added later (ratios, gains) still look right."""
     columns = [c for c in frame.columns if c not in hidden]
     rows = []
     for _, r in frame.iterrows():
@@ -376,8 +339,6 @@ def _generic_cell(column: str, value: Any) -> Cell:
     v = float(value)
     name = column.lower()
     if "speedup" in name or "speed_up" in name or name.endswith("ratio"):
-        if "target" in name:  # a goal, not a measurement: nothing to colour
-            return Cell(fmt(v, "ratio"), v)
         return Cell(fmt(v, "ratio"), v, css="good" if v > 1.05 else "bad" if v < 0.95 else "")
     if any(w in name for w in ("gain", "delta", "diff")):
         return Cell(fmt(v, "signed"), v, css="good" if v > 0 else "bad" if v < 0 else "")
@@ -428,46 +389,26 @@ def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
 
 VERDICT_CSS = {"regression": "bad", "improvement": "good", "within noise": "muted",
                "unchanged": ""}
-METRIC_LABELS = {"accuracy": "accuracy", "error_rate": "error", "fit_wall_s": "fit s",
-                 "predict_s": "predict s", "log_loss": "log loss", "macro_f1": "macro-F1"}
 
 
-def _metric_kind(metric: str) -> str:
-    if metric.endswith("_s"):
-        return "sec"
-    if metric == "error_rate":
-        return "pct"
-    return "acc"
-
-
-def comparison_context(comparison: Any) -> dict[str, Any]:
-    """Section 9 for one ``mnistbench.compare.Comparison``: for every metric the table
-    holds (found from its ``*_verdict`` columns), base, current, change and verdict."""
+def comparison_context(comparison: Comparison) -> dict[str, Any]:
+    """Section 9 for one comparison: for every metric it judged, base, current, change
+    and verdict, labelled and formatted as the metric table says."""
     table: pd.DataFrame = comparison.table
-    metrics = [c[: -len("_verdict")] for c in table.columns if c.endswith("_verdict")]
-    groups = []
-    for m in metrics:
-        change = next((c for c in (f"{m}_delta", f"{m}_ratio") if c in table.columns), None)
-        groups.append({"metric": m, "label": METRIC_LABELS.get(m, m.replace("_", " ")),
-                       "change": change, "kind": _metric_kind(m),
-                       "change_label": "ratio" if change and change.endswith("_ratio")
-                       else "Δ"})
+    metrics = [BY_KEY[k] for k in comparison.metrics]
+    groups = [{"metric": m.key, "label": m.label, "change": change_column(m),
+               "change_label": "ratio" if m.change == "ratio" else "Δ"} for m in metrics]
     rows = []
     for _, r in table.iterrows():
         cells = [Cell(str(r.get("spec")), str(r.get("spec")))]
-        for g in groups:
-            m, kind = g["metric"], g["kind"]
-            verdict = str(r.get(f"{m}_verdict") or "")
+        for m in metrics:
+            verdict = str(r.get(f"{m.key}_verdict") or "")
             css = VERDICT_CSS.get(verdict, "")
-            cells.append(Cell(fmt(r.get(f"{m}_base"), kind), _num(r.get(f"{m}_base"))))
-            cells.append(Cell(fmt(r.get(f"{m}_current"), kind), _num(r.get(f"{m}_current"))))
-            if g["change"]:
-                value = r.get(g["change"])
-                text = fmt(value, "ratio" if g["change"].endswith("_ratio") else
-                           ("signed" if kind == "acc" else kind))
-                if kind == "pct" and _finite(value):
-                    text = f"{100 * float(value):+.2f} pt"
-                cells.append(Cell(text, _num(value), css=css, title=verdict))
+            cells.append(Cell(fmt(r.get(f"{m.key}_base"), m.fmt), _num(r.get(f"{m.key}_base"))))
+            cells.append(Cell(fmt(r.get(f"{m.key}_current"), m.fmt),
+                              _num(r.get(f"{m.key}_current"))))
+            value = r.get(change_column(m))
+            cells.append(Cell(format_change(value, m), _num(value), css=css, title=verdict))
             cells.append(Cell(verdict, verdict, css=css))
         rows.append(cells)
     return {
@@ -479,9 +420,7 @@ def comparison_context(comparison: Any) -> dict[str, Any]:
         "unmatched_baseline": list(comparison.unmatched_baseline),
         "unmatched_current": list(comparison.unmatched_current),
         "regressions": list(comparison.regressions),
-        "thresholds": (f"accuracy and error within "
-                       f"{getattr(comparison, 'max_error_increase', 0.005):g}, times within "
-                       f"{getattr(comparison, 'max_slowdown', 1.3):g}×"),
+        "thresholds": comparison.thresholds.describe(),
     }
 
 
@@ -499,8 +438,7 @@ def _environment() -> jinja2.Environment:
 
 def render(context: dict[str, Any]) -> str:
     """Render the report template with ``context`` (autoescaped)."""
-    context = {"generated": datetime.now().astimezone().isoformat(timespec="seconds"),
-               "fmt": fmt, **context}
+    context = {"generated": timestamp(), "fmt": fmt, **context}
     return _environment().get_template("report.html").render(**context)
 
 
@@ -516,11 +454,7 @@ def build_report(runs: Sequence[Run], figures_dir: Path | None = None) -> str:
         raise ValueError("a report needs at least one run")
     sink = F.FigureSink(figures_dir)
     primary = runs[-1]
-    comparisons = []
-    if len(runs) > 1:
-        from mnistbench.compare import compare_runs
-
-        comparisons = [comparison_context(compare_runs(runs[0], r)) for r in runs[1:]]
+    comparisons = [comparison_context(compare_runs(runs[0], r)) for r in runs[1:]]
     return render({
         "title": _title(runs),
         "headers": [header_info(r) for r in runs],
@@ -559,7 +493,7 @@ def _readable(path: Path) -> None:
     os.chmod(path, 0o666 & ~umask)
 
 
-def write_comparison_report(comparison: Any, path: Path) -> Path:
+def write_comparison_report(comparison: Comparison, path: Path) -> Path:
     """A self-contained HTML holding the comparison (section 9) and both runs' headers,
     for ``mnistbench compare --html``."""
     html = render({

@@ -1,0 +1,14 @@
+"""Arguments and exit statuses more than one command shares."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def add_data_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, help="directory holding the IDX files")
+    p.add_argument("--download", action=argparse.BooleanOptionalAction, default=True,
+                   help="download MNIST / Fashion-MNIST when not found locally (default: yes)")

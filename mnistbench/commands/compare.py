@@ -1,0 +1,56 @@
+"""`mnistbench compare BASELINE CURRENT`: regression verdicts for CI.
+
+Exit status: 0 no regression, 1 a regression passes a threshold (the model is named), 2 the
+runs cannot be compared (a one-line reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mnistbench.commands.common import EXIT_FAILED, EXIT_OK
+from mnistbench.commands.display import comparison_table, console
+from mnistbench.compare import DEFAULT_THRESHOLDS, CompareError, Thresholds, compare_runs
+from mnistbench.harness.metric_table import BY_KEY, selected
+from mnistbench.report import write_comparison_report
+from mnistbench.results import load_run
+
+HELP = "regression check of CURRENT against BASELINE (exit 1: regression, 2: not comparable)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("baseline", type=Path, metavar="BASELINE", help="baseline run directory")
+    p.add_argument("current", type=Path, metavar="CURRENT", help="current run directory")
+    p.add_argument("--max-error-increase", type=float,
+                   default=DEFAULT_THRESHOLDS.max_error_increase,
+                   help="largest tolerated rise of the error rate (absolute; default "
+                   f"{DEFAULT_THRESHOLDS.max_error_increase:g})")
+    p.add_argument("--max-slowdown", type=float, default=DEFAULT_THRESHOLDS.max_slowdown,
+                   help="largest tolerated time ratio current/base (default "
+                   f"{DEFAULT_THRESHOLDS.max_slowdown:g})")
+    p.add_argument("--metrics", help=f"comma-separated, from: {', '.join(BY_KEY)} (default: "
+                   f"{', '.join(m.key for m in selected('compare'))})")
+    p.add_argument("--html", type=Path, help="also write the comparison as an HTML report")
+
+
+def execute(args: argparse.Namespace) -> int:
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    thresholds = Thresholds(args.max_error_increase, args.max_slowdown)
+    comparison = compare_runs(load_run(args.baseline), load_run(args.current),
+                              thresholds=thresholds, metrics=metrics)
+    if args.html is not None:
+        console.print(f"report: {write_comparison_report(comparison, args.html)}")
+    if comparison.problems:
+        raise CompareError("cannot compare: " + "; ".join(comparison.problems))
+    console.print(comparison_table(comparison))
+    if comparison.noisy:
+        console.print("within noise: the change passes the threshold but the seeds of the "
+                      "two runs overlap, so it does not fail")
+    if comparison.regressions:
+        for line in comparison.regressions:
+            console.print(f"[bold red]regression[/] {line}", highlight=False)
+        return EXIT_FAILED
+    console.print(f"no regression ({', '.join(comparison.metrics)}; "
+                  f"{comparison.thresholds.describe()})")
+    return EXIT_OK

@@ -1,0 +1,175 @@
+"""Terminal output with rich: tables for data sets, models, run summaries and comparisons;
+the live progress display. Only commands print; this module is how."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichBar
+from rich.table import Table
+
+from mnistbench.compare import Comparison, change_column
+from mnistbench.data import DatasetInfo
+from mnistbench.harness.metric_table import BY_KEY, format_change, format_value, selected
+from mnistbench.harness.record import TaskRecord
+from mnistbench.harness.runner import Progress, Task
+from mnistbench.models import ModelEntry
+
+# Piped output (CI logs) gets a width that fits the tables instead of rich's 80 columns.
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+VERDICT_STYLES = {"regression": "bold red", "improvement": "green", "unchanged": "dim",
+                  "within noise": "yellow"}
+
+
+def datasets_table(infos: Iterable[DatasetInfo]) -> Table:
+    table = Table(title="Data sets")
+    for col in ("name", "available", "samples", "image", "source / how to get it"):
+        table.add_column(col)
+    for info in infos:
+        shape = "x".join(map(str, info.image_shape)) if info.image_shape else "-"
+        table.add_row(info.name, "[green]yes[/]" if info.available else "[red]no[/]",
+                      f"{info.n_samples:,}" if info.n_samples else "-", shape, info.source)
+    return table
+
+
+def models_table(entries: Iterable[ModelEntry]) -> Table:
+    table = Table(title="Models (tuned defaults; presets change the parameters shown)",
+                  show_lines=True)
+    for col in ("model", "family", "parameter", "default", "presets"):
+        table.add_column(col, overflow="fold")
+    for entry in entries:
+        names = sorted(entry.defaults)
+        preset_text = "\n".join(
+            f"@{p}: " + ", ".join(f"{k}={v!r}" for k, v in values.items())
+            for p, values in entry.presets.items()
+        )
+        table.add_row(
+            f"[bold]{entry.name}[/]\n{entry.description}", entry.family,
+            "\n".join(names), "\n".join(repr(entry.defaults[n]) for n in names),
+            preset_text or "-",
+        )
+    return table
+
+
+def _cell(value: Any, kind: str) -> str:
+    text = format_value(value, kind)
+    return "-" if text == "–" else text
+
+
+def summary_table(frame: pd.DataFrame) -> Table:
+    """One line per task; the metric columns are the metric table's terminal rows."""
+    columns = selected("terminal")
+    table = Table(title="Results (test set)")
+    for header in ("spec", "seed", "status"):
+        table.add_column(header, justify="left" if header != "seed" else "right")
+    for m in columns:
+        table.add_column(m.label, justify="right")
+    for _, row in frame.iterrows():
+        ok = row["status"] == "ok"
+        cells = [_cell(row.get(m.key), m.fmt) if ok else "-" for m in columns]
+        table.add_row(row["spec"], str(row["seed"]),
+                      "[green]ok[/]" if ok else f"[red]{row['status']}[/]", *cells)
+    failed = frame[frame["status"] != "ok"]
+    if not failed.empty:
+        table.caption = "\n".join(f"{r.spec} seed {r.seed}: {r.error}" for r in failed.itertuples())
+        table.caption_style = "red"
+    return table
+
+
+def speedup_table(pairs: pd.DataFrame, totals: dict | None = None) -> Table | None:
+    """As written (each preset variant) against the tuned default, in one run."""
+    if pairs.empty:
+        return None
+    table = Table(title="As written (@preset) vs tuned: preset time / tuned time")
+    for col in ("tuned", "as written", "accuracy tuned", "accuracy as written", "gain",
+                "fit speed-up", "predict speed-up"):
+        table.add_column(col, justify="left" if col in ("tuned", "as written") else "right")
+    for _, row in pairs.iterrows():
+        table.add_row(
+            row["tuned"], row["preset"], _cell(row["tuned_accuracy"], "acc"),
+            _cell(row["preset_accuracy"], "acc"), _cell(row["accuracy_gain"], "signed"),
+            _cell(row["fit_speedup"], "ratio"), _cell(row["predict_speedup"], "ratio"),
+        )
+    if totals:
+        table.caption = (f"{totals['models']} model(s): tuned {totals['tuned_total_s']:.1f} s "
+                         f"vs as written {totals['preset_total_s']:.1f} s of fit + predict, "
+                         f"{totals['speedup']:.1f}x faster")
+    return table
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    """The deltas, one line per spec and metric, coloured by verdict."""
+    table = Table(title=f"{comparison.baseline.run_id} -> {comparison.current.run_id}")
+    for name, justify in (("spec", "left"), ("seeds", "right"), ("metric", "left"),
+                          ("base", "right"), ("current", "right"), ("change", "right"),
+                          ("verdict", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for _, row in comparison.table.iterrows():
+        for i, key in enumerate(comparison.metrics):
+            m = BY_KEY[key]
+            verdict = row[f"{key}_verdict"]
+            first = i == 0
+            table.add_row(str(row["spec"]) if first else "",
+                          f"{row['n_seeds_base']}/{row['n_seeds_current']}" if first else "",
+                          key, format_value(row[f"{key}_base"], m.fmt),
+                          format_value(row[f"{key}_current"], m.fmt),
+                          format_change(row[change_column(m)], m),
+                          f"[{VERDICT_STYLES.get(verdict, '')}]{verdict}[/]",
+                          end_section=i == len(comparison.metrics) - 1)
+    return table
+
+
+class RichProgress(Progress):
+    """An overall bar over tasks and a bar over the epochs of the model in training."""
+
+    def __init__(self, n_tasks: int) -> None:
+        self._bars = RichBar(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err_console,
+            transient=False,
+        )
+        self._overall = self._bars.add_task("tasks", total=n_tasks, info="")
+        self._current: Any = None
+
+    def __enter__(self) -> RichProgress:
+        self._bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bars.stop()
+
+    def task_started(self, task: Task) -> None:
+        self._drop_current()
+        self._current = self._bars.add_task(f"  {task.spec.label} (seed {task.seed})",
+                                            total=None, info="training")
+
+    def epoch(self, task: Task, epoch: int, n_epochs: int, row: dict) -> None:
+        info = f"loss {row.get('loss', float('nan')):.3f}"
+        if "val_accuracy" in row:
+            info += f"  val acc {row['val_accuracy']:.3f}"
+        self._bars.update(self._current, total=n_epochs, completed=epoch, info=info)
+
+    def task_finished(self, task: Task, record: TaskRecord) -> None:
+        self._drop_current()
+        if record.ok:
+            line = (f"[green]ok[/]    {escape(record.spec)} seed {record.seed}: accuracy "
+                    f"{format_value(record.metrics.accuracy, 'acc')}, fit "
+                    f"{format_value(record.timing.fit_wall_s, 'sec')} s")
+        else:
+            line = (f"[red]error[/] {escape(record.spec)} seed {record.seed}: "
+                    f"{escape(record.error or '')}")
+        self._bars.console.print(line, markup=True, highlight=False)
+        self._bars.advance(self._overall)
+
+    def _drop_current(self) -> None:
+        if self._current is not None:
+            self._bars.remove_task(self._current)
+            self._current = None

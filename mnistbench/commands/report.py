@@ -1,0 +1,29 @@
+"""`mnistbench report RUN_DIR...`: one self-contained HTML file from saved runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mnistbench.commands.common import EXIT_OK
+from mnistbench.commands.display import console
+from mnistbench.report import default_report_path, write_report
+
+HELP = "write a self-contained HTML report from saved runs (never trains)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
+                   help="run directories; with several, the later ones are compared with "
+                   "the first")
+    p.add_argument("-o", "--output", type=Path,
+                   help="HTML file to write (default: reports/<last run id>.html)")
+    p.add_argument("--figures-dir", type=Path,
+                   help="also write every figure there as PNG and SVG")
+
+
+def execute(args: argparse.Namespace) -> int:
+    out = args.output or default_report_path(args.run_dirs)
+    path = write_report(args.run_dirs, out, figures_dir=args.figures_dir)
+    console.print(f"report: {path}")
+    return EXIT_OK

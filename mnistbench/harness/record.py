@@ -1,0 +1,260 @@
+"""The typed task record: what the runner writes and everything else reads.
+
+One dataclass tree, turned into JSON and back only here (``to_json`` / ``from_json``), so a
+field is named once. Records carry ``SCHEMA_VERSION``; a record of schema 1 (before the
+``@seed`` preset became ``@notebook``) is converted on reading, any other version is refused
+with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from mnistbench.errors import ResultsError
+
+SCHEMA_VERSION = 2
+#: Versions this mnistbench still reads, converting them to the current one.
+READABLE_VERSIONS = (1, SCHEMA_VERSION)
+STATUSES = ("ok", "error")
+
+
+class _Part:
+    """JSON round trip shared by every part of the record: unknown keys are ignored
+    (hand-edited files), missing ones take their defaults, nested parts are rebuilt."""
+
+    _nested: dict[str, type] = {}
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Any:
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise ResultsError(f"expected an object for {cls.__name__}, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        values = {k: v for k, v in data.items() if k in known}
+        for name, part in cls._nested.items():
+            if name in values:
+                values[name] = part.from_json(values[name])
+        return cls(**values)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Part):
+        return value.to_json()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return value.item()
+    return value
+
+
+@dataclass
+class PerClass(_Part):
+    """Per-class precision, recall, F1 and support, in the order of ``label``."""
+
+    label: list[int] = field(default_factory=list)
+    precision: list[float] = field(default_factory=list)
+    recall: list[float] = field(default_factory=list)
+    f1: list[float] = field(default_factory=list)
+    support: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Metrics(_Part):
+    """Test-set quality. ``log_loss`` is None for models without probabilities."""
+
+    accuracy: float | None = None
+    error_rate: float | None = None
+    log_loss: float | None = None
+    macro_f1: float | None = None
+    per_class: PerClass | None = None
+
+    _nested = {"per_class": PerClass}
+
+
+@dataclass
+class Timing(_Part):
+    """Seconds and megabytes of the timed phases (data work happens outside every clock)."""
+
+    fit_wall_s: float | None = None
+    fit_cpu_s: float | None = None
+    predict_s: float | None = None
+    predict_cpu_s: float | None = None
+    predict_throughput: float | None = None
+    latency_p50_s: float | None = None
+    latency_p95_s: float | None = None
+    latency_samples: int | None = None
+    fit_peak_rss_mb: float | None = None
+    fit_rss_increase_mb: float | None = None
+
+
+@dataclass
+class Threads(_Part):
+    """The thread counts asked for and those the libraries report."""
+
+    requested: int | None = None
+    blas: list[dict[str, Any]] = field(default_factory=list)
+    tensorflow_intra_op: int | None = None
+    tensorflow_inter_op: int | None = None
+
+
+@dataclass
+class Environment(_Part):
+    """The machine and libraries a task ran with."""
+
+    cpu: str | None = None
+    cores_logical: int | None = None
+    cores_physical: int | None = None
+    cores_available: int | None = None
+    memory_gb: float | None = None
+    platform: str | None = None
+    python: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    commit: str | None = None
+    host: str | None = None
+    threads: Threads | None = None
+
+    _nested = {"threads": Threads}
+
+
+@dataclass
+class WeightInfo(_Part):
+    """What the stored weight images show, as the model describes them."""
+
+    caption: str = "weight images"
+    per_class: bool = False  # one image per class: titled by class, drawn on one scale
+
+
+@dataclass
+class TaskRecord(_Part):
+    """One model variant, one seed, on a run's common split: identity, status, metrics,
+    timing, history and environment."""
+
+    task_id: str
+    spec: str
+    model: str
+    seed: int
+    base_spec: str | None = None
+    preset: str | None = None
+    family: str | None = None
+    dataset: str | None = None
+    split_scheme: str | None = None
+    split_fingerprint: str | None = None
+    status: str = "ok"
+    error: str | None = None
+    traceback: str | None = None
+    started: str | None = None
+    finished: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics | None = None
+    timing: Timing | None = None
+    n_parameters: int | None = None
+    history: list[dict[str, float]] = field(default_factory=list)
+    weights: WeightInfo | None = None
+    warnings: list[str] = field(default_factory=list)
+    parallel_jobs: int = 1
+    threads: int | None = None
+    environment: Environment | None = None
+
+    _nested = {"metrics": Metrics, "timing": Timing, "weights": WeightInfo,
+               "environment": Environment}
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def replace(self, **changes: Any) -> TaskRecord:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, **super().to_json()}
+
+    @classmethod
+    def from_json(cls, data: Any) -> TaskRecord:
+        data = upgrade(data, "task record")
+        missing = [k for k in ("task_id", "spec", "model", "seed") if k not in data]
+        if missing:
+            raise ResultsError(f"task record lacks {', '.join(missing)}")
+        return super().from_json(data)
+
+
+@dataclass
+class RunMeta(_Part):
+    """A run directory's own facts: what was asked for and how it went."""
+
+    run_id: str
+    dataset: str | None = None
+    data_source: str | None = None
+    split: dict[str, Any] = field(default_factory=dict)
+    specs: list[str] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=list)
+    threads: int | None = None
+    jobs: int = 1
+    command: list[str] = field(default_factory=list)
+    status: str = "running"
+    created: str | None = None
+    finished: str | None = None
+    resumed: list[str] = field(default_factory=list)
+    upgraded_from: int | None = None  # the schema it was written with, when converted
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"schema_version": SCHEMA_VERSION, **super().to_json()}
+        data.pop("upgraded_from")
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> RunMeta:
+        version = data.get("schema_version") if isinstance(data, dict) else None
+        data = upgrade(data, "run")
+        if "run_id" not in data:
+            raise ResultsError("run.json lacks run_id")
+        meta = super().from_json(data)
+        meta.upgraded_from = version if version != SCHEMA_VERSION else None
+        return meta
+
+
+# ------------------------------------------------------------------ older schemas
+
+_OLD_PRESETS = {"seed": "notebook"}  # schema 1 -> 2: the notebook preset's new name
+
+
+def _rename_preset(label: Any) -> Any:
+    """``knn@seed:k=3`` -> ``knn@notebook:k=3`` (the preset sits before the first colon)."""
+    if not isinstance(label, str):
+        return label
+    head, colon, tail = label.partition(":")
+    name, at, preset = head.partition("@")
+    if at and preset in _OLD_PRESETS:
+        head = f"{name}@{_OLD_PRESETS[preset]}"
+    return head + colon + tail
+
+
+def upgrade(data: Any, what: str) -> dict[str, Any]:
+    """Check a record's schema version and convert schema 1 to the current one."""
+    if not isinstance(data, dict):
+        raise ResultsError(f"does not hold a {what} record")
+    version = data.get("schema_version")
+    if version not in READABLE_VERSIONS:
+        raise ResultsError(
+            f"uses results schema {version!r} but this mnistbench reads schemas "
+            f"{', '.join(map(str, READABLE_VERSIONS))}; re-run the benchmark with this "
+            "version, or open the results with the mnistbench that wrote them"
+        )
+    if version == 1:
+        data = dict(data)
+        for key in ("spec", "base_spec"):
+            if key in data:
+                data[key] = _rename_preset(data[key])
+        if data.get("preset") in _OLD_PRESETS:
+            data["preset"] = _OLD_PRESETS[data["preset"]]
+        if isinstance(data.get("specs"), list):
+            data["specs"] = [_rename_preset(s) for s in data["specs"]]
+    return data
+
