@@ -4,10 +4,11 @@ As scikit-learn's ``asv_benchmarks`` does, the size of a benchmark run is chosen
 configuration, here environment variables read when asv imports the suite:
 
 ``MNISTBENCH_ASV_PROFILE``
-    ``quick`` (default): ``mnist-5k``, the six contract models with the tuned defaults but
-    Keras models trained for a few epochs (``epochs=2,min_steps=0``) so that a whole run
-    takes minutes. ``full``: full MNIST (official split), the tuned defaults as they are
-    plus every ``@seed`` preset. ``tiny``: ``digits``, one epoch, for the test suite.
+    ``quick`` (default): ``mnist-5k``, the six contract models with the tuned defaults
+    shortened by each model's own ``quick_params`` (the Keras models train
+    ``epochs=2,min_steps=0``) so that a whole run takes minutes. ``full``: full MNIST
+    (official split), the tuned defaults as they are plus every ``@seed`` preset.
+    ``tiny``: ``digits`` with the quick parameters, for the test suite.
 ``MNISTBENCH_ASV_DATASET``
     the data set (default ``mnist-5k``; ``mnist`` for the full profile).
 ``MNISTBENCH_ASV_THREADS``
@@ -44,8 +45,8 @@ class Profile:
 
     name: str
     dataset: str
-    keras_overrides: dict[str, Any]  # applied to every deep model (empty: tuned as is)
-    seed_presets: bool  # also benchmark every ``X@seed``
+    quick: bool  # shorten training by each model's ``quick_params`` (False: tuned as is)
+    as_written: bool  # also benchmark every ``X@seed`` (the notebook as written)
     fit_timeout: float  # seconds per benchmark; the CNN needs the most
     cache_timeout: float  # seconds for setup_cache, which fits every model once
 
@@ -60,10 +61,8 @@ def get_profile(name: str | None = None) -> Profile:
     dataset = os.environ.get("MNISTBENCH_ASV_DATASET") or default_data if name != "tiny" \
         else default_data
     if name == "full":
-        return Profile(name, dataset, {}, True, fit_timeout=3600.0, cache_timeout=4 * 3600.0)
-    epochs = 1 if name == "tiny" else 2
-    return Profile(name, dataset, {"epochs": epochs, "min_steps": 0}, False,
-                   fit_timeout=600.0, cache_timeout=1800.0)
+        return Profile(name, dataset, False, True, fit_timeout=3600.0, cache_timeout=4 * 3600.0)
+    return Profile(name, dataset, True, False, fit_timeout=600.0, cache_timeout=1800.0)
 
 
 def threads() -> int:
@@ -80,13 +79,14 @@ def model_specs(profile: Profile) -> list[str]:
 
     labels = []
     for name in DEFAULT_MODELS:
+        entry = get_entry(name)
         variants = [name]
-        if profile.seed_presets and "seed" in get_entry(name).presets:
+        if profile.as_written and "seed" in entry.presets:
             variants.append(f"{name}@seed")
         for text in variants:
             spec = parse_spec(text)
-            if get_entry(spec.name).family == "deep" and profile.keras_overrides:
-                spec = spec.with_overrides(profile.keras_overrides)
+            if profile.quick:
+                spec = spec.with_overrides(entry.cls.quick_params)
             labels.append(spec.label)
     return labels
 
@@ -95,14 +95,15 @@ _pinned: list[Any] = []
 
 
 def pin_threads(n: int) -> None:
-    """Limit BLAS/OpenMP pools and TensorFlow's intra/inter-op pools for this process."""
+    """Limit BLAS/OpenMP pools, and each kind of model's own pools, for this process."""
     from threadpoolctl import threadpool_limits
 
-    from mnistbench.harness.environment import configure_tensorflow_threads
+    from mnistbench.models import available_models
 
     if not _pinned:
         _pinned.append(threadpool_limits(limits=n))  # kept alive: limits stay in force
-        configure_tensorflow_threads(n)
+        for entry in available_models():
+            entry.cls.configure_threads(n)
 
 
 def preload() -> None:
@@ -141,13 +142,18 @@ def _slug(spec: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.@-]+", "_", spec)
 
 
-def fit_and_store(specs: list[str], dataset: str, directory: Path) -> dict[str, dict]:
-    """Fit every spec once, score it, and store the fitted model in ``directory``.
+def _plain(value: Any) -> float | None:
+    """A metric as asv's cache stores it: a float, or None where the model has none."""
+    return None if value is None else float(value)
 
-    Keras models do not pickle (``KerasModel`` drops ``model_``), so the network is saved
-    as a ``.keras`` file beside the pickled wrapper and re-attached by ``load_fitted``;
-    the predictions benchmarked later come from the very weights scored here.
+
+def fit_and_store(specs: list[str], dataset: str, directory: Path) -> dict[str, dict]:
+    """Fit every spec once, score it, and pickle the fitted model into ``directory``.
+
+    Every registry model pickles with identical predictions, so the predictions benchmarked
+    later come from the very weights scored here.
     """
+    from mnistbench.harness.metric_table import selected
     from mnistbench.harness.metrics import classification_metrics
 
     split = load_split(dataset)
@@ -157,28 +163,21 @@ def fit_and_store(specs: list[str], dataset: str, directory: Path) -> dict[str, 
         model = fit(new_model(spec), split)
         y_pred, proba = model.predict_with_proba(split.X_test)
         metrics, _ = classification_metrics(split.y_test, y_pred, proba, labels)
-        stem = directory / _slug(spec)
-        keras_file = None
-        if getattr(model, "family", None) == "deep":
-            keras_file = stem.with_suffix(".keras")
-            model.model_.save(keras_file)
-        stem.with_suffix(".pkl").write_bytes(pickle.dumps(model))
+        path = (directory / _slug(spec)).with_suffix(".pkl")
+        path.write_bytes(pickle.dumps(model))
         out[spec] = {
-            "error_rate": float(metrics["error_rate"]),
-            "log_loss": float(metrics.get("log_loss") or float("nan")),
+            # what the suite's track_<key> benchmarks report (None: not defined here, such
+            # as log loss for a model without probabilities)
+            "metrics": {m.key: _plain(metrics.get(m.key)) for m in selected("asv")},
             "fingerprint": split.fingerprint,
-            "model_file": str(stem.with_suffix(".pkl").resolve()),
-            "keras_file": str(keras_file.resolve()) if keras_file else None,
+            "model_file": str(path.resolve()),
         }
     return out
 
 
-def load_fitted(entry: dict[str, Any], split: Any) -> Any:
-    """The model ``fit_and_store`` fitted, ready to predict (Keras graph traced again)."""
-    model = pickle.loads(Path(entry["model_file"]).read_bytes())
-    if entry["keras_file"]:
-        import keras
+def load_fitted(entry: dict[str, Any], split: Any = None) -> Any:
+    """The model ``fit_and_store`` fitted, ready to predict.
 
-        model.model_ = keras.models.load_model(entry["keras_file"], compile=False)
-        model._compile_forward(keras, np.asarray(split.X_test[:1], dtype=np.float32))
-    return model
+    ``split`` is not needed any more (kept until the suite stops passing it).
+    """
+    return pickle.loads(Path(entry["model_file"]).read_bytes())

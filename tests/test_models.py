@@ -43,16 +43,42 @@ def test_model_learns_digits(fitted, digits_split, spec):
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", ALL_SPECS)
 def test_weight_images(fitted, spec):
-    images = fitted[spec].weight_images()
+    model = fitted[spec]
+    images = model.weight_images()
     assert images.ndim == 3 and np.isfinite(images).all()
-    name = spec.split("@")[0]
-    if name in ("linear_svc", "sgd", "softmax", "knn"):
+    if model.weights_per_class:
         assert images.shape == (10, 8, 8)  # one template per class
-    elif name == "mlp":
-        assert images.shape == (fitted[spec].hidden_units[0], 8, 8)
+    elif hasattr(model, "hidden_units"):  # mlp: first-layer units
+        assert images.shape == (model.hidden_units[0], 8, 8)
     else:  # cnn: first-layer filters
-        model = fitted[spec]
         assert images.shape == (model.filters[0], model.kernel_size, model.kernel_size)
+
+
+def test_models_own_their_weight_kind_threads_and_quick_parameters():
+    """What the report, the harness and the asv profiles used to decide by model name."""
+    from mnistbench.models import get_entry
+
+    per_class = {name: get_entry(name).cls.weights_per_class for name in DEFAULT_MODELS}
+    assert per_class == {"linear_svc": True, "sgd": True, "knn": True, "softmax": True,
+                         "mlp": False, "cnn": False}
+    assert get_entry("knn").cls.weight_caption.startswith("class means")
+    assert get_entry("cnn").cls.weight_caption == "first-layer filters"
+    assert get_entry("mlp").cls.weight_caption == "first-layer units"
+    assert get_entry("softmax").cls.quick_params == {"epochs": 2, "min_steps": 0}
+    assert get_entry("knn").cls.quick_params == {}
+
+
+def test_keras_pickle_keeps_the_network_and_the_original(digits_split):
+    """Pickling a fitted Keras model must neither lose its network nor strip the original."""
+    import pickle
+
+    s = digits_split
+    model = get_model("softmax:epochs=2,min_steps=0").fit(s.X_train, s.y_train)
+    before = model.predict_proba(s.X_test)
+    twin = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(twin.predict_proba(s.X_test), before)
+    np.testing.assert_array_equal(model.predict_proba(s.X_test), before)
+    assert twin.history == model.history
 
 
 @pytest.mark.slow

@@ -6,8 +6,6 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -19,7 +17,6 @@ _LIBRARIES = (
     "mnistbench", "numpy", "scipy", "scikit-learn", "tensorflow", "tensorflow-cpu", "keras",
     "pandas", "joblib", "threadpoolctl",
 )
-_tf_threads: tuple[int, int] | None = None
 
 
 def cpu_model() -> str:
@@ -36,43 +33,15 @@ def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-@contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """TensorFlow's C++ start-up notices bypass Python logging; hide them from the display."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def configure_tensorflow_threads(intra: int, inter: int = 1) -> tuple[int, int]:
-    """Pin TensorFlow's pools once per process, before its runtime starts."""
-    global _tf_threads
-    if _tf_threads is None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        with _native_stderr_silenced():
-            import tensorflow as tf
-
-        try:
-            with _native_stderr_silenced():
-                tf.config.threading.set_intra_op_parallelism_threads(intra)
-                tf.config.threading.set_inter_op_parallelism_threads(inter)
-                tf.constant(0)  # start the runtime now, with these pools
-            _tf_threads = (intra, inter)
-        except RuntimeError:  # runtime already initialised: record what it has
-            _tf_threads = (
-                tf.config.threading.get_intra_op_parallelism_threads(),
-                tf.config.threading.get_inter_op_parallelism_threads(),
-            )
-    return _tf_threads
+def tensorflow_threads() -> tuple[int | None, int | None]:
+    """TensorFlow's intra/inter-op pools, if this process has imported it (never imports it:
+    a classical-only run should not pay TensorFlow's start-up to report "not used")."""
+    tf = sys.modules.get("tensorflow")
+    threading = getattr(getattr(tf, "config", None), "threading", None)
+    if threading is None:
+        return None, None
+    return (threading.get_intra_op_parallelism_threads(),
+            threading.get_inter_op_parallelism_threads())
 
 
 def git_commit(path: Path | None = None) -> str | None:
@@ -113,13 +82,14 @@ def environment(threads: int) -> dict[str, Any]:
     from threadpoolctl import threadpool_info
 
     facts = dict(_static_facts())
+    intra, inter = tensorflow_threads()
     facts["threads"] = {
         "requested": threads,
         "blas": [
             {"api": p.get("internal_api"), "num_threads": p.get("num_threads")}
             for p in threadpool_info()
         ],
-        "tensorflow_intra_op": _tf_threads[0] if _tf_threads else None,
-        "tensorflow_inter_op": _tf_threads[1] if _tf_threads else None,
+        "tensorflow_intra_op": intra,
+        "tensorflow_inter_op": inter,
     }
     return facts

@@ -53,10 +53,22 @@ def check_value(name: str, value: Any, default: Any) -> Any:
 
 
 class BenchModel(ClassifierMixin, BaseEstimator):
-    """Base of every registry model; subclasses declare ``defaults`` and ``family``."""
+    """Base of every registry model; subclasses declare ``defaults`` and ``family``.
 
+    What the rest of the suite needs to know about a kind of model is asked of the model
+    (class attributes below) rather than decided from its name or family elsewhere.
+    """
+
+    # Descriptive only ("classical", "deep"): shown in listings and reports, never switched on.
     family: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
+    # What ``weight_images()`` shows, as a caption for the report's weight maps.
+    weight_caption: ClassVar[str] = "learnt weights"
+    # True when ``weight_images()`` is one image per class (titled by class, drawn on one
+    # shared scale); False for a set of units or filters, each on its own scale.
+    weights_per_class: ClassVar[bool] = False
+    # Parameters that shorten training for smoke runs (asv quick profile, conformance kit).
+    quick_params: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -81,6 +93,14 @@ class BenchModel(ClassifierMixin, BaseEstimator):
 
     def check_params(self) -> None:
         """Raise on parameter values that would only fail later, inside fit."""
+
+    @classmethod
+    def configure_threads(cls, n: int) -> None:
+        """Give this kind of model ``n`` threads, before it is fitted.
+
+        The default does nothing: BLAS and OpenMP pools are limited for every model by the
+        harness (threadpoolctl). Models with their own runtime (TensorFlow) pin it here.
+        """
 
     # --- the protocol -------------------------------------------------------------------
     def fit(

@@ -6,7 +6,10 @@ TensorFlow is imported on first use so that classical-only runs start quickly.
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,10 +29,59 @@ KERAS_AS_WRITTEN: dict[str, Any] = {
 }
 
 
+_tf_threads: tuple[int, int] | None = None
+
+
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """TensorFlow's C++ start-up notices bypass Python logging; hide them from the display."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def configure_tensorflow_threads(intra: int, inter: int = 1) -> tuple[int, int]:
+    """Pin TensorFlow's pools once per process, before its runtime starts.
+
+    TensorFlow fixes its pools when the runtime starts and refuses changes afterwards, so
+    the first call wins; later calls return the pools in force.
+    """
+    global _tf_threads
+    if _tf_threads is None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        with _native_stderr_silenced():
+            import tensorflow as tf
+
+        try:
+            with _native_stderr_silenced():
+                tf.config.threading.set_intra_op_parallelism_threads(intra)
+                tf.config.threading.set_inter_op_parallelism_threads(inter)
+                tf.constant(0)  # start the runtime now, with these pools
+            _tf_threads = (intra, inter)
+        except RuntimeError:  # runtime already initialised: record what it has
+            _tf_threads = (
+                tf.config.threading.get_intra_op_parallelism_threads(),
+                tf.config.threading.get_inter_op_parallelism_threads(),
+            )
+    return _tf_threads
+
+
 class KerasModel(BenchModel):
     """Shared training loop; subclasses implement ``build_layers``."""
 
     family: ClassVar[str] = "deep"
+    weight_caption: ClassVar[str] = "first-layer units"
+    # Two epochs, no step floor: enough to exercise every code path, in seconds.
+    quick_params: ClassVar[dict[str, Any]] = {"epochs": 2, "min_steps": 0}
     defaults: ClassVar[dict[str, Any]] = {
         "epochs": 10,
         "batch_size": 128,
@@ -47,7 +99,13 @@ class KerasModel(BenchModel):
         "random_state": 0,
     }
 
+    @classmethod
+    def configure_threads(cls, n: int) -> None:
+        """``n`` intra-op threads and one inter-op thread (once per process)."""
+        configure_tensorflow_threads(n)
+
     def build_layers(self, keras: Any, image_shape: tuple[int, int], n_classes: int) -> list:
+        """The layers between the flat input and the softmax output."""
         raise NotImplementedError
 
     def check_params(self) -> None:
@@ -135,10 +193,10 @@ class KerasModel(BenchModel):
         )
         self.model_ = model
         self.history_ = recorder.rows
-        self._compile_forward(keras, X[:1])
+        self._compile_forward()
         return self
 
-    def _compile_forward(self, keras: Any, sample: np.ndarray) -> None:
+    def _compile_forward(self) -> None:
         """Trace one graph for any batch size, so neither one digit nor 10,000 pays
         for Keras's per-call predict() set-up (milliseconds, which would swamp latency)."""
         import tensorflow as tf
@@ -146,9 +204,9 @@ class KerasModel(BenchModel):
         model = self.model_
         self._forward = tf.function(
             lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec([None, sample.shape[1]], tf.float32)],
+            input_signature=[tf.TensorSpec([None, self.n_features_in_], tf.float32)],
         )
-        self._forward(sample)
+        self._forward(np.zeros((1, self.n_features_in_), dtype=np.float32))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "model_")
@@ -181,12 +239,27 @@ class KerasModel(BenchModel):
             return np.moveaxis(w[:, :, 0, :], -1, 0).astype(np.float32)
         raise ValueError("model has no layer with weights")
 
-    def __getstate__(self) -> dict:
-        # Keras models do not pickle portably; drop them (the harness never pickles fits).
-        state = super().__getstate__()
-        state.pop("model_", None)
+    def __getstate__(self) -> dict[str, Any]:
+        """The network travels as its architecture (JSON) and weights (arrays): a fitted
+        copy pickles, in memory, and predicts exactly as the original."""
+        state = dict(super().__getstate__())  # a copy: never strip the live object
         state.pop("_forward", None)
+        model = state.pop("model_", None)
+        if model is not None:
+            state["_network"] = (model.to_json(), model.get_weights())
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        network = state.pop("_network", None)
+        super().__setstate__(state)
+        if network is not None:
+            import keras
+
+            architecture, weights = network
+            self.model_ = keras.models.model_from_json(architecture)
+            self.model_.set_weights(weights)
+            self._compile_forward()
 
 
 class _HistoryRecorder:

@@ -88,6 +88,9 @@ class SklearnModel(BenchModel):
 class LinearSklearnModel(SklearnModel):
     """Linear models: the class templates are the coefficients seen in pixel space."""
 
+    weight_caption: ClassVar[str] = "class templates (one weight image per class)"
+    weights_per_class: ClassVar[bool] = True
+
     @property
     def n_parameters(self) -> int:
         check_is_fitted(self, "pipeline_")

@@ -17,6 +17,8 @@ class CNNModel(KerasModel):
     "same" padding, so every configuration runs on every data set.
     """
 
+    weight_caption: ClassVar[str] = "first-layer filters"
+
     defaults: ClassVar[dict[str, Any]] = {
         **KerasModel.defaults,
         "filters": (16, 32),

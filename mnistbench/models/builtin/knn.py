@@ -19,6 +19,9 @@ from mnistbench.models.sklearn_base import SklearnModel
 class KNNModel(SklearnModel):
     """k nearest neighbours, optionally in a PCA-reduced space (0 components = raw pixels)."""
 
+    weight_caption: ClassVar[str] = "class means (what the neighbours are compared against)"
+    weights_per_class: ClassVar[bool] = True
+
     defaults: ClassVar[dict[str, Any]] = {
         "n_neighbors": 4,
         "weights": "distance",

@@ -12,6 +12,10 @@ from mnistbench.models.registry import ModelEntry, register
 class SoftmaxModel(KerasModel):
     """Multinomial logistic regression: the output layer alone."""
 
+    # The only kernel is the output layer's: its columns are one template per class.
+    weight_caption: ClassVar[str] = "class templates (one weight image per class)"
+    weights_per_class: ClassVar[bool] = True
+
     defaults: ClassVar[dict[str, Any]] = {
         **KerasModel.defaults,
         "zero_init": True,
