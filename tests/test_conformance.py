@@ -26,7 +26,7 @@ def test_every_registered_model_conforms(name):
 
 def test_check_model_takes_a_parsed_spec_and_keeps_its_overrides():
     report = check_model(parse_spec("mlp@seed:hidden_units=(16,)"))
-    assert report.spec == "mlp@seed:epochs=2,hidden_units=(16,),min_steps=0"
+    assert report.spec == "mlp@notebook:epochs=2,hidden_units=(16,),min_steps=0"
 
 
 class InputBlindKNN(KNNModel):

@@ -7,7 +7,7 @@ import pytest
 
 from mnistbench.models import DEFAULT_MODELS, get_model
 
-ALL_SPECS = [*DEFAULT_MODELS, *(f"{m}@seed" for m in DEFAULT_MODELS)]
+ALL_SPECS = [*DEFAULT_MODELS, *(f"{m}@notebook" for m in DEFAULT_MODELS)]
 # Below what each reaches on digits (0.85-0.99); a broken model sits near 0.1.
 MIN_ACCURACY = 0.8
 
@@ -111,7 +111,7 @@ def test_keras_training_repeats_under_a_seed(digits_split):
 
 
 def test_steps_per_execution_changes_speed_not_results(digits_split):
-    # The tuned defaults run 8 optimiser steps per call, the seed presets 1; the comparison
+    # The tuned defaults run 8 optimiser steps per call, the notebook presets 1; the comparison
     # between them is fair only if this is the same arithmetic.
     s = digits_split
     spec = "mlp:epochs=2,min_steps=0,hidden_units=(32,),batch_size=64"
@@ -179,12 +179,12 @@ def test_sgd_sparse_input_matches_dense(digits_split):
     assert sparse.weight_images().shape == (10, 8, 8)
 
 
-def test_sgd_seed_preset_is_the_notebook_classifier():
+def test_sgd_notebook_preset_is_the_notebook_classifier():
     """The notebook used ``SGDClassifier(max_iter=5000, tol=1e-3, n_jobs=-1)`` on dense,
     unscaled pixels; new options must stay off in the preset."""
     from sklearn.linear_model import SGDClassifier
 
-    model = get_model("sgd@seed")
+    model = get_model("sgd@notebook")
     assert (model.sparse, model.scale) == (False, False)
     clf = model.make_pipeline()
     assert [name for name, _ in clf.steps] == ["clf"]

@@ -11,6 +11,7 @@ from sklearn.base import clone
 from mnistbench.errors import ModelSpecError
 from mnistbench.models import (
     DEFAULT_MODELS,
+    ModelSpec,
     apply_settings,
     available_models,
     get_entry,
@@ -21,30 +22,30 @@ from mnistbench.models import (
 from mnistbench.models import registry as registry_module
 
 
-def test_the_six_contract_models_are_registered_with_seed_presets():
+def test_the_six_contract_models_are_registered_with_notebook_presets():
     names = [e.name for e in available_models()]
     assert names[:6] == list(DEFAULT_MODELS)
     for name in DEFAULT_MODELS:
-        assert "seed" in get_entry(name).presets
+        assert "notebook" in get_entry(name).presets
 
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("linear_svc@seed", {"C": 1.0, "max_iter": 1000}),
-        ("sgd@seed", {"alpha": 1e-4, "max_iter": 5000, "n_jobs": -1, "loss": "hinge"}),
-        ("knn@seed", {"n_neighbors": 10, "metric": "manhattan"}),
+        ("linear_svc@notebook", {"C": 1.0, "max_iter": 1000}),
+        ("sgd@notebook", {"alpha": 1e-4, "max_iter": 5000, "n_jobs": -1, "loss": "hinge"}),
+        ("knn@notebook", {"n_neighbors": 10, "metric": "manhattan"}),
         # Keras's own steps_per_execution (1): the tuned defaults batch steps, the notebook
         # did not.
-        ("softmax@seed", {"zero_init": True, "l1": 1e-6, "epochs": 30, "batch_size": 512,
+        ("softmax@notebook", {"zero_init": True, "l1": 1e-6, "epochs": 30, "batch_size": 512,
                           "steps_per_execution": 1}),
-        ("mlp@seed", {"hidden_units": (128, 64), "activation": "sigmoid", "epochs": 42,
+        ("mlp@notebook", {"hidden_units": (128, 64), "activation": "sigmoid", "epochs": 42,
                       "batch_size": 256, "steps_per_execution": 1}),
-        ("cnn@seed", {"filters": (64,), "kernel_size": 15, "padding": "valid", "epochs": 20,
+        ("cnn@notebook", {"filters": (64,), "kernel_size": 15, "padding": "valid", "epochs": 20,
                       "batch_size": 256, "steps_per_execution": 1}),
     ],
 )
-def test_seed_presets_reproduce_the_notebook(spec, expected):
+def test_notebook_presets_reproduce_the_notebook(spec, expected):
     params = get_model(spec).get_params()
     for key, value in expected.items():
         assert params[key] == value, key
@@ -52,24 +53,38 @@ def test_seed_presets_reproduce_the_notebook(spec, expected):
 
 def test_spec_labels_are_canonical():
     assert parse_spec("knn").label == "knn"
-    assert parse_spec("knn@seed").label == "knn@seed"
+    assert parse_spec("knn@notebook").label == "knn@notebook"
     assert parse_spec(" knn : weights=uniform , n_neighbors=3 ").label == (
         "knn:n_neighbors=3,weights=uniform")
-    spec = parse_spec("mlp@seed:hidden_units=(64,32)")
-    assert spec.label == "mlp@seed:hidden_units=(64,32)"
+    spec = parse_spec("mlp@notebook:hidden_units=(64,32)")
+    assert spec.label == "mlp@notebook:hidden_units=(64,32)"
     assert spec.base_label == "mlp:hidden_units=(64,32)"
     assert get_model(spec).hidden_units == (64, 32)
     assert parse_spec(spec.label) == spec
 
 
+def test_seed_is_the_old_name_of_the_notebook_preset():
+    """Old commands keep working: ``@seed`` is read as ``@notebook`` wherever specs are."""
+    assert parse_spec("knn@seed") == parse_spec("knn@notebook")
+    assert parse_spec("knn@seed").label == "knn@notebook"
+    assert parse_spec("mlp@seed:epochs=3").label == "mlp@notebook:epochs=3"
+    assert [s.label for s in parse_spec_list("knn@seed,cnn@seed:epochs=1")] == [
+        "knn@notebook", "cnn@notebook:epochs=1"]
+    assert [s.label for s in apply_settings([ModelSpec("sgd", "seed")], ["sgd.max_iter=9"])] == [
+        "sgd@notebook:max_iter=9"]
+    assert get_model("cnn@seed").get_params() == get_model("cnn@notebook").get_params()
+    assert ModelSpec("knn", "seed").params() == ModelSpec("knn", "notebook").params()
+
+
 def test_spec_list_keeps_parameters_with_their_model():
-    specs = parse_spec_list("knn:n_neighbors=3,weights=uniform,sgd,mlp:hidden_units=(8,4),cnn@seed")
+    specs = parse_spec_list(
+        "knn:n_neighbors=3,weights=uniform,sgd,mlp:hidden_units=(8,4),cnn@notebook")
     assert [s.label for s in specs] == [
-        "knn:n_neighbors=3,weights=uniform", "sgd", "mlp:hidden_units=(8,4)", "cnn@seed"]
+        "knn:n_neighbors=3,weights=uniform", "sgd", "mlp:hidden_units=(8,4)", "cnn@notebook"]
 
 
 def test_set_applies_to_every_spec_of_a_model():
-    specs = apply_settings(parse_spec_list("knn,knn@seed,sgd"), ["knn.n_neighbors=7"])
+    specs = apply_settings(parse_spec_list("knn,knn@notebook,sgd"), ["knn.n_neighbors=7"])
     assert [get_model(s).n_neighbors for s in specs[:2]] == [7, 7]
     assert specs[2].label == "sgd"
 

@@ -94,7 +94,7 @@ class KerasModel(BenchModel):
         # takes enough optimiser steps on 1,800 (0 = exactly ``epochs``).
         "min_steps": 0,
         # Optimiser steps per compiled call: >1 saves Keras's per-step Python overhead
-        # (same arithmetic, same results); the seed presets keep Keras's default of 1.
+        # (same arithmetic, same results); the notebook presets keep Keras's default of 1.
         "steps_per_execution": 8,
         "random_state": 0,
     }
@@ -263,7 +263,8 @@ class KerasModel(BenchModel):
 
 
 class _HistoryRecorder:
-    """Keras callback: per-epoch metrics plus elapsed wall time since fit began."""
+    """Keras callback: per-epoch metrics, elapsed wall time since fit began, and each
+    epoch's own wall and process-CPU seconds (so a curve shows where a slowdown was)."""
 
     def __new__(cls, keras: Any, n_epochs: int, epoch_callback: EpochCallback | None):
         class Recorder(keras.callbacks.Callback):
@@ -274,9 +275,15 @@ class _HistoryRecorder:
             def on_train_begin(self, logs=None) -> None:
                 self._start = time.perf_counter()
 
+            def on_epoch_begin(self, epoch: int, logs=None) -> None:
+                self._epoch_wall, self._epoch_cpu = time.perf_counter(), time.process_time()
+
             def on_epoch_end(self, epoch: int, logs=None) -> None:
                 logs = logs or {}
-                row = {"epoch": epoch + 1, "elapsed_s": time.perf_counter() - self._start}
+                now = time.perf_counter()
+                row = {"epoch": epoch + 1, "elapsed_s": now - self._start,
+                       "wall_s": now - self._epoch_wall,
+                       "cpu_s": time.process_time() - self._epoch_cpu}
                 for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
                     if key in logs:
                         row[key] = float(logs[key])

@@ -20,6 +20,8 @@ from mnistbench.models.base import BenchModel, check_value
 ENTRY_POINT_GROUP = "mnistbench.models"
 # The contract models, in the order listings, runs and reports show them.
 DEFAULT_MODELS = ("linear_svc", "sgd", "knn", "softmax", "mlp", "cnn")
+# Old preset names, still accepted wherever a spec is read; labels carry the new name.
+PRESET_ALIASES = {"seed": "notebook"}
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,13 @@ class ModelSpec:
 
     @property
     def base_label(self) -> str:
-        """The spec without its preset: what an ``@seed`` variant is compared against."""
+        """The spec without its preset: what an ``@notebook`` variant is compared against."""
         return ModelSpec(self.name, None, self.overrides).label
 
     def params(self) -> dict[str, Any]:
         entry = get_entry(self.name)
-        params = dict(entry.presets.get(self.preset, {})) if self.preset else {}
+        preset = canonical_preset(entry, self.preset)
+        params = dict(entry.presets.get(preset, {})) if preset else {}
         params.update(self.overrides)
         return params
 
@@ -140,6 +143,14 @@ def get_entry(name: str) -> ModelEntry:
         raise ModelSpecError(f"unknown model {name!r}; known models: {known}") from None
 
 
+def canonical_preset(entry: ModelEntry, preset: str | None) -> str | None:
+    """The preset's current name: an old alias (``seed``) becomes ``notebook``, unless the
+    model itself has a preset by the old name."""
+    if preset is None or preset in entry.presets:
+        return preset
+    return PRESET_ALIASES.get(preset, preset)
+
+
 def _parse_value(text: str) -> Any:
     try:
         return ast.literal_eval(text)
@@ -179,7 +190,10 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 
 def parse_spec(text: str) -> ModelSpec:
-    """``knn``, ``knn@seed``, ``knn:n_neighbors=5``, ``knn@seed:n_neighbors=5,weights=uniform``."""
+    """``knn``, ``knn@notebook``, ``knn:n_neighbors=5``, ``knn@notebook:weights=uniform``.
+
+    ``knn@seed`` (the preset's old name) is read as ``knn@notebook``.
+    """
     head, _, tail = text.strip().partition(":")
     name, _, preset = head.partition("@")
     spec = ModelSpec(name.strip(), preset.strip() or None)
@@ -215,7 +229,8 @@ def apply_settings(specs: Iterable[ModelSpec], settings: Iterable[str]) -> list[
 def validate_spec(spec: ModelSpec) -> ModelSpec:
     """Fail early on an unknown model, preset or parameter, or a value of the wrong kind."""
     entry = get_entry(spec.name)
-    if spec.preset and spec.preset not in entry.presets:
+    preset = canonical_preset(entry, spec.preset)
+    if preset and preset not in entry.presets:
         presets = ", ".join(entry.presets) or "none"
         raise ModelSpecError(f"model {spec.name} has no preset {spec.preset!r}; presets: {presets}")
     checked = []
@@ -226,7 +241,7 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
                 f"see `mnistbench models` for its parameters"
             )
         checked.append((key, check_value(f"{spec.name}.{key}", value, entry.cls.defaults[key])))
-    spec = ModelSpec(spec.name, spec.preset, tuple(checked))
+    spec = ModelSpec(spec.name, preset, tuple(checked))
     try:
         get_model(spec).check_params()
     except ModelSpecError:

@@ -63,7 +63,7 @@ class CNNModel(KerasModel):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "seed": {**KERAS_AS_WRITTEN, "filters": (64,), "kernel_size": 15, "padding": "valid",
+    "notebook": {**KERAS_AS_WRITTEN, "filters": (64,), "kernel_size": 15, "padding": "valid",
              "batch_norm": False, "dense_units": 0, "dropout": 0.0, "epochs": 20,
              "batch_size": 256},
 }

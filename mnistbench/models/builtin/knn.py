@@ -70,7 +70,7 @@ class KNNModel(SklearnModel):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "seed": {"n_neighbors": 10, "metric": "manhattan", "weights": "uniform",
+    "notebook": {"n_neighbors": 10, "metric": "manhattan", "weights": "uniform",
              "algorithm": "auto", "pca_components": 0},
 }
 

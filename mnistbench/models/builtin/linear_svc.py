@@ -33,7 +33,7 @@ class LinearSVCModel(LinearSklearnModel):
 
 PRESETS: dict[str, dict[str, Any]] = {
     # dual=True was scikit-learn's default when the notebook was written.
-    "seed": {"C": 1.0, "max_iter": 1000, "dual": True, "tol": 1e-4},
+    "notebook": {"C": 1.0, "max_iter": 1000, "dual": True, "tol": 1e-4},
 }
 
 register(ModelEntry("linear_svc", LinearSVCModel, "linear SVM (scikit-learn LinearSVC)",

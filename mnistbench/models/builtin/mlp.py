@@ -38,7 +38,7 @@ class MLPModel(KerasModel):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "seed": {**KERAS_AS_WRITTEN, "hidden_units": (128, 64), "activation": "sigmoid",
+    "notebook": {**KERAS_AS_WRITTEN, "hidden_units": (128, 64), "activation": "sigmoid",
              "batch_norm": False, "dropout": 0.0, "epochs": 42, "batch_size": 256},
 }
 

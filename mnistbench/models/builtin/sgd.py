@@ -41,7 +41,7 @@ class SGDModel(LinearSklearnModel):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "seed": {"loss": "hinge", "alpha": 1e-4, "max_iter": 5000, "tol": 1e-3, "n_jobs": -1,
+    "notebook": {"loss": "hinge", "alpha": 1e-4, "max_iter": 5000, "tol": 1e-3, "n_jobs": -1,
              "average": False, "scale": False, "sparse": False,
              "learning_rate": "optimal", "eta0": 0.01},
 }

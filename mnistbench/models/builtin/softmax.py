@@ -32,7 +32,7 @@ class SoftmaxModel(KerasModel):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "seed": {**KERAS_AS_WRITTEN, "zero_init": True, "l1": 1e-6, "epochs": 30,
+    "notebook": {**KERAS_AS_WRITTEN, "zero_init": True, "l1": 1e-6, "epochs": 30,
              "batch_size": 512},
 }
 
