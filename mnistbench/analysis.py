@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mnistbench.harness.metric_table import METRICS
+from mnistbench.harness.record import PHASES
 
 AGGREGATED = tuple(m.key for m in METRICS)
 _DESCRIPTIVE = ["model", "preset", "base_spec", "family"]
@@ -29,12 +30,28 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def disturbed_phases(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Per spec, the timed phases disturbed in any of its ok tasks (see harness.disturbance)."""
+    out: dict[str, list[str]] = {}
+    ok = frame[frame["status"] == "ok"]
+    for phase in PHASES:
+        column = f"{phase}_disturbed"
+        if column not in ok.columns:
+            continue
+        for spec in ok.loc[ok[column].eq(True), "spec"].unique():
+            out.setdefault(spec, []).append(phase)
+    return out
+
+
 def speedups(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per preset variant whose tuned default is in the same results.
 
-    Ratios are preset time over tuned time (above 1: the tuned default is faster).
+    Ratios are preset time over tuned time (above 1: the tuned default is faster);
+    ``disturbed`` names either side's fit or predict timing taken while the machine was
+    disturbed (empty: both clean), since a ratio is only as clean as its two timings.
     """
     agg = aggregate(frame).set_index("spec")
+    disturbed = disturbed_phases(frame)
     rows = []
     for spec, row in agg.iterrows():
         if not isinstance(row["preset"], str) or not row["preset"]:
@@ -58,6 +75,9 @@ def speedups(frame: pd.DataFrame) -> pd.DataFrame:
             "predict_speedup": _ratio(row["predict_s"], base["predict_s"]),
             "tuned_total_s": base["fit_wall_s"] + base["predict_s"],
             "preset_total_s": row["fit_wall_s"] + row["predict_s"],
+            "disturbed": "; ".join(
+                f"{side} {phase}" for side, name in (("tuned", tuned), ("as written", spec))
+                for phase in disturbed.get(name, []) if phase in ("fit", "predict")),
         })
     return pd.DataFrame(rows)
 

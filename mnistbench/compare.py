@@ -24,7 +24,7 @@ from mnistbench.errors import MnistbenchError
 from mnistbench.harness.metric_table import BY_KEY, Metric, selected
 from mnistbench.results import Run
 
-VERDICTS = ("regression", "improvement", "unchanged", "within noise")
+VERDICTS = ("regression", "improvement", "unchanged", "within noise", "disturbed")
 # Two samples of seeds are told apart when a two-sided Mann-Whitney U test gives p below
 # this, or when their mean +/- NOISE_SIGMAS standard deviations do not overlap.
 NOISE_P_VALUE = 0.05
@@ -79,11 +79,17 @@ class Comparison:
     regressions: list[str]  # one line per regression, starting with the spec
     metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
     thresholds: Thresholds = DEFAULT_THRESHOLDS
+    # One line per timing not judged because either side was taken while the machine was
+    # disturbed (harness.disturbance); with strict_timing they make the comparison fail.
+    disturbed: list[str] = field(default_factory=list)
+    strict_timing: bool = False
 
     @property
     def ok(self) -> bool:
-        """No problem and no regression: what CI wants."""
-        return not self.problems and not self.regressions
+        """No problem and no regression (nor, when strict, a disturbed timing): what CI
+        wants."""
+        return not self.problems and not self.regressions and not (
+            self.strict_timing and self.disturbed)
 
     @property
     def noisy(self) -> bool:
@@ -167,6 +173,17 @@ def _describe(m: Metric, b: float, c: float, change: float, thresholds: Threshol
             f"{thresholds.max_error_increase:g} worse)")
 
 
+def _disturbance(frame: pd.DataFrame, spec: str, phase: str | None) -> str | None:
+    """Why ``spec``'s ``phase`` timing was disturbed in any of its ok tasks (None: clean)."""
+    column = f"{phase}_disturbance"
+    if phase is None or column not in frame.columns:
+        return None
+    rows = frame[(frame["spec"] == spec) & (frame["status"] == "ok")]
+    reasons = [f"seed {r.seed}: {getattr(r, column)}" for r in rows.itertuples()
+               if isinstance(getattr(r, column), str)]
+    return "; ".join(reasons) or None
+
+
 def _specs_with(frame: pd.DataFrame, ok: bool) -> list[str]:
     if frame.empty:
         return []
@@ -180,6 +197,7 @@ def compare_runs(
     *,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     metrics: Sequence[str] | None = None,
+    strict_timing: bool = False,
 ) -> Comparison:
     """Match the two runs' results by spec and judge every metric; never raises for runs
     that differ (the differences go to ``problems`` so a report can still show them).
@@ -187,12 +205,15 @@ def compare_runs(
     ``table`` has one row per matched spec: ``spec``, ``model``, ``n_seeds_base``,
     ``n_seeds_current`` and, for each metric m, ``m_base``, ``m_current`` (means over
     seeds), ``m_delta`` (current - base; ``m_ratio``, current / base, for metrics the
-    metric table compares by ratio, such as times) and ``m_verdict``.
+    metric table compares by ratio, such as times) and ``m_verdict``. A timing whose
+    phase was disturbed on either side gets the verdict ``disturbed`` instead of a
+    judgement, and a line in ``disturbed`` saying why.
     """
     chosen = [comparable_metric(k) for k in (metrics or DEFAULT_METRICS)]
     base_frame, cur_frame = baseline.to_frame(), current.to_frame()
     problems: list[str] = []
     regressions: list[str] = []
+    disturbed: list[str] = []
 
     base_data, base_prints = _data_identity(baseline, base_frame)
     cur_data, cur_prints = _data_identity(current, cur_frame)
@@ -236,6 +257,16 @@ def compare_runs(
                             change_column(m): math.nan, f"{m.key}_verdict": "unchanged"})
                 continue
             b, c, change, verdict = _verdict(m, b_vals, c_vals, thresholds)
+            why = [f"{side} {text}" for side, text in
+                   (("baseline", _disturbance(base_frame, spec, m.phase)),
+                    ("current", _disturbance(cur_frame, spec, m.phase))) if text]
+            if why:
+                # A change past the threshold is not called either way; one inside it is
+                # shown as measured, but a strict comparison still refuses to trust it.
+                if verdict != "unchanged":
+                    verdict = "disturbed"
+                disturbed.append(f"{spec}: {m.key} {m.phase} timing disturbed "
+                                 f"({'; '.join(why)})")
             row.update({f"{m.key}_base": b, f"{m.key}_current": c, change_column(m): change,
                         f"{m.key}_verdict": verdict})
             if verdict == "regression":
@@ -247,6 +278,7 @@ def compare_runs(
         table=pd.DataFrame(rows, columns=_columns(chosen)),
         unmatched_baseline=unmatched_baseline, unmatched_current=unmatched_current,
         regressions=regressions, metrics=[m.key for m in chosen], thresholds=thresholds,
+        disturbed=disturbed, strict_timing=strict_timing,
     )
 
 

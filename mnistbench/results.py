@@ -21,7 +21,7 @@ import pandas as pd
 from mnistbench.errors import ResultsError
 from mnistbench.files import atomic_write, compact_timestamp, slug, timestamp
 from mnistbench.harness.metric_table import METRICS, record_value
-from mnistbench.harness.record import SCHEMA_VERSION, RunMeta, TaskRecord, Timing
+from mnistbench.harness.record import PHASES, SCHEMA_VERSION, RunMeta, TaskRecord, Timing
 
 RUN_FILE = "run.json"
 TASKS_DIR = "tasks"
@@ -106,8 +106,10 @@ IDENTITY_COLUMNS = ("task_id", "spec", "base_spec", "model", "preset", "family",
 
 
 def results_frame(results: Iterable[Result]) -> pd.DataFrame:
-    """Identity, every metric of the metric table, every timing field, and the error."""
-    timing_fields = [f.name for f in dataclasses.fields(Timing)]
+    """Identity, every metric of the metric table, every timing field, each timed phase's
+    disturbance (``fit_disturbed`` and ``fit_disturbance``, the reasons), and the error."""
+    timing_fields = [f.name for f in dataclasses.fields(Timing) if f.name != "phases"]
+    flags = [f"{p}_{what}" for p in PHASES for what in ("disturbed", "disturbance")]
     rows = []
     for res in results:
         rec = res.record
@@ -116,12 +118,16 @@ def results_frame(results: Iterable[Result]) -> pd.DataFrame:
         row.update({m.key: record_value(rec, m) for m in METRICS})
         timing = rec.timing or Timing()
         row.update({k: getattr(timing, k) for k in timing_fields if k not in row})
+        for phase in PHASES:
+            why = timing.disturbance(phase)
+            row[f"{phase}_disturbed"] = (why is not None) if phase in timing.phases else None
+            row[f"{phase}_disturbance"] = why
         row["parallel_jobs"] = rec.parallel_jobs
         row["error"] = rec.error
         rows.append(row)
     columns = [*IDENTITY_COLUMNS, "epochs", *(m.key for m in METRICS),
                *(k for k in timing_fields if k not in {m.key for m in METRICS}),
-               "parallel_jobs", "error"]
+               *flags, "parallel_jobs", "error"]
     return pd.DataFrame(rows, columns=columns)
 
 

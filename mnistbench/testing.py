@@ -28,7 +28,8 @@ from sklearn.base import clone
 from mnistbench.models import BenchModel, ModelSpec, get_entry, get_model, parse_spec
 
 # Keys a history row may carry (per epoch or iteration).
-HISTORY_KEYS = frozenset({"epoch", "elapsed_s", "loss", "accuracy", "val_loss", "val_accuracy"})
+HISTORY_KEYS = frozenset({"epoch", "elapsed_s", "wall_s", "cpu_s", "loss", "accuracy",
+                          "val_loss", "val_accuracy"})
 # Two fits with one seed on one machine: scikit-learn and TensorFlow on CPU repeat exactly
 # (measured: identical probabilities for every built-in, 1 and 2 threads); the slack only
 # absorbs last-bit differences of reordered float32 sums, far below any seed's effect.

@@ -17,7 +17,7 @@ from rich.table import Table
 from mnistbench.compare import Comparison, change_column
 from mnistbench.data import DatasetInfo
 from mnistbench.harness.metric_table import BY_KEY, format_change, format_value, selected
-from mnistbench.harness.record import TaskRecord
+from mnistbench.harness.record import PHASES, TaskRecord
 from mnistbench.harness.runner import Progress, Task
 from mnistbench.models import ModelEntry
 
@@ -26,7 +26,7 @@ console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 VERDICT_STYLES = {"regression": "bold red", "improvement": "green", "unchanged": "dim",
-                  "within noise": "yellow"}
+                  "within noise": "yellow", "disturbed": "yellow"}
 
 
 def datasets_table(infos: Iterable[DatasetInfo]) -> Table:
@@ -64,23 +64,37 @@ def _cell(value: Any, kind: str) -> str:
     return "-" if text == "–" else text
 
 
+def _disturbed(row: Any, phase: str | None) -> bool:
+    return phase is not None and row.get(f"{phase}_disturbed") is True
+
+
 def summary_table(frame: pd.DataFrame) -> Table:
-    """One line per task; the metric columns are the metric table's terminal rows."""
+    """One line per task; the metric columns are the metric table's terminal rows. A timing
+    taken while the machine was disturbed is marked ``*`` and explained under the table."""
     columns = selected("terminal")
     table = Table(title="Results (test set)")
     for header in ("spec", "seed", "status"):
         table.add_column(header, justify="left" if header != "seed" else "right")
     for m in columns:
         table.add_column(m.label, justify="right")
+    notes = []
     for _, row in frame.iterrows():
         ok = row["status"] == "ok"
-        cells = [_cell(row.get(m.key), m.fmt) if ok else "-" for m in columns]
-        table.add_row(row["spec"], str(row["seed"]),
+        cells = []
+        for m in columns:
+            text = _cell(row.get(m.key), m.fmt) if ok else "-"
+            cells.append(f"[yellow]{text}*[/]" if ok and _disturbed(row, m.phase) else text)
+        table.add_row(escape(str(row["spec"])), str(row["seed"]),
                       "[green]ok[/]" if ok else f"[red]{row['status']}[/]", *cells)
-    failed = frame[frame["status"] != "ok"]
-    if not failed.empty:
-        table.caption = "\n".join(f"{r.spec} seed {r.seed}: {r.error}" for r in failed.itertuples())
-        table.caption_style = "red"
+        if not ok:
+            notes.append(f"[red]{escape(str(row['spec']))} seed {row['seed']}: "
+                         f"{escape(str(row['error']))}[/]")
+        for phase in PHASES:
+            if ok and _disturbed(row, phase):
+                notes.append(f"[yellow]* {escape(str(row['spec']))} seed {row['seed']}: {phase} "
+                             f"disturbed ({escape(str(row[f'{phase}_disturbance']))})[/]")
+    if notes:
+        table.caption = "\n".join(notes)
     return table
 
 
@@ -90,13 +104,15 @@ def speedup_table(pairs: pd.DataFrame, totals: dict | None = None) -> Table | No
         return None
     table = Table(title="As written (@preset) vs tuned: preset time / tuned time")
     for col in ("tuned", "as written", "accuracy tuned", "accuracy as written", "gain",
-                "fit speed-up", "predict speed-up"):
-        table.add_column(col, justify="left" if col in ("tuned", "as written") else "right")
+                "fit speed-up", "predict speed-up", "disturbed"):
+        table.add_column(col, justify="right" if "accuracy" in col or col in (
+            "gain", "fit speed-up", "predict speed-up") else "left")
     for _, row in pairs.iterrows():
         table.add_row(
-            row["tuned"], row["preset"], _cell(row["tuned_accuracy"], "acc"),
+            escape(row["tuned"]), escape(row["preset"]), _cell(row["tuned_accuracy"], "acc"),
             _cell(row["preset_accuracy"], "acc"), _cell(row["accuracy_gain"], "signed"),
             _cell(row["fit_speedup"], "ratio"), _cell(row["predict_speedup"], "ratio"),
+            f"[yellow]{row['disturbed']}[/]" if row["disturbed"] else "clean",
         )
     if totals:
         table.caption = (f"{totals['models']} model(s): tuned {totals['tuned_total_s']:.1f} s "

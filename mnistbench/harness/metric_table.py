@@ -34,6 +34,7 @@ class Metric:
     report: bool = False  # a column of the HTML summary
     compare: bool = False  # judged by `mnistbench compare` unless --metrics says otherwise
     asv: bool = False  # an asv track_<key> benchmark (asv reads smaller as better)
+    phase: str | None = None  # the timed phase whose disturbance verdict covers it
 
     @property
     def higher_is_better(self) -> bool:
@@ -50,16 +51,16 @@ METRICS: tuple[Metric, ...] = (
     Metric("macro_f1", "macro-F1", "fraction", "higher", "f4", "metrics",
            terminal=True, report=True),
     Metric("fit_wall_s", "fit s", "s", "lower", "sec", "timing", "ratio",
-           terminal=True, report=True, compare=True),
-    Metric("fit_cpu_s", "fit CPU s", "s", "lower", "sec", "timing", "ratio"),
+           terminal=True, report=True, compare=True, phase="fit"),
+    Metric("fit_cpu_s", "fit CPU s", "s", "lower", "sec", "timing", "ratio", phase="fit"),
     Metric("predict_s", "predict s", "s", "lower", "sec", "timing", "ratio",
-           terminal=True, report=True, compare=True),
+           terminal=True, report=True, compare=True, phase="predict"),
     Metric("predict_throughput", "digits / s", "digits/s", "higher", "int", "timing", "ratio",
-           report=True),
+           report=True, phase="predict"),
     Metric("latency_p50_s", "latency p50 ms", "s", "lower", "ms", "timing", "ratio",
-           terminal=True, report=True),
+           terminal=True, report=True, phase="latency"),
     Metric("latency_p95_s", "latency p95 ms", "s", "lower", "ms", "timing", "ratio",
-           report=True),
+           report=True, phase="latency"),
     Metric("fit_peak_rss_mb", "peak MB", "MB", "lower", "int", "timing", "ratio",
            report=True),
     Metric("n_parameters", "parameters", "parameters", "lower", "int", "record", "ratio",

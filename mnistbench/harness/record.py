@@ -80,12 +80,47 @@ class Metrics(_Part):
 
 
 @dataclass
+class PhaseSignals(_Part):
+    """What the machine did while one phase was timed, and the verdict on it
+    (``mnistbench.harness.disturbance`` takes the signals and states the thresholds)."""
+
+    wall_s: float | None = None
+    cpu_s: float | None = None
+    threads: int | None = None  # asked for
+    cpu_per_wall: float | None = None  # this process's CPU seconds per wall second
+    steal_fraction: float | None = None  # of the machine's CPU time; None: not reported
+    others_cores: float | None = None  # cores kept busy by other processes, on average
+    load_1min: float | None = None
+    cores: int | None = None
+    concurrent_tasks: int = 0  # other tasks of the run at the same time
+    repeats: int = 1
+    verdict: str = "clean"  # "clean" or "disturbed"
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def disturbed(self) -> bool:
+        return self.verdict == "disturbed"
+
+
+PHASES = ("fit", "predict", "latency")
+
+
+@dataclass
 class Timing(_Part):
-    """Seconds and megabytes of the timed phases (data work happens outside every clock)."""
+    """Seconds and megabytes of the timed phases (data work happens outside every clock).
+
+    Phases shorter than about a second are repeated, as asv does: ``fit_wall_s`` and
+    ``predict_s`` are then the median, ``*_min_s`` the minimum, ``*_repeats`` the count.
+    ``phases`` holds each phase's disturbance signals and verdict.
+    """
 
     fit_wall_s: float | None = None
+    fit_wall_min_s: float | None = None
+    fit_repeats: int | None = None
     fit_cpu_s: float | None = None
     predict_s: float | None = None
+    predict_min_s: float | None = None
+    predict_repeats: int | None = None
     predict_cpu_s: float | None = None
     predict_throughput: float | None = None
     latency_p50_s: float | None = None
@@ -93,6 +128,23 @@ class Timing(_Part):
     latency_samples: int | None = None
     fit_peak_rss_mb: float | None = None
     fit_rss_increase_mb: float | None = None
+    phases: dict[str, PhaseSignals] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Timing | None:
+        timing = super().from_json(data)
+        if timing is not None:
+            if not isinstance(timing.phases, dict):
+                raise ResultsError("timing.phases is not an object")
+            timing.phases = {k: PhaseSignals.from_json(v) for k, v in timing.phases.items()}
+        return timing
+
+    def disturbance(self, phase: str) -> str | None:
+        """Why ``phase`` was disturbed (None: clean or not measured)."""
+        signals = self.phases.get(phase)
+        if signals is None or not signals.disturbed:
+            return None
+        return "; ".join(signals.reasons) or "disturbed"
 
 
 @dataclass

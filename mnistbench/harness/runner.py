@@ -16,13 +16,16 @@ from threadpoolctl import threadpool_limits
 
 from mnistbench.data import Split
 from mnistbench.files import slug, timestamp
+from mnistbench.harness.disturbance import Snapshot, signals
 from mnistbench.harness.environment import environment
 from mnistbench.harness.metrics import classification_metrics, most_confident_mistakes
 from mnistbench.harness.record import Environment, Metrics, TaskRecord, Timing, WeightInfo
-from mnistbench.harness.timing import measure, single_sample_latency
+from mnistbench.harness.timing import single_sample_latency, timed_phase
 from mnistbench.models import ModelSpec, get_entry, get_model
 
 MISTAKES_SHOWN = 24
+FIT_REPEATS = 5  # at most, for fits shorter than timing.REPEAT_BELOW_S
+PREDICT_REPEATS = 10
 
 
 @dataclass(frozen=True)
@@ -66,30 +69,48 @@ def run_task(
     arrays: dict[str, np.ndarray] = {}
     try:
         entry.cls.configure_threads(threads)
-        with threadpool_limits(limits=threads), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        others = parallel_jobs - 1
+
+        def new_model() -> Any:
             model = get_model(spec)
             if "random_state" in model.get_params():
                 model.set_params(random_state=task.seed)
-            record.params = _jsonable_params(model.get_params())
+            return model
+
+        def fit(i: int) -> Any:
+            # Repeats fit fresh copies, quietly; the first fit is the one kept and scored.
+            return new_model().fit(split.X_train, split.y_train,
+                                   validation_data=(split.X_val, split.y_val),
+                                   epoch_callback=epoch_callback if i == 0 else None)
+
+        with threadpool_limits(limits=threads), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            record.params = _jsonable_params(new_model().get_params())
             gc.collect()
-            with measure() as fit:
-                model.fit(split.X_train, split.y_train,
-                          validation_data=(split.X_val, split.y_val),
-                          epoch_callback=epoch_callback)
-            with measure(track_memory=False) as pred:
-                y_pred, proba = model.predict_with_proba(split.X_test)
+            model, fitted = timed_phase(fit, threads=threads, concurrent_tasks=others,
+                                        track_memory=True, max_repeats=FIT_REPEATS)
+            (y_pred, proba), pred = timed_phase(
+                lambda i: model.predict_with_proba(split.X_test), threads=threads,
+                concurrent_tasks=others, max_repeats=PREDICT_REPEATS)
+            before = Snapshot.take()
             latency = single_sample_latency(model.predict, split.X_test, n_samples=latency_samples)
+            latency_signals = signals(before, Snapshot.take(), threads=threads,
+                                      concurrent_tasks=others,
+                                      repeats=latency["latency_samples"])
         labels = np.arange(split.n_classes)
         metrics, confusion = classification_metrics(split.y_test, y_pred, proba, labels)
         mistakes = most_confident_mistakes(split.y_test, y_pred, proba, MISTAKES_SHOWN)
         record.status = "ok"
         record.metrics = Metrics.from_json(metrics)
         record.timing = Timing(
-            fit_wall_s=fit.wall_s, fit_cpu_s=fit.cpu_s, predict_s=pred.wall_s,
-            predict_cpu_s=pred.cpu_s,
-            predict_throughput=len(split.X_test) / pred.wall_s if pred.wall_s else None,
-            **latency, fit_peak_rss_mb=fit.peak_rss_mb, fit_rss_increase_mb=fit.rss_increase_mb,
+            fit_wall_s=fitted.median_s, fit_wall_min_s=fitted.min_s,
+            fit_repeats=len(fitted.walls), fit_cpu_s=fitted.median_cpu_s,
+            predict_s=pred.median_s, predict_min_s=pred.min_s,
+            predict_repeats=len(pred.walls), predict_cpu_s=pred.median_cpu_s,
+            predict_throughput=len(split.X_test) / pred.median_s if pred.median_s else None,
+            **latency, fit_peak_rss_mb=fitted.peak_rss_mb,
+            fit_rss_increase_mb=fitted.rss_increase_mb,
+            phases={"fit": fitted.signals, "predict": pred.signals, "latency": latency_signals},
         )
         record.n_parameters = model.n_parameters
         record.history = model.history

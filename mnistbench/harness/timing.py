@@ -6,11 +6,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import psutil
+
+from mnistbench.harness.disturbance import Snapshot, signals
+from mnistbench.harness.record import PhaseSignals
+
+T = TypeVar("T")
+#: Phases shorter than this are repeated (up to a phase's maximum), as asv does.
+REPEAT_BELOW_S = 1.0
 
 
 @dataclass
@@ -60,6 +67,53 @@ def measure(track_memory: bool = True, interval_s: float = 0.005) -> Iterator[Me
             peak = sampler.stop()
             result.peak_rss_mb = peak / 2**20
             result.rss_increase_mb = (peak - sampler.start_rss) / 2**20
+
+
+@dataclass
+class PhaseTiming:
+    """One timed phase: every repeat's wall and CPU seconds, peak memory of the first,
+    and the disturbance signals over the whole phase."""
+
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    peak_rss_mb: float = 0.0
+    rss_increase_mb: float = 0.0
+    signals: PhaseSignals | None = None
+
+    @property
+    def median_s(self) -> float:
+        return float(np.median(self.walls))
+
+    @property
+    def min_s(self) -> float:
+        return float(min(self.walls))
+
+    @property
+    def median_cpu_s(self) -> float:
+        return float(np.median(self.cpus))
+
+
+def timed_phase(work: Callable[[int], T], *, threads: int, concurrent_tasks: int = 0,
+                track_memory: bool = False, max_repeats: int = 1) -> tuple[T, PhaseTiming]:
+    """Run ``work(0)`` under the clocks and return its result; while the repeats so far
+    took less than ``REPEAT_BELOW_S`` run ``work(1)``, ``work(2)``... (at most
+    ``max_repeats`` in all), so a short phase gives a minimum and a median."""
+    phase = PhaseTiming()
+    start = Snapshot.take()
+    result: Any = None
+    for i in range(max_repeats):
+        with measure(track_memory=track_memory and i == 0) as m:
+            out = work(i)
+        if i == 0:
+            result = out
+            phase.peak_rss_mb, phase.rss_increase_mb = m.peak_rss_mb, m.rss_increase_mb
+        phase.walls.append(m.wall_s)
+        phase.cpus.append(m.cpu_s)
+        if sum(phase.walls) >= REPEAT_BELOW_S:
+            break
+    phase.signals = signals(start, Snapshot.take(), threads=threads,
+                            concurrent_tasks=concurrent_tasks, repeats=len(phase.walls))
+    return result, phase
 
 
 def single_sample_latency(

@@ -100,8 +100,33 @@ def header_info(run: Run) -> dict[str, Any]:
 # ---------------------------------------------------------------- section 2: summary
 
 
-def summary_rows(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """One row per spec (mean ± spread over seeds), best cell per column flagged."""
+def phase_signals(run: Run) -> dict[tuple[str, str], tuple[bool, str]]:
+    """Per (spec, phase): whether any seed's timing was disturbed, and every seed's signals
+    as hover text (CPU/wall, steal, other processes, load, repeats, verdict)."""
+    texts: dict[tuple[str, str], list[str]] = {}
+    flags: dict[tuple[str, str], bool] = {}
+    for res in run.results:
+        timing = res.record.timing
+        if not res.ok or timing is None:
+            continue
+        for phase, sig in timing.phases.items():
+            key = (res.record.spec, phase)
+            steal = "n/a" if sig.steal_fraction is None else f"{100 * sig.steal_fraction:.1f} %"
+            others = "n/a" if sig.others_cores is None else f"{sig.others_cores:.2f}"
+            verdict = "disturbed: " + "; ".join(sig.reasons) if sig.disturbed else "clean"
+            texts.setdefault(key, []).append(
+                f"seed {res.record.seed} {phase}: {verdict} (CPU/wall {sig.cpu_per_wall} for "
+                f"{sig.threads} thread(s), steal {steal}, other processes {others} cores, "
+                f"load {sig.load_1min} on {sig.cores} cores, {sig.repeats} repeat(s))")
+            flags[key] = flags.get(key, False) or sig.disturbed
+    return {key: (flags[key], "\n".join(lines)) for key, lines in texts.items()}
+
+
+def summary_rows(frame: pd.DataFrame, signals: dict[tuple[str, str], tuple[bool, str]]
+                 | None = None) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """One row per spec (mean ± spread over seeds), best cell per column flagged; timing
+    cells carry their phase's disturbance signals on hover and are marked when disturbed."""
+    signals = signals or {}
     agg = aggregate(frame)
     rows: list[dict[str, Any]] = []
     counts = frame.groupby("spec", sort=False)["status"].agg(
@@ -114,8 +139,11 @@ def summary_rows(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[s
             text = fmt(mean, m.fmt)
             if m.key == "accuracy" and _finite(std) and a.get("n_seeds", 1) > 1:
                 text += f" ± {float(std):.4f}"
-            cells.append(Cell(text, float(mean) if _finite(mean) else None,
-                              title=f"σ over seeds {fmt(std, m.fmt)}" if _finite(std) else ""))
+            title = f"σ over seeds {fmt(std, m.fmt)}" if _finite(std) else ""
+            disturbed_cell, hover = signals.get((a["spec"], m.phase or ""), (False, ""))
+            title = "\n".join(t for t in (title, hover) if t)
+            cells.append(Cell(text, float(mean) if _finite(mean) else None, title=title,
+                              css="disturbed" if disturbed_cell else ""))
         ok, total = counts.get(a["spec"], (0, 0))
         rows.append({"spec": a["spec"], "family": a.get("family") or "", "cells": cells,
                      "seeds": f"{ok}/{total}", "failed": ok < total})
@@ -165,6 +193,20 @@ def disturbed(run: Run) -> list[dict[str, Any]]:
     """Tasks that ran alongside others (``--jobs``): their timings are not clean."""
     return [{"spec": r.record.spec, "seed": r.record.seed, "jobs": r.record.parallel_jobs}
             for r in run.results if r.record.parallel_jobs > 1]
+
+
+def disturbed_timings(run: Run) -> list[dict[str, Any]]:
+    """Every timed phase the machine disturbed (steal, other processes, starvation,
+    concurrent tasks), with the reasons."""
+    out = []
+    for r in run.results:
+        if r.ok and r.record.timing is not None:
+            for phase in r.record.timing.phases:
+                why = r.record.timing.disturbance(phase)
+                if why:
+                    out.append({"spec": r.record.spec, "seed": r.record.seed, "phase": phase,
+                                "why": why})
+    return out
 
 
 # ---------------------------------------------------------------- per-spec helpers
@@ -247,6 +289,16 @@ def _time_to_target(history: Sequence[dict], target: float) -> float | None:
     return None
 
 
+def _epoch_range(history: Sequence[dict]) -> str:
+    """Fastest and slowest epoch (wall s, with CPU s of the slowest): where a slowdown was."""
+    walls = [row["wall_s"] for row in history if _finite(row.get("wall_s"))]
+    if not walls:
+        return "–"
+    slowest = max(history, key=lambda row: row.get("wall_s") or 0)
+    return (f"{fmt(min(walls), 'sec')}–{fmt(max(walls), 'sec')} (epoch {slowest.get('epoch')}: "
+            f"CPU {fmt(slowest.get('cpu_s'), 'sec')})")
+
+
 def learning_curves(run: Run, sink: F.FigureSink,
                     target: float = TARGET_ACCURACY) -> list[dict[str, Any]]:
     out = []
@@ -267,6 +319,7 @@ def learning_curves(run: Run, sink: F.FigureSink,
                 "elapsed": fmt(last.get("elapsed_s"), "sec"),
                 "per_epoch": fmt((last.get("elapsed_s") or float("nan")) / len(history), "sec"),
                 "best_val": fmt(best, "acc"),
+                "epoch_range": _epoch_range(history),
                 "reached": fmt(reached, "sec") + " s" if reached is not None else "not reached",
             })
         out.append({"spec": spec, "src": sink.embed(fig, f"curves-{spec}"), "facts": facts})
@@ -359,7 +412,7 @@ def _generic_cell(column: str, value: Any) -> Cell:
 def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
     """Sections 2–8 of one run."""
     frame = run.to_frame()
-    rows, headers = summary_rows(frame) if not frame.empty else ([], [])
+    rows, headers = summary_rows(frame, phase_signals(run)) if not frame.empty else ([], [])
     agg = aggregate(frame) if not frame.empty else pd.DataFrame()
     scatter = None
     if not agg.empty and "fit_wall_s" in agg and "accuracy" in agg:
@@ -375,7 +428,8 @@ def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
     totals = speedup_totals(pairs)
     return {
         "summary": rows, "summary_headers": headers,
-        "failures": failures(run), "disturbed": disturbed(run), "params": parameters(run),
+        "failures": failures(run), "disturbed": disturbed(run),
+        "disturbed_timings": disturbed_timings(run), "params": parameters(run),
         "scatter": scatter,
         "confusions": confusion_tables(run),
         "weights": weight_maps(run, sink),
@@ -388,7 +442,7 @@ def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
 
 
 VERDICT_CSS = {"regression": "bad", "improvement": "good", "within noise": "muted",
-               "unchanged": ""}
+               "unchanged": "", "disturbed": "disturbed"}
 
 
 def comparison_context(comparison: Comparison) -> dict[str, Any]:
