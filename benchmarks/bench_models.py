@@ -53,7 +53,7 @@ class ModelSuite:
         if entry["fingerprint"] != self.split.fingerprint:
             raise RuntimeError(f"split changed between setup_cache and setup for {spec}")
         self.entry = entry
-        self.model = load_fitted(entry, self.split)
+        self.model = load_fitted(entry)
         self.one_digit = self.split.X_test[:1]
 
     def time_fit(self, cache: Any, dataset: str, spec: str, n_threads: int) -> None:

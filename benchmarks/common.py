@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -138,10 +137,6 @@ def fit(model: Any, split: Any) -> Any:
     return model.fit(split.X_train, split.y_train, validation_data=(split.X_val, split.y_val))
 
 
-def _slug(spec: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.@-]+", "_", spec)
-
-
 def _plain(value: Any) -> float | None:
     """A metric as asv's cache stores it: a float, or None where the model has none."""
     return None if value is None else float(value)
@@ -153,6 +148,7 @@ def fit_and_store(specs: list[str], dataset: str, directory: Path) -> dict[str, 
     Every registry model pickles with identical predictions, so the predictions benchmarked
     later come from the very weights scored here.
     """
+    from mnistbench.files import slug
     from mnistbench.harness.metric_table import selected
     from mnistbench.harness.metrics import classification_metrics
 
@@ -163,7 +159,7 @@ def fit_and_store(specs: list[str], dataset: str, directory: Path) -> dict[str, 
         model = fit(new_model(spec), split)
         y_pred, proba = model.predict_with_proba(split.X_test)
         metrics, _ = classification_metrics(split.y_test, y_pred, proba, labels)
-        path = (directory / _slug(spec)).with_suffix(".pkl")
+        path = (directory / slug(spec, unique=True)).with_suffix(".pkl")
         path.write_bytes(pickle.dumps(model))
         out[spec] = {
             # what the suite's track_<key> benchmarks report (None: not defined here, such
@@ -175,9 +171,6 @@ def fit_and_store(specs: list[str], dataset: str, directory: Path) -> dict[str, 
     return out
 
 
-def load_fitted(entry: dict[str, Any], split: Any = None) -> Any:
-    """The model ``fit_and_store`` fitted, ready to predict.
-
-    ``split`` is not needed any more (kept until the suite stops passing it).
-    """
+def load_fitted(entry: dict[str, Any]) -> Any:
+    """The model ``fit_and_store`` fitted, ready to predict."""
     return pickle.loads(Path(entry["model_file"]).read_bytes())
