@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mnistbench.data import DEFAULT_DATASET, Split, load_dataset, make_split
 from mnistbench.errors import MnistbenchError, ResultsError
+from mnistbench.files import check_output_dir, slug
 from mnistbench.harness import runner
 from mnistbench.harness.environment import default_threads
 from mnistbench.harness.record import RunMeta
@@ -17,6 +18,8 @@ from mnistbench.models import DEFAULT_MODELS, ModelSpec, apply_settings, parse_s
 from mnistbench.results import Run, RunWriter, latest_run, load_run, new_run_id
 
 DEFAULT_SEEDS = (0,)
+#: numpy, scikit-learn and TensorFlow all take seeds in 0 .. 2**32 - 1
+MAX_SEED = 2**32 - 1
 
 
 @dataclass
@@ -76,7 +79,28 @@ def parse_seeds(text: str) -> list[int]:
         raise MnistbenchError(f"--seeds expects comma-separated integers, got {text!r}") from None
     if not seeds or len(set(seeds)) != len(seeds):
         raise MnistbenchError(f"--seeds needs distinct integers, got {text!r}")
+    bad = [s for s in seeds if not 0 <= s <= MAX_SEED]
+    if bad:
+        raise MnistbenchError(f"--seeds must be integers from 0 to {MAX_SEED}, got {bad[0]}")
     return seeds
+
+
+def _check_backend(backend: str | None) -> None:
+    if backend is None:
+        return
+    from joblib.parallel import BACKENDS
+
+    if backend not in BACKENDS:
+        raise MnistbenchError(f"--backend {backend!r} is not a joblib backend; choose one of "
+                              f"{', '.join(sorted(BACKENDS))}")
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id names one folder under --out: one safe path component, nothing more."""
+    if not run_id or run_id in (".", "..") or run_id != slug(run_id) or run_id.startswith("."):
+        raise MnistbenchError(f"--run-id {run_id!r} must be one folder name of letters, "
+                              "digits and _ . @ - (no path, not starting with a dot)")
+    return run_id
 
 
 def _val_size(value: float | None) -> float | int | None:
@@ -90,7 +114,8 @@ def _val_size(value: float | None) -> float | int | None:
 
 
 def _resume_target(request: RunRequest) -> Path:
-    if request.run_id:
+    if request.run_id is not None:
+        check_run_id(request.run_id)
         path = request.out / request.run_id
         if not path.is_dir():
             raise ResultsError(f"no run {request.run_id!r} under {request.out} to resume")
@@ -106,6 +131,10 @@ def plan_run(request: RunRequest) -> RunPlan:
     data, make the split and create (or reopen) the run directory."""
     if request.jobs < 1 or (request.threads is not None and request.threads < 1):
         raise MnistbenchError("--jobs and --threads must be at least 1")
+    _check_backend(request.backend)
+    check_output_dir(request.out, "--out")
+    if request.run_id is not None:
+        check_run_id(request.run_id)
     resume_path = _resume_target(request) if request.resume else None
     previous = load_run(resume_path).meta if resume_path else None
     dataset_name = request.dataset or (previous and previous.dataset) or DEFAULT_DATASET

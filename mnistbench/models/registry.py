@@ -151,10 +151,18 @@ def canonical_preset(entry: ModelEntry, preset: str | None) -> str | None:
     return PRESET_ALIASES.get(preset, preset)
 
 
+#: longest parameter value accepted: Python's literal parser needs memory and recursion in
+#: proportion to the text, so a runaway value is refused before it is parsed
+MAX_VALUE_LENGTH = 1000
+
+
 def _parse_value(text: str) -> Any:
+    if len(text) > MAX_VALUE_LENGTH:
+        raise ModelSpecError(f"parameter value {text[:20]}... is too long ({len(text)} "
+                             f"characters, at most {MAX_VALUE_LENGTH})")
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         return text
 
 
