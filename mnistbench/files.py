@@ -6,6 +6,8 @@ files behind when a run is killed, stamp times the same way, and slug names alik
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import os
 import re
@@ -14,6 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
+
+from mnistbench.errors import MnistbenchError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]+")
 
@@ -37,6 +41,89 @@ def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def temporary_files(directory: Path) -> list[Path]:
+    """The temporaries ``atomic_write`` leaves in ``directory`` when its process is killed
+    mid-write (``.<name>.<random>.tmp``)."""
+    return [p for p in Path(directory).glob(".*.tmp") if p.is_file()]
+
+
+def remove_temporary_files(directory: Path) -> int:
+    """Delete the temporaries of killed writers; only call it while no other process can
+    be writing into ``directory`` (e.g. holding its :class:`DirectoryLock`)."""
+    removed = 0
+    for path in temporary_files(directory):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+class DirectoryLock:
+    """An exclusive ``flock`` on ``<directory>/.lock``: one writer at a time.
+
+    The kernel releases it when the process ends in any way (even SIGKILL), so a lock never
+    outlives its holder; :meth:`release` ends it earlier. The descriptor is not inherited
+    by child processes.
+    """
+
+    FILE = ".lock"
+
+    def __init__(self, directory: Path) -> None:
+        self.path = Path(directory) / self.FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock without waiting; False when another process holds it."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return False
+            raise
+        self._fd = fd
+        return True
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing the only descriptor drops the flock
+
+    def __del__(self) -> None:
+        self.release()
+
+
+def check_output_file(path: Path, what: str) -> Path:
+    """Refuse, before any work, an output file that cannot be written: a folder, or a path
+    whose parent is a file."""
+    path = Path(path)
+    if path.is_dir():
+        raise MnistbenchError(f"{what} {path} is a folder; give a file name")
+    _check_parents(path, what)
+    return path
+
+
+def check_output_dir(path: Path, what: str) -> Path:
+    """Refuse, before any work, an output folder that is a file or lies under one."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise MnistbenchError(f"{what} {path} is a file, not a folder")
+    _check_parents(path, what)
+    return path
+
+
+def _check_parents(path: Path, what: str) -> None:
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise MnistbenchError(f"{what} {path}: {parent} is a file, not a folder")
+            return
 
 
 def timestamp() -> str:
