@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import subprocess
 import sys
 from functools import cache
@@ -12,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from threadpoolctl import threadpool_info
+
+from mnistbench.harness.record import Environment, Threads
 
 _LIBRARIES = (
     "mnistbench", "numpy", "scipy", "scikit-learn", "tensorflow", "tensorflow-cpu", "keras",
@@ -74,22 +78,14 @@ def _static_facts() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "versions": versions,
         "commit": git_commit(),
+        "host": socket.gethostname(),
     }
 
 
-def environment(threads: int) -> dict[str, Any]:
-    """Facts for a result: the machine, libraries, and the thread settings in force."""
-    from threadpoolctl import threadpool_info
-
-    facts = dict(_static_facts())
+def environment(threads: int) -> Environment:
+    """Facts for a result: the host, machine, libraries, and the thread settings in force."""
     intra, inter = tensorflow_threads()
-    facts["threads"] = {
-        "requested": threads,
-        "blas": [
-            {"api": p.get("internal_api"), "num_threads": p.get("num_threads")}
-            for p in threadpool_info()
-        ],
-        "tensorflow_intra_op": intra,
-        "tensorflow_inter_op": inter,
-    }
-    return facts
+    blas = [{"api": p.get("internal_api"), "num_threads": p.get("num_threads")}
+            for p in threadpool_info()]
+    return Environment(**_static_facts(), threads=Threads(
+        requested=threads, blas=blas, tensorflow_intra_op=intra, tensorflow_inter_op=inter))

@@ -8,7 +8,6 @@ with a message that says what to do.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -17,7 +16,6 @@ from mnistbench.errors import ResultsError
 SCHEMA_VERSION = 2
 #: Versions this mnistbench still reads, converting them to the current one.
 READABLE_VERSIONS = (1, SCHEMA_VERSION)
-STATUSES = ("ok", "error")
 
 
 class _Part:
@@ -221,9 +219,6 @@ class TaskRecord(_Part):
     @property
     def ok(self) -> bool:
         return self.status == "ok"
-
-    def replace(self, **changes: Any) -> TaskRecord:
-        return dataclasses.replace(self, **changes)
 
     def to_json(self) -> dict[str, Any]:
         return {"schema_version": SCHEMA_VERSION, **super().to_json()}

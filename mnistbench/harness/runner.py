@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import socket
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +18,7 @@ from mnistbench.files import slug, timestamp
 from mnistbench.harness.disturbance import Snapshot, signals
 from mnistbench.harness.environment import environment
 from mnistbench.harness.metrics import classification_metrics, most_confident_mistakes
-from mnistbench.harness.record import Environment, Metrics, TaskRecord, Timing, WeightInfo
+from mnistbench.harness.record import Metrics, TaskRecord, Timing, WeightInfo
 from mnistbench.harness.timing import single_sample_latency, timed_phase
 from mnistbench.models import ModelSpec, get_entry, get_model
 
@@ -136,8 +135,7 @@ def run_task(
         record.traceback = traceback.format_exc()
         arrays = {}
     record.finished = timestamp()
-    record.environment = Environment.from_json({**environment(threads),
-                                                "host": socket.gethostname()})
+    record.environment = environment(threads)
     return record, arrays
 
 
