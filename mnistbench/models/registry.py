@@ -139,7 +139,7 @@ def get_entry(name: str) -> ModelEntry:
     try:
         return _REGISTRY[name]
     except KeyError:
-        known = ", ".join(_REGISTRY)
+        known = ", ".join(e.name for e in available_models())
         raise ModelSpecError(f"unknown model {name!r}; known models: {known}") from None
 
 
