@@ -1,4 +1,4 @@
-"""`mnistbench datasets|models|run|report|compare`.
+"""`mnistbench datasets|models|run|report|compare|export`.
 
 User errors (MnistbenchError) print one line and exit with status 2; nothing is written
 before every argument has been checked.
@@ -14,12 +14,12 @@ from collections.abc import Sequence
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
 
 from mnistbench import __version__  # noqa: E402
-from mnistbench.commands import compare, datasets, models, report, run  # noqa: E402
+from mnistbench.commands import compare, datasets, export, models, report, run  # noqa: E402
 from mnistbench.commands.common import EXIT_INTERRUPTED, EXIT_USAGE  # noqa: E402
 from mnistbench.errors import MnistbenchError  # noqa: E402
 
 COMMANDS = {"datasets": datasets, "models": models, "run": run, "report": report,
-            "compare": compare}
+            "compare": compare, "export": export}
 
 
 class _Parser(argparse.ArgumentParser):

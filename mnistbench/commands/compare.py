@@ -7,11 +7,13 @@ runs cannot be compared (a one-line reason).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from mnistbench.commands.common import EXIT_FAILED, EXIT_OK
-from mnistbench.commands.display import comparison_table, console
+from mnistbench.commands.display import comparison_table, console, err_console
 from mnistbench.compare import DEFAULT_THRESHOLDS, CompareError, Thresholds, compare_runs
+from mnistbench.compare_formats import FORMATS, render
 from mnistbench.harness.metric_table import BY_KEY, selected
 from mnistbench.report import write_comparison_report
 from mnistbench.results import load_run
@@ -32,6 +34,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metrics", help=f"comma-separated, from: {', '.join(BY_KEY)} (default: "
                    f"{', '.join(m.key for m in selected('compare'))})")
     p.add_argument("--html", type=Path, help="also write the comparison as an HTML report")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="text (default): a table for the terminal; markdown: the regressions "
+                   "and improvements for a pull-request comment; json: the whole comparison. "
+                   "The exit status is the same for all three")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -40,7 +46,18 @@ def execute(args: argparse.Namespace) -> int:
     comparison = compare_runs(load_run(args.baseline), load_run(args.current),
                               thresholds=thresholds, metrics=metrics)
     if args.html is not None:
-        console.print(f"report: {write_comparison_report(comparison, args.html)}")
+        # Markdown and JSON go to stdout alone, so that they can be redirected to a file.
+        out = console if args.format == "text" else err_console
+        out.print(f"report: {write_comparison_report(comparison, args.html)}")
+    if args.format != "text":
+        sys.stdout.write(render(comparison, args.format))
+        sys.stdout.flush()
+        if comparison.problems:
+            raise CompareError("cannot compare: " + "; ".join(comparison.problems))
+        if comparison.strict_timing and comparison.disturbed:
+            raise CompareError(f"strict timing: {len(comparison.disturbed)} timing(s) were "
+                               "taken while the machine was disturbed")
+        return EXIT_FAILED if comparison.regressions else EXIT_OK
     if comparison.problems:
         raise CompareError("cannot compare: " + "; ".join(comparison.problems))
     console.print(comparison_table(comparison))
