@@ -17,8 +17,9 @@ where the command would exit with status 2. Failed tasks do not raise: their row
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from mnistbench.errors import MnistbenchError
 from mnistbench.export import export_frame, write_table
@@ -75,34 +76,43 @@ def _text(values: str | Iterable[object] | None, what: str) -> str | None:
     return ",".join(items)
 
 
+#: RunRequest fields that are not a flag of their own, or that ``request`` fills itself.
+_NOT_OPTIONS = {"models", "dataset", "seeds", "command"}
+#: Fields whose flag is not ``--<field-name>``.
+_FLAGS = {"settings": "--set"}
+
+
+def _options() -> dict[str, Any]:
+    """RunRequest's keyword options (every field but the three positional ones) and their
+    defaults: the flags of ``mnistbench run``."""
+    defaults = RunRequest()
+    return {f.name: getattr(defaults, f.name) for f in fields(RunRequest)
+            if f.name not in _NOT_OPTIONS}
+
+
 def request(
     models: str | Sequence[str] | None = None,
     dataset: str | None = None,
     seeds: int | Sequence[int] | str | None = None,
-    *,
-    settings: Sequence[str] = (),
-    split: str | None = None,
-    test_size: float = 0.2,
-    val_size: float | None = None,
-    split_seed: int = 0,
-    out: str | Path = "results",
-    run_id: str | None = None,
-    resume: bool = False,
-    threads: int | None = None,
-    jobs: int = 1,
-    backend: str | None = None,
-    data_dir: str | Path | None = None,
-    download: bool = True,
+    **options: Any,
 ) -> RunRequest:
     """The ``RunRequest`` of a ``run`` call: the one ``mnistbench run`` makes of the
-    equivalent flags (recorded in ``run.json`` as that command line)."""
-    req = RunRequest(
-        models=_text(models, "models"), settings=list(settings), dataset=dataset,
-        split=split, test_size=test_size, val_size=val_size, split_seed=split_seed,
-        seeds=_text(seeds, "seeds"), out=Path(out), run_id=run_id, resume=resume,
-        threads=threads, jobs=jobs, backend=backend,
-        data_dir=Path(data_dir) if data_dir is not None else None, download=download,
-    )
+    equivalent flags (recorded in ``run.json`` as that command line). ``options`` are
+    RunRequest's other fields, named as the flags are (``settings`` is ``--set``)."""
+    known = _options()
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise TypeError(f"mnistbench.run() got unknown option(s) {', '.join(unknown)}; "
+                        f"known: {', '.join(sorted(known))}")
+    values = dict(options)
+    for key in ("out", "data_dir"):
+        if values.get(key) is not None:
+            values[key] = Path(values[key])
+    if "settings" in values:
+        values["settings"] = [values["settings"]] if isinstance(values["settings"], str) \
+            else list(values["settings"])
+    req = RunRequest(models=_text(models, "models"), dataset=dataset,
+                     seeds=_text(seeds, "seeds"), **values)
     req.command = _command_line(req)
     return req
 
@@ -110,21 +120,22 @@ def request(
 def _command_line(req: RunRequest) -> list[str]:
     """The ``mnistbench run`` arguments that make the same request."""
     argv = ["run"]
-    defaults = RunRequest()
-    flags = [("--models", req.models), ("--dataset", req.dataset), ("--split", req.split),
-             ("--test-size", req.test_size), ("--val-size", req.val_size),
-             ("--split-seed", req.split_seed), ("--seeds", req.seeds), ("--out", req.out),
-             ("--run-id", req.run_id), ("--threads", req.threads), ("--jobs", req.jobs),
-             ("--backend", req.backend), ("--data-dir", req.data_dir)]
-    for flag, value in flags:
-        if value is not None and value != getattr(defaults, flag[2:].replace("-", "_")):
+    for flag, value in (("--models", req.models), ("--dataset", req.dataset),
+                        ("--seeds", req.seeds)):
+        if value is not None:
+            argv += [flag, value]
+    for name, default in _options().items():
+        value = getattr(req, name)
+        flag = _FLAGS.get(name, "--" + name.replace("_", "-"))
+        if value == default:
+            continue
+        if isinstance(value, bool):
+            argv.append(flag if value else "--no-" + flag[2:])
+        elif isinstance(value, list):
+            for item in value:
+                argv += [flag, str(item)]
+        elif value is not None:
             argv += [flag, str(value)]
-    for setting in req.settings:
-        argv += ["--set", setting]
-    if req.resume:
-        argv.append("--resume")
-    if not req.download:
-        argv.append("--no-download")
     return argv
 
 
@@ -134,18 +145,18 @@ def run(
     seeds: int | Sequence[int] | str | None = None,
     *,
     progress: Progress | None = None,
-    **options: object,
+    **options: Any,
 ) -> Run:
     """Train and evaluate ``models`` (specs, as for ``--models``; default the six contract
     models) on ``dataset`` (default ``mnist-5k``) with one repeat per seed (default
     ``[0]``), save the run under ``out`` (default ``results/``) and return it.
 
-    ``options`` are ``request``'s keyword arguments, the flags of ``mnistbench run``:
-    ``settings`` (``--set``), ``split``, ``test_size``, ``val_size``, ``split_seed``,
-    ``out``, ``run_id``, ``resume``, ``threads``, ``jobs``, ``backend``, ``data_dir``,
-    ``download``.
+    ``options`` are the flags of ``mnistbench run`` by their names (RunRequest's fields):
+    ``settings`` (``--set``, a list), ``split``, ``test_size``, ``val_size``,
+    ``split_seed``, ``out``, ``run_id``, ``resume``, ``threads``, ``jobs``, ``backend``,
+    ``data_dir``, ``download``, ...
     """
-    plan = plan_run(request(models, dataset, seeds, **options))  # type: ignore[arg-type]
+    plan = plan_run(request(models, dataset, seeds, **options))
     with progress or Progress() as shown:
         outcome = execute_plan(plan, shown)
     return Run.of(outcome.run)

@@ -61,6 +61,15 @@ def test_the_api_makes_the_request_the_cli_makes(tmp_path):
     from_cli.command = request.command
     assert from_cli == request
     assert request.models == "knn,mlp:hidden_units=(64,32)" and request.seeds == "0,2"
+    resumed = api.request(out=tmp_path, run_id="r1", resume=True, jobs=2)
+    from_cli = request_from(build_parser().parse_args(resumed.command))
+    from_cli.command = resumed.command
+    assert from_cli == resumed and resumed.models is None
+
+
+def test_unknown_options_are_refused():
+    with pytest.raises(TypeError, match="no_such_option"):
+        mnistbench.run(models=["knn"], dataset="digits", no_such_option=1)
 
 
 def test_the_api_and_the_cli_run_through_the_same_functions():
