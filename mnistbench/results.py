@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,14 @@ import numpy as np
 import pandas as pd
 
 from mnistbench.errors import ResultsError
-from mnistbench.files import atomic_write, compact_timestamp, slug, timestamp
+from mnistbench.files import (
+    DirectoryLock,
+    atomic_write,
+    compact_timestamp,
+    remove_temporary_files,
+    slug,
+    timestamp,
+)
 from mnistbench.harness.metric_table import METRICS, record_value
 from mnistbench.harness.record import PHASES, SCHEMA_VERSION, RunMeta, TaskRecord, Timing
 
@@ -78,10 +87,47 @@ class Result:
             else:
                 try:
                     with np.load(npz, allow_pickle=False) as data:
-                        self._arrays = {k: data[k] for k in data.files}
-                except (OSError, ValueError) as exc:
-                    raise ResultsError(f"{npz} is unreadable ({exc}); re-run that task") from None
+                        arrays = {k: data[k] for k in data.files}
+                except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile,
+                        zlib.error) as exc:
+                    text = " ".join(str(exc).split()) or type(exc).__name__
+                    raise ResultsError(f"{npz} is damaged ({text}); re-run that task "
+                                       "(--resume after removing it)") from None
+                problem = _array_problem(arrays)
+                if problem:
+                    raise ResultsError(f"{npz} is damaged ({problem}); re-run that task "
+                                       "(--resume after removing it)")
+                self._arrays = arrays
         return self._arrays
+
+
+#: the number of dimensions of each array a task stores (see harness.runner)
+ARRAY_NDIM = {"confusion": 2, "y_pred": 1, "proba": 2, "weight_images": 3,
+              "mistake_index": 1, "mistake_image": 3, "mistake_true": 1, "mistake_pred": 1,
+              "mistake_confidence": 1}
+
+
+def _array_problem(arrays: dict[str, np.ndarray]) -> str | None:
+    """Why the arrays of one task cannot be what the runner wrote (None: they can)."""
+    for key, ndim in ARRAY_NDIM.items():
+        value = arrays.get(key)
+        if value is None:
+            continue
+        if value.dtype.kind not in "biuf":
+            return f"{key} holds {value.dtype} values, not numbers"
+        if value.ndim != ndim:
+            return f"{key} has {value.ndim} dimension(s), expected {ndim}"
+    confusion = arrays.get("confusion")
+    if confusion is not None and confusion.shape[0] != confusion.shape[1]:
+        return f"confusion is {confusion.shape[0]}x{confusion.shape[1]}, not square"
+    proba, y_pred = arrays.get("proba"), arrays.get("y_pred")
+    if proba is not None and y_pred is not None and len(proba) != len(y_pred):
+        return f"proba has {len(proba)} rows for {len(y_pred)} predictions"
+    mistakes = [arrays[k] for k in ("mistake_index", "mistake_image", "mistake_true",
+                                    "mistake_pred", "mistake_confidence") if k in arrays]
+    if len({len(m) for m in mistakes}) > 1:
+        return "the mistake arrays differ in length"
+    return None
 
 
 @dataclass
@@ -157,24 +203,62 @@ def latest_run(root: Path) -> Path | None:
 
 
 class RunWriter:
-    """Writes a run directory as tasks finish; reopens one to resume it."""
+    """Writes a run directory as tasks finish; reopens one to resume it.
 
-    def __init__(self, path: Path, meta: RunMeta) -> None:
+    A writer holds the directory's lock (``.lock``, an exclusive ``flock``) from
+    :meth:`create` or :meth:`resume` until :meth:`close` or the end of its process, however
+    it ends: a second process that wants to write the same run is refused.
+    """
+
+    def __init__(self, path: Path, meta: RunMeta, lock: DirectoryLock | None = None) -> None:
         self.path = path
         self.meta = meta
+        self._lock = lock
+
+    @staticmethod
+    def _lock_dir(path: Path) -> DirectoryLock:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            lock = DirectoryLock(path)
+            taken = lock.acquire()
+        except OSError as exc:
+            raise ResultsError(f"cannot write the run directory {path}: "
+                               f"{exc.strerror or exc}") from None
+        if not taken:
+            raise ResultsError(f"another mnistbench process is writing {path}; wait for it to "
+                               "finish, or use another --run-id")
+        return lock
 
     @classmethod
     def create(cls, path: Path, meta: RunMeta) -> RunWriter:
         if (path / RUN_FILE).exists():
             raise ResultsError(f"{path} already holds a run; use --resume or another --run-id")
+        lock = cls._lock_dir(path)
+        if (path / RUN_FILE).exists():  # another process created it while we looked
+            lock.release()
+            raise ResultsError(f"{path} already holds a run; use --resume or another --run-id")
         meta = dataclasses.replace(meta, run_id=path.name, status="running",
                                    created=timestamp())
-        writer = cls(path, meta)
+        writer = cls(path, meta, lock)
         writer._write_meta()
         return writer
 
     @classmethod
     def resume(cls, path: Path, meta: RunMeta) -> RunWriter:
+        lock = cls._lock_dir(path)
+        try:
+            writer = cls._reopen(path, meta, lock)
+        except BaseException:
+            lock.release()
+            raise
+        return writer
+
+    @classmethod
+    def _reopen(cls, path: Path, meta: RunMeta, lock: DirectoryLock) -> RunWriter:
+        # Holding the lock, no one else writes here: temporaries are a killed run's.
+        remove_temporary_files(path)
+        if (path / TASKS_DIR).is_dir():
+            remove_temporary_files(path / TASKS_DIR)
         old = load_run(path).meta
         if old.upgraded_from is not None:
             raise ResultsError(
@@ -189,7 +273,7 @@ class RunWriter:
                                "start a new run instead")
         merged = dataclasses.replace(meta, run_id=old.run_id, created=old.created,
                                      status="running", resumed=[*old.resumed, timestamp()])
-        writer = cls(path, merged)
+        writer = cls(path, merged, lock)
         writer._write_meta()
         return writer
 
@@ -198,20 +282,37 @@ class RunWriter:
         return {r.task_id for r in load_run(self.path).results if r.ok}
 
     def write(self, record: TaskRecord, arrays: dict[str, np.ndarray]) -> Path:
+        """Save one task (arrays first, then the record that says it is done); a write the
+        disk refuses is a ResultsError, and the run's finished tasks stay whole."""
         target = self.path / TASKS_DIR / f"{record.task_id}.json"
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
-        atomic_write(target.with_suffix(".npz"), buffer.getvalue())
-        atomic_write(target, _json_bytes(record.to_json()))
+        try:
+            atomic_write(target.with_suffix(".npz"), buffer.getvalue())
+            atomic_write(target, _json_bytes(record.to_json()))
+        except OSError as exc:
+            raise ResultsError(f"cannot save {target.name} in {self.path}: "
+                               f"{exc.strerror or exc}; the finished tasks are saved, "
+                               "make room and use --resume") from None
         return target
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, error: str | None = None) -> None:
         self.meta.status = status
+        self.meta.error = error
         self.meta.finished = timestamp()
         self._write_meta()
 
+    def close(self) -> None:
+        """Release the run directory for other writers."""
+        if self._lock is not None:
+            self._lock.release()
+
     def _write_meta(self) -> None:
-        atomic_write(self.path / RUN_FILE, _json_bytes(self.meta.to_json()))
+        try:
+            atomic_write(self.path / RUN_FILE, _json_bytes(self.meta.to_json()))
+        except OSError as exc:
+            raise ResultsError(f"cannot write {self.path / RUN_FILE}: "
+                               f"{exc.strerror or exc}") from None
 
 
 def _roundtrip(value: Any) -> Any:

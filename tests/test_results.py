@@ -75,9 +75,11 @@ def test_resume_keeps_finished_tasks_and_checks_the_split(tmp_path):
     writer = RunWriter.create(tmp_path / "r", META)
     writer.write(_record("knn--seed0", "knn"), {})
     writer.write(_record("sgd--seed0", "sgd", status="error"), {})
+    writer.close()  # a run being written cannot be resumed (issue 16: one writer per run)
     resumed = RunWriter.resume(tmp_path / "r", META)
     assert resumed.completed() == {"knn--seed0"}  # failed tasks run again
     assert len(resumed.meta.resumed) == 1
+    resumed.close()
     other = dataclasses.replace(META, split={"fingerprint": "xyz", "scheme": "stratified"})
     with pytest.raises(ResultsError, match="different split"):
         RunWriter.resume(tmp_path / "r", other)

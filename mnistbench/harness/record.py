@@ -8,6 +8,9 @@ with a message that says what to do.
 
 from __future__ import annotations
 
+import functools
+import types
+import typing
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -18,9 +21,21 @@ SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, SCHEMA_VERSION)
 
 
+class FieldError(ResultsError):
+    """A field of a record holds the wrong kind of value; says which field."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.field, self.problem = name, problem
+        super().__init__(f"field {name!r} {problem}")
+
+    def within(self, parent: str) -> FieldError:
+        return FieldError(f"{parent}.{self.field}", self.problem)
+
+
 class _Part:
     """JSON round trip shared by every part of the record: unknown keys are ignored
-    (hand-edited files), missing ones take their defaults, nested parts are rebuilt."""
+    (hand-edited files), missing ones take their defaults, nested parts are rebuilt, and
+    every value is checked against its field's type (a FieldError names the field)."""
 
     _nested: dict[str, type] = {}
 
@@ -33,12 +48,70 @@ class _Part:
             return None
         if not isinstance(data, dict):
             raise ResultsError(f"expected an object for {cls.__name__}, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        values = {k: v for k, v in data.items() if k in known}
+        hints = _field_types(cls)
+        values = {k: v for k, v in data.items() if k in hints}
+        for name, value in values.items():
+            if not _fits(value, hints[name]):
+                raise FieldError(name, f"should be {_kind(hints[name])}, not {_shown(value)}")
         for name, part in cls._nested.items():
             if name in values:
-                values[name] = part.from_json(values[name])
+                try:
+                    values[name] = part.from_json(values[name])
+                except FieldError as exc:
+                    raise exc.within(name) from None
         return cls(**values)
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}  # type: ignore[arg-type]
+
+
+def _fits(value: Any, hint: Any, *, inside: bool = False) -> bool:
+    """Whether a JSON value can stand for a field typed ``hint`` (``inside`` a container,
+    null always can: a missing measurement)."""
+    if hint is Any or (inside and value is None):
+        return True
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_fits(value, a, inside=inside) for a in args)
+    if hint is type(None):
+        return value is None
+    if origin is list or hint is list:
+        return isinstance(value, list) and (
+            not args or all(_fits(v, args[0], inside=True) for v in value))
+    if origin is dict or hint is dict:
+        return isinstance(value, dict) and (
+            not args or all(_fits(v, args[1], inside=True) for v in value.values()))
+    if isinstance(hint, type) and issubclass(hint, _Part):
+        return isinstance(value, dict | hint)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint) if isinstance(hint, type) else True
+
+
+_KINDS = {float: "a number", int: "an integer", str: "a string", bool: "true or false",
+          type(None): "null"}
+
+
+def _kind(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return " or ".join(_kind(a) for a in args)
+    if origin is list or hint is list:
+        inner = _kind(args[0]).split(" ", 1)[-1] if args and args[0] in _KINDS else ""
+        return f"a list of {inner}s" if inner else "a list"
+    if origin is dict or hint is dict or (isinstance(hint, type) and issubclass(hint, _Part)):
+        return "an object"
+    return _KINDS.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def _plain(value: Any) -> Any:
@@ -226,10 +299,15 @@ class TaskRecord(_Part):
     @classmethod
     def from_json(cls, data: Any) -> TaskRecord:
         data = upgrade(data, "task record")
-        missing = [k for k in ("task_id", "spec", "model", "seed") if k not in data]
+        missing = [k for k in ("task_id", "spec", "model", "seed", "status") if k not in data]
         if missing:
             raise ResultsError(f"task record lacks {', '.join(missing)}")
-        return super().from_json(data)
+        record = super().from_json(data)
+        if record.status not in ("ok", "error"):
+            raise FieldError("status", f"should be 'ok' or 'error', not {record.status!r}")
+        if record.ok and record.metrics is None:
+            raise FieldError("metrics", "is missing from a record whose status is 'ok'")
+        return record
 
 
 @dataclass
@@ -249,6 +327,7 @@ class RunMeta(_Part):
     created: str | None = None
     finished: str | None = None
     resumed: list[str] = field(default_factory=list)
+    error: str | None = None  # why the run stopped, when it could not finish
     upgraded_from: int | None = None  # the schema it was written with, when converted
 
     def to_json(self) -> dict[str, Any]:

@@ -171,19 +171,36 @@ def plan_run(request: RunRequest) -> RunPlan:
 
 
 def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunOutcome:
-    """Run the plan's tasks, saving each record as it arrives; an interruption marks the
-    run "interrupted" (finished tasks stay saved) and propagates."""
+    """Run the plan's tasks, saving each record as it arrives. An interruption marks the
+    run "interrupted", anything else that stops it (a full disk) "failed" with the reason;
+    finished tasks stay saved, the run directory's lock is released, and the error
+    propagates."""
     try:
-        for _task, record, arrays in runner.run_suite(
-                plan.tasks, plan.split, threads=plan.threads, n_jobs=plan.jobs,
-                backend=plan.backend, progress=progress):
-            plan.writer.write(record, arrays)
-    except BaseException:
-        plan.writer.finish("interrupted")
-        raise
-    run = load_run(plan.path)
-    done = {r.task_id for r in run.results if r.ok}
-    failed = any(runner.Task(s, seed).task_id not in done for seed in plan.seeds
-                 for s in plan.specs) or not all(r.ok for r in run.results)
-    plan.writer.finish("failed" if failed else "complete")
-    return RunOutcome(load_run(plan.path), failed)
+        try:
+            for _task, record, arrays in runner.run_suite(
+                    plan.tasks, plan.split, threads=plan.threads, n_jobs=plan.jobs,
+                    backend=plan.backend, progress=progress):
+                plan.writer.write(record, arrays)
+        except (KeyboardInterrupt, SystemExit):
+            _finish_quietly(plan.writer, "interrupted", None)
+            raise
+        except BaseException as exc:
+            _finish_quietly(plan.writer, "failed", (str(exc).splitlines() or [""])[0]
+                            or type(exc).__name__)
+            raise
+        run = load_run(plan.path)
+        done = {r.task_id for r in run.results if r.ok}
+        failed = any(runner.Task(s, seed).task_id not in done for seed in plan.seeds
+                     for s in plan.specs) or not all(r.ok for r in run.results)
+        plan.writer.finish("failed" if failed else "complete")
+        return RunOutcome(load_run(plan.path), failed)
+    finally:
+        plan.writer.close()
+
+
+def _finish_quietly(writer: RunWriter, status: str, error: str | None) -> None:
+    """Record how the run stopped when the disk allows; the original error matters more."""
+    try:
+        writer.finish(status, error)
+    except ResultsError:
+        pass

@@ -533,6 +533,9 @@ def write_report(run_dirs: Sequence[Path], path: Path,
     """Read the run directories (never train) and write one self-contained HTML file
     atomically, so a failure leaves no half-written report."""
     runs = [load_run(p) for p in run_dirs]
+    for run in runs:  # a damaged NPZ stops the report before any file is written
+        for res in run.results:
+            res.arrays  # noqa: B018
     html = build_report(runs, figures_dir)
     path = Path(path)
     atomic_write(path, html.encode("utf-8"))
