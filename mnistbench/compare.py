@@ -24,7 +24,8 @@ from mnistbench.errors import MnistbenchError
 from mnistbench.harness.metric_table import BY_KEY, Metric, selected
 from mnistbench.results import Run
 
-VERDICTS = ("regression", "improvement", "unchanged", "within noise", "disturbed")
+VERDICTS = ("regression", "improvement", "unchanged", "within noise", "disturbed",
+            "not measured")
 # Two samples of seeds are told apart when a two-sided Mann-Whitney U test gives p below
 # this, or when their mean +/- NOISE_SIGMAS standard deviations do not overlap.
 NOISE_P_VALUE = 0.05
@@ -46,8 +47,14 @@ class Thresholds:
     max_slowdown: float = 1.3
 
     def __post_init__(self) -> None:
-        if not self.max_error_increase >= 0 or not self.max_slowdown >= 1:
-            raise CompareError("--max-error-increase must be >= 0 and --max-slowdown >= 1")
+        # NaN compares false with everything and infinity passes everything: either would
+        # switch the gate off, so both are refused
+        if not math.isfinite(self.max_error_increase) or not self.max_error_increase >= 0:
+            raise CompareError("--max-error-increase must be a finite number >= 0, got "
+                               f"{self.max_error_increase}")
+        if not math.isfinite(self.max_slowdown) or not self.max_slowdown >= 1:
+            raise CompareError(f"--max-slowdown must be a finite number >= 1, got "
+                               f"{self.max_slowdown}")
 
     def describe(self) -> str:
         return (f"accuracy and error within {self.max_error_increase:g}, times within "
@@ -184,6 +191,10 @@ def _disturbance(frame: pd.DataFrame, spec: str, phase: str | None) -> str | Non
     return "; ".join(reasons) or None
 
 
+def _n_ok(frame: pd.DataFrame, spec: str) -> int:
+    return int(((frame["spec"] == spec) & (frame["status"] == "ok")).sum())
+
+
 def _specs_with(frame: pd.DataFrame, ok: bool) -> list[str]:
     if frame.empty:
         return []
@@ -252,9 +263,20 @@ def compare_runs(
                                "n_seeds_current": len(_samples(cur_frame, spec, "seed"))}
         for m in chosen:
             b_vals, c_vals = _samples(base_frame, spec, m.key), _samples(cur_frame, spec, m.key)
-            if len(b_vals) == 0 or len(c_vals) == 0:
+            gaps = [f"{side} run {run.run_id} ({len(vals)} of {_n_ok(frame, spec)} task(s))"
+                    for side, run, frame, vals in (("baseline", baseline, base_frame, b_vals),
+                                                   ("current", current, cur_frame, c_vals))
+                    if len(vals) < _n_ok(frame, spec)]
+            if len(b_vals) == 0 and len(c_vals) == 0:
+                # measured on neither side (log loss of a model without probabilities)
                 row.update({f"{m.key}_base": math.nan, f"{m.key}_current": math.nan,
-                            change_column(m): math.nan, f"{m.key}_verdict": "unchanged"})
+                            change_column(m): math.nan, f"{m.key}_verdict": "not measured"})
+                continue
+            if gaps:
+                problems.append(f"{spec}: {m.key} cannot be compared, it is missing in the "
+                                + " and the ".join(gaps))
+                row.update({f"{m.key}_base": math.nan, f"{m.key}_current": math.nan,
+                            change_column(m): math.nan, f"{m.key}_verdict": "not measured"})
                 continue
             b, c, change, verdict = _verdict(m, b_vals, c_vals, thresholds)
             why = [f"{side} {text}" for side, text in
@@ -272,6 +294,9 @@ def compare_runs(
             if verdict == "regression":
                 regressions.append(f"{spec}: " + _describe(m, b, c, change, thresholds))
         rows.append(row)
+    for m in chosen:
+        if rows and all(r[f"{m.key}_verdict"] == "not measured" for r in rows):
+            problems.append(f"{m.key} cannot be compared: no model has it in either run")
 
     return Comparison(
         baseline=baseline, current=current, same_data=same_data, problems=problems,

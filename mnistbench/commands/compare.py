@@ -14,6 +14,7 @@ from mnistbench.commands.common import EXIT_FAILED, EXIT_OK
 from mnistbench.commands.display import comparison_table, console, err_console
 from mnistbench.compare import DEFAULT_THRESHOLDS, CompareError, Thresholds, compare_runs
 from mnistbench.compare_formats import FORMATS, render
+from mnistbench.files import check_output_file
 from mnistbench.harness.metric_table import BY_KEY, selected
 from mnistbench.report import write_comparison_report
 from mnistbench.results import load_run
@@ -43,6 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     thresholds = Thresholds(args.max_error_increase, args.max_slowdown)
+    if args.html is not None:
+        check_output_file(args.html, "--html")
     comparison = compare_runs(load_run(args.baseline), load_run(args.current),
                               thresholds=thresholds, metrics=metrics)
     if args.html is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mnistbench.commands.common import EXIT_OK
 from mnistbench.commands.display import console
+from mnistbench.files import check_output_dir, check_output_file
 from mnistbench.report import default_report_path, write_report
 
 HELP = "write a self-contained HTML report from saved runs (never trains)"
@@ -23,7 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    out = args.output or default_report_path(args.run_dirs)
+    out = check_output_file(args.output or default_report_path(args.run_dirs), "-o")
+    if args.figures_dir is not None:
+        check_output_dir(args.figures_dir, "--figures-dir")
     path = write_report(args.run_dirs, out, figures_dir=args.figures_dir)
     console.print(f"report: {path}")
     return EXIT_OK
