@@ -126,6 +126,64 @@ def _wrap_io_error(path: Path, exc: BaseException) -> DataError:
     return DataError(f"{path}: {what}; re-download it or remove it")
 
 
+def _check_header(path: Path, header: IdxHeader, *, ndim: int | None,
+                  max_shape: tuple[int | None, ...] | None, compressed: bool,
+                  file_size: int) -> None:
+    """Every check that needs no pixel: element type, dimensions, what the data set can
+    hold, and whether the file can hold what the header declares."""
+    if header.type_code != UINT8_CODE:
+        raise DataError(
+            f"{path}: IDX element type 0x{header.type_code:02X} "
+            f"({IDX_TYPES[header.type_code]}) is not supported; MNIST-style files "
+            "store unsigned bytes (0x08)"
+        )
+    if ndim is not None and len(header.shape) != ndim:
+        raise DataError(f"{path}: expected {ndim} dimensions, the IDX header declares "
+                        f"{len(header.shape)} {header.shape}; is this the right file?")
+    if max_shape is not None:
+        for got, cap in zip(header.shape, max_shape, strict=False):
+            if cap is not None and got > cap:
+                limit = "x".join("?" if c is None else str(c) for c in max_shape)
+                raise DataError(f"{path}: header declares shape {header.shape}, this data set "
+                                f"holds at most {limit}; re-download it or remove it")
+    need = header.payload_size
+    if not compressed:
+        actual = file_size - header.header_size
+        if actual != need:
+            kind = "truncated" if actual < need else "too long"
+            raise DataError(
+                f"{path}: {kind}: header declares shape {header.shape} "
+                f"({need} bytes of data), the file holds {actual}; "
+                "re-download it or remove it"
+            )
+    elif need > _MAX_DEFLATE_RATIO * file_size:
+        raise DataError(
+            f"{path}: header declares shape {header.shape} ({need} bytes), more than "
+            f"this {file_size}-byte gzip file can hold; re-download it or remove it"
+        )
+
+
+def inspect_idx(path: str | Path, *, ndim: int | None = None,
+                max_shape: tuple[int | None, ...] | None = None) -> IdxHeader:
+    """The header, after every check :func:`read_idx` makes before reading pixels (so a
+    listing can judge a file as loading would, reading a few bytes)."""
+    path = Path(path)
+    try:
+        file_size = os.stat(path).st_size
+        fh, compressed = _open(path)
+        with fh:
+            header, _ = _parse_header(path, fh)
+    except DataError:
+        raise
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: file not found") from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _wrap_io_error(path, exc) from exc
+    _check_header(path, header, ndim=ndim, max_shape=max_shape, compressed=compressed,
+                  file_size=file_size)
+    return header
+
+
 def read_idx_header(path: str | Path) -> IdxHeader:
     """Read only the header, e.g. to report a sample count without parsing the data."""
     path = Path(path)
@@ -140,10 +198,13 @@ def read_idx_header(path: str | Path) -> IdxHeader:
     return header
 
 
-def read_idx(path: str | Path, *, ndim: int | None = None) -> IdxArray:
+def read_idx(path: str | Path, *, ndim: int | None = None,
+             max_shape: tuple[int | None, ...] | None = None) -> IdxArray:
     """Parse an IDX file of unsigned bytes into a read-only uint8 array, hashing as it reads.
 
-    ``ndim`` (when given) is the number of dimensions the caller expects, e.g. 3 for images.
+    ``ndim`` (when given) is the number of dimensions the caller expects, e.g. 3 for images;
+    ``max_shape`` the most each dimension may declare (None: no limit), which caps what a
+    gzip file is allowed to decompress to before a byte of it is.
     """
     path = Path(path)
     try:
@@ -151,30 +212,9 @@ def read_idx(path: str | Path, *, ndim: int | None = None) -> IdxArray:
         fh, compressed = _open(path)
         with fh:
             header, head_bytes = _parse_header(path, fh)
-            if header.type_code != UINT8_CODE:
-                raise DataError(
-                    f"{path}: IDX element type 0x{header.type_code:02X} "
-                    f"({IDX_TYPES[header.type_code]}) is not supported; MNIST-style files "
-                    "store unsigned bytes (0x08)"
-                )
-            if ndim is not None and len(header.shape) != ndim:
-                raise DataError(f"{path}: expected {ndim} dimensions, the IDX header declares "
-                                f"{len(header.shape)} {header.shape}; is this the right file?")
+            _check_header(path, header, ndim=ndim, max_shape=max_shape,
+                          compressed=compressed, file_size=file_size)
             need = header.payload_size
-            if not compressed:
-                actual = file_size - header.header_size
-                if actual != need:
-                    kind = "truncated" if actual < need else "too long"
-                    raise DataError(
-                        f"{path}: {kind}: header declares shape {header.shape} "
-                        f"({need} bytes of data), the file holds {actual}; "
-                        "re-download it or remove it"
-                    )
-            elif need > _MAX_DEFLATE_RATIO * file_size:
-                raise DataError(
-                    f"{path}: header declares shape {header.shape} ({need} bytes), more than "
-                    f"this {file_size}-byte gzip file can hold; re-download it or remove it"
-                )
             digest = hashlib.md5(head_bytes, usedforsecurity=False)
             out = np.empty(need, dtype=np.uint8)
             view = memoryview(out)

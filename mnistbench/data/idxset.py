@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from mnistbench.data.catalogue import DatasetDescription, descriptions
-from mnistbench.data.idx import read_idx, read_idx_header
+from mnistbench.data.idx import inspect_idx, read_idx
 from mnistbench.errors import DataError
 
 #: The four files of an IDX data set, in the order train images/labels, test images/labels.
@@ -71,14 +71,39 @@ def file_stats(files: dict[str, Path]) -> list[dict[str, object]]:
     return stats
 
 
-def count_images(files: dict[str, Path]) -> int:
-    """Images in the set, from the two image headers alone (no pixels read)."""
-    return sum(read_idx_header(files[p]).shape[0] for p in IDX_PARTS[::2])
+def max_shape(desc: DatasetDescription, part: str) -> tuple[int | None, ...]:
+    """The most each dimension of ``part`` may declare for ``desc``: its image shape and,
+    when known, its size. A header past it is refused before anything is decompressed,
+    so a small gzip bomb cannot claim gigabytes."""
+    n_max = desc.remote.n_total if desc.remote is not None else desc.n_samples
+    return (n_max, *desc.image_shape) if part.endswith("images") else (n_max,)
+
+
+def check_idx_set(desc: DatasetDescription, files: dict[str, Path]) -> int:
+    """Every check of the four files that needs no pixel (headers, sizes, matching counts
+    and image shapes): what listing and loading both run. Returns the number of images."""
+    headers = {part: inspect_idx(files[part], ndim=3 if part.endswith("images") else 1,
+                                 max_shape=max_shape(desc, part))
+               for part in IDX_PARTS}
+    for prefix in ("train", "t10k"):
+        img, lab = files[f"{prefix}-images"], files[f"{prefix}-labels"]
+        n_img = headers[f"{prefix}-images"].shape[0]
+        n_lab = headers[f"{prefix}-labels"].shape[0]
+        if n_img != n_lab:
+            raise DataError(f"{img} holds {n_img} images but {lab} holds {n_lab} labels; "
+                            "the pair must come from the same release, re-download both")
+    train_shape = headers["train-images"].shape[1:]
+    if headers["t10k-images"].shape[1:] != train_shape:
+        raise DataError(f"{files['t10k-images']}: images are "
+                        f"{headers['t10k-images'].shape[1:]}, the training images are "
+                        f"{train_shape}; re-download the files")
+    return sum(headers[p].shape[0] for p in IDX_PARTS[::2])
 
 
 def owner_of(files: dict[str, Path], wanted: DatasetDescription) -> DatasetDescription | None:
     """Which catalogued data set these files are, judged by the (small) training-label file."""
-    md5 = read_idx(files["train-labels"]).md5
+    md5 = read_idx(files["train-labels"], ndim=1,
+                   max_shape=max_shape(wanted, "train-labels")).md5
     if wanted.official_md5.get("train-labels") == md5:
         return wanted
     for entry in descriptions():
@@ -93,20 +118,10 @@ def read_idx_set(desc: DatasetDescription, files: dict[str, Path]
 
     Returns all images (training part first), int64 labels, and the training-part size.
     """
-    parsed = {part: read_idx(files[part], ndim=3 if part.endswith("images") else 1)
+    check_idx_set(desc, files)
+    parsed = {part: read_idx(files[part], ndim=3 if part.endswith("images") else 1,
+                             max_shape=max_shape(desc, part))
               for part in IDX_PARTS}
-    for prefix in ("train", "t10k"):
-        img, lab = files[f"{prefix}-images"], files[f"{prefix}-labels"]
-        n_img = parsed[f"{prefix}-images"].array.shape[0]
-        n_lab = parsed[f"{prefix}-labels"].array.shape[0]
-        if n_img != n_lab:
-            raise DataError(f"{img} holds {n_img} images but {lab} holds {n_lab} labels; "
-                            "the pair must come from the same release, re-download both")
-    train_shape = parsed["train-images"].array.shape[1:]
-    if parsed["t10k-images"].array.shape[1:] != train_shape:
-        raise DataError(f"{files['t10k-images']}: images are "
-                        f"{parsed['t10k-images'].array.shape[1:]}, the training images are "
-                        f"{train_shape}; re-download the files")
     for part in IDX_PARTS:
         got, want = parsed[part].md5, desc.official_md5[part]
         if got != want:

