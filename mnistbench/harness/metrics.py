@@ -19,8 +19,15 @@ def classification_metrics(
     y_pred: np.ndarray,
     proba: np.ndarray | None,
     labels: np.ndarray,
+    proba_labels: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], np.ndarray]:
-    """Scalar and per-class metrics (JSON-ready) plus the confusion matrix."""
+    """Scalar and per-class metrics (JSON-ready) plus the confusion matrix.
+
+    ``labels`` are the data set's classes (per-class rows, the confusion matrix);
+    ``proba_labels`` the model's classes, one per column of ``proba`` (default: ``labels``),
+    so a data set or training part that lacks some digits scores like any other. Macro-F1
+    averages over the classes that occur in the test labels or the predictions.
+    """
     accuracy = float(accuracy_score(y_true, y_pred))
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
@@ -29,8 +36,8 @@ def classification_metrics(
         "accuracy": accuracy,
         "error_rate": 1.0 - accuracy,
         "log_loss": None,
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro",
-                                   zero_division=0)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=np.union1d(y_true, y_pred),
+                                   average="macro", zero_division=0)),
         "per_class": {
             "label": [int(v) for v in labels],
             "precision": precision.tolist(),
@@ -40,8 +47,21 @@ def classification_metrics(
         },
     }
     if proba is not None:
-        metrics["log_loss"] = float(log_loss(y_true, proba, labels=labels))
+        metrics["log_loss"] = float(log_loss(y_true, _on_labels(proba, proba_labels, labels),
+                                             labels=labels))
     return metrics, confusion_matrix(y_true, y_pred, labels=labels)
+
+
+def _on_labels(proba: np.ndarray, proba_labels: np.ndarray | None,
+               labels: np.ndarray) -> np.ndarray:
+    """``proba`` with one column per data-set label (zero for classes the model lacks)."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba_labels is None or np.array_equal(np.asarray(proba_labels), labels):
+        return proba
+    column = {int(label): i for i, label in enumerate(labels)}
+    full = np.zeros((len(proba), len(labels)))
+    full[:, [column[int(c)] for c in proba_labels]] = proba
+    return full
 
 
 def most_confident_mistakes(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import socket
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -20,6 +22,7 @@ from mnistbench.harness.environment import environment
 from mnistbench.harness.metrics import classification_metrics, most_confident_mistakes
 from mnistbench.harness.record import Metrics, TaskRecord, Timing, WeightInfo
 from mnistbench.harness.timing import single_sample_latency, timed_phase
+from mnistbench.harness.workers import end_with_parent
 from mnistbench.models import ModelSpec, get_entry, get_model
 
 MISTAKES_SHOWN = 24
@@ -97,7 +100,8 @@ def run_task(
                                       concurrent_tasks=others,
                                       repeats=latency["latency_samples"])
         labels = np.arange(split.n_classes)
-        metrics, confusion = classification_metrics(split.y_test, y_pred, proba, labels)
+        metrics, confusion = classification_metrics(
+            split.y_test, y_pred, proba, labels, getattr(model, "classes_", None))
         mistakes = most_confident_mistakes(split.y_test, y_pred, proba, MISTAKES_SHOWN)
         record.status = "ok"
         record.metrics = Metrics.from_json(metrics)
@@ -185,12 +189,17 @@ def run_suite(
         return
     per_job = max(1, threads // n_jobs)
     parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
-    jobs = (delayed(_run_indexed)(i, t, split, per_job, n_jobs) for i, t in enumerate(tasks))
+    parent = (os.getpid(), socket.gethostname())
+    jobs = (delayed(_run_indexed)(i, t, split, per_job, n_jobs, parent)
+            for i, t in enumerate(tasks))
     for index, record, arrays in parallel(jobs):
         progress.task_finished(tasks[index], record)
         yield tasks[index], record, arrays
 
 
-def _run_indexed(index: int, task: Task, split: Split, threads: int, n_jobs: int):
+def _run_indexed(index: int, task: Task, split: Split, threads: int, n_jobs: int,
+                 parent: tuple[int, str] | None = None):
+    if parent is not None:
+        end_with_parent(*parent)  # a worker must not outlive a killed run
     record, arrays = run_task(task, split, threads=threads, parallel_jobs=n_jobs)
     return index, record, arrays
