@@ -4,10 +4,15 @@ against the tuned default ``X`` measured in the same run."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
 from mnistbench.harness.metric_table import METRICS
 from mnistbench.harness.record import PHASES
+from mnistbench.harness.statistics import PairResult, Ranked, pairwise, rank
+from mnistbench.results import Run
 
 AGGREGATED = tuple(m.key for m in METRICS)
 _DESCRIPTIVE = ["model", "preset", "base_spec", "family"]
@@ -28,6 +33,26 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     out = firsts.join(out).join(spread)
     out["n_seeds"] = grouped.size()
     return out.reset_index()
+
+
+def host_kind(cpu: object, cores: object) -> str:
+    """What makes two hosts' timings comparable: the CPU model and the cores."""
+    return f"{cpu or 'unknown CPU'}, {cores or '?'} cores"
+
+
+def mixed_hosts(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Specs whose ok tasks ran on hosts of different kinds (a cluster of unlike machines):
+    their timings do not compare across seeds."""
+    if "cpu" not in frame.columns:
+        return {}
+    ok = frame[frame["status"] == "ok"]
+    out = {}
+    for spec, group in ok.groupby("spec", sort=False):
+        kinds = sorted({host_kind(c, n) for c, n in zip(group["cpu"], group["cores"],
+                                                         strict=True)})
+        if len(kinds) > 1:
+            out[str(spec)] = kinds
+    return out
 
 
 def disturbed_phases(frame: pd.DataFrame) -> dict[str, list[str]]:
@@ -93,3 +118,37 @@ def speedup_totals(pairs: pd.DataFrame) -> dict[str, float] | None:
 
 def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator else float("nan")
+
+
+@dataclass(frozen=True)
+class Significance:
+    """Pairwise McNemar tests and the ranking of a run's models on its test digits."""
+
+    seed: int | None  # the seed whose predictions were paired (None: each model's first)
+    pairs: list[PairResult]
+    ranking: list[Ranked]
+    without_predictions: list[str]  # specs whose saved results cannot be paired
+
+
+def significance(run: Run) -> Significance:
+    """McNemar's exact test between every two models of ``run`` on the same test digits,
+    Holm-corrected, and the ranking it allows. Pairs the predictions of one seed, the
+    smallest seed every model has (each model's first seed when there is none)."""
+    by_spec: dict[str, dict[int, object]] = {}
+    for res in run.results:
+        if res.ok:
+            by_spec.setdefault(res.record.spec, {})[res.record.seed] = res
+    common = set.intersection(*(set(s) for s in by_spec.values())) if by_spec else set()
+    seed = min(common) if common else None
+    correct: dict[str, np.ndarray] = {}
+    missing = []
+    for spec, seeds in by_spec.items():
+        res = seeds[seed] if seed is not None else seeds[min(seeds)]
+        arrays = res.arrays  # type: ignore[attr-defined]
+        if "y_true" not in arrays or "y_pred" not in arrays:
+            missing.append(spec)
+            continue
+        correct[spec] = np.asarray(arrays["y_pred"]) == np.asarray(arrays["y_true"])
+    pairs = pairwise(correct)
+    ranking = rank({spec: float(c.mean()) for spec, c in correct.items()}, pairs)
+    return Significance(seed, pairs, ranking, missing)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
+from mnistbench.analysis import host_kind
 from mnistbench.errors import MnistbenchError
 from mnistbench.harness.metric_table import BY_KEY, Metric, selected
 from mnistbench.results import Run
@@ -90,6 +91,7 @@ class Comparison:
     # disturbed (harness.disturbance); with strict_timing they make the comparison fail.
     disturbed: list[str] = field(default_factory=list)
     strict_timing: bool = False
+    notes: list[str] = field(default_factory=list)  # e.g. timings taken on unlike hosts
 
     @property
     def ok(self) -> bool:
@@ -191,6 +193,13 @@ def _disturbance(frame: pd.DataFrame, spec: str, phase: str | None) -> str | Non
     return "; ".join(reasons) or None
 
 
+def _host_kinds(frame: pd.DataFrame) -> list[str]:
+    if "cpu" not in frame.columns:
+        return []
+    ok = frame[(frame["status"] == "ok") & frame["cpu"].notna()]
+    return sorted({host_kind(c, n) for c, n in zip(ok["cpu"], ok["cores"], strict=True)})
+
+
 def _n_ok(frame: pd.DataFrame, spec: str) -> int:
     return int(((frame["spec"] == spec) & (frame["status"] == "ok")).sum())
 
@@ -255,6 +264,12 @@ def compare_runs(
     if unmatched_current:
         problems.append(f"not in the baseline {baseline.run_id}: {', '.join(unmatched_current)}")
 
+    notes = []
+    base_hosts, cur_hosts = _host_kinds(base_frame), _host_kinds(cur_frame)
+    if base_hosts and cur_hosts and base_hosts != cur_hosts \
+            and any(m.change == "ratio" for m in chosen):
+        notes.append(f"timings compared across hosts: baseline on {' / '.join(base_hosts)}, "
+                     f"current on {' / '.join(cur_hosts)}")
     rows: list[dict[str, Any]] = []
     for spec in (s for s in base_specs if s in cur_specs):
         model = base_frame.loc[base_frame["spec"] == spec, "model"].iloc[0]
@@ -303,7 +318,7 @@ def compare_runs(
         table=pd.DataFrame(rows, columns=_columns(chosen)),
         unmatched_baseline=unmatched_baseline, unmatched_current=unmatched_current,
         regressions=regressions, metrics=[m.key for m in chosen], thresholds=thresholds,
-        disturbed=disturbed, strict_timing=strict_timing,
+        disturbed=disturbed, strict_timing=strict_timing, notes=notes,
     )
 
 

@@ -33,9 +33,9 @@ def test_a_quiet_phase_is_clean():
 
 @pytest.mark.parametrize("changes, reason", [
     ({"steal_fraction": 0.12}, "steal 12 %"),
-    ({"others_cores": 1.1}, "other processes used 1.10 of 2 cores"),
-    ({"cpu_per_wall": 0.6, "load_1min": 3.5}, "CPU/wall 0.60 for 2 thread(s)"),
-    ({"concurrent_tasks": 1}, "1 other task(s)"),
+    ({"others_cores": 1.1}, "other processes 1.10 of 2 cores"),
+    ({"cpu_per_wall": 0.6, "load_1min": 3.5}, "CPU/wall 0.60 of 2 thread(s) at load 3.5"),
+    ({"concurrent_tasks": 1}, "1 concurrent task(s)"),
 ])
 def test_each_signal_past_its_threshold_disturbs(changes, reason):
     reasons = judge(_signals(**changes))
@@ -143,6 +143,8 @@ def two_runs(tmp_path_factory):
     shutil.copytree(base, current)
     for path in (current / "tasks").glob("knn*.json"):
         record = json.loads(path.read_text())
+        for phase in record["timing"]["phases"].values():
+            phase.update(verdict="clean", reasons=[])
         record["timing"]["fit_wall_s"] *= 5  # a slowdown...
         fit = record["timing"]["phases"]["fit"]
         fit.update(verdict="disturbed", reasons=["steal 30 % of the CPU time"])  # ...explained
@@ -185,4 +187,4 @@ def test_the_report_and_summary_mark_disturbed_timings(two_runs, tmp_path, capsy
     with console.capture() as captured:
         console.print(summary_table(load_run(current).to_frame()))
     text = captured.get()
-    assert "knn seed 0: fit disturbed (steal 30 % of the CPU time)" in text
+    assert "knn seed 0 disturbed — fit: steal 30 % of the CPU time" in text

@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from rich.markup import escape
+
 from mnistbench.commands.common import EXIT_FAILED, EXIT_OK
 from mnistbench.commands.display import comparison_table, console, err_console
 from mnistbench.compare import DEFAULT_THRESHOLDS, CompareError, Thresholds, compare_runs
@@ -35,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metrics", help=f"comma-separated, from: {', '.join(BY_KEY)} (default: "
                    f"{', '.join(m.key for m in selected('compare'))})")
     p.add_argument("--html", type=Path, help="also write the comparison as an HTML report")
+    p.add_argument("--strict-timing", action="store_true",
+                   help="exit 2 when a compared timing was taken while the machine was "
+                   "disturbed (default: such timings are reported, never called a regression)")
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="text (default): a table for the terminal; markdown: the regressions "
                    "and improvements for a pull-request comment; json: the whole comparison. "
@@ -47,7 +52,8 @@ def execute(args: argparse.Namespace) -> int:
     if args.html is not None:
         check_output_file(args.html, "--html")
     comparison = compare_runs(load_run(args.baseline), load_run(args.current),
-                              thresholds=thresholds, metrics=metrics)
+                              thresholds=thresholds, metrics=metrics,
+                              strict_timing=args.strict_timing)
     if args.html is not None:
         # Markdown and JSON go to stdout alone, so that they can be redirected to a file.
         out = console if args.format == "text" else err_console
@@ -67,10 +73,17 @@ def execute(args: argparse.Namespace) -> int:
     if comparison.noisy:
         console.print("within noise: the change passes the threshold but the seeds of the "
                       "two runs overlap, so it does not fail")
+    for line in comparison.notes:
+        console.print(f"[yellow]note[/] {escape(line)}", highlight=False)
+    for line in comparison.disturbed:
+        console.print(f"[yellow]disturbed[/] {escape(line)}", highlight=False)
     if comparison.regressions:
         for line in comparison.regressions:
             console.print(f"[bold red]regression[/] {line}", highlight=False)
         return EXIT_FAILED
+    if comparison.strict_timing and comparison.disturbed:
+        raise CompareError(f"--strict-timing: {len(comparison.disturbed)} timing(s) were taken "
+                           "while the machine was disturbed; re-run on a quiet machine")
     console.print(f"no regression ({', '.join(comparison.metrics)}; "
                   f"{comparison.thresholds.describe()})")
     return EXIT_OK

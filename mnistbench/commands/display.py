@@ -14,9 +14,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichBar
 from rich.table import Table
 
+from mnistbench.analysis import Significance, mixed_hosts
 from mnistbench.compare import Comparison, change_column
 from mnistbench.data import DatasetInfo
-from mnistbench.harness.metric_table import BY_KEY, format_change, format_value, selected
+from mnistbench.harness.metric_table import (
+    BY_KEY,
+    finite,
+    format_change,
+    format_value,
+    selected,
+)
 from mnistbench.harness.record import PHASES, TaskRecord
 from mnistbench.harness.runner import Progress, Task
 from mnistbench.models import ModelEntry
@@ -78,6 +85,8 @@ def summary_table(frame: pd.DataFrame) -> Table:
     for m in columns:
         table.add_column(m.label, justify="right")
     notes = []
+        if m.key == "accuracy":
+            table.add_column("95 % CI", justify="right")
     for _, row in frame.iterrows():
         ok = row["status"] == "ok"
         cells = []
@@ -85,20 +94,45 @@ def summary_table(frame: pd.DataFrame) -> Table:
             text = _cell(row.get(m.key), m.fmt) if ok else "-"
             cells.append(f"[yellow]{text}*[/]" if ok and _disturbed(row, m.phase) else text)
         table.add_row(escape(str(row["spec"])), str(row["seed"]),
+            if m.key == "accuracy":
+                low, high = row.get("accuracy_ci_low"), row.get("accuracy_ci_high")
+                cells.append(f"{_cell(low, 'f4')}–{_cell(high, 'f4')}"
+                             if ok and finite(low) else "-")
                       "[green]ok[/]" if ok else f"[red]{row['status']}[/]", *cells)
         if not ok:
             notes.append(f"[red]{escape(str(row['spec']))} seed {row['seed']}: "
                          f"{escape(str(row['error']))}[/]")
-        for phase in PHASES:
-            if ok and _disturbed(row, phase):
-                notes.append(f"[yellow]* {escape(str(row['spec']))} seed {row['seed']}: {phase} "
-                             f"disturbed ({escape(str(row[f'{phase}_disturbance']))})[/]")
+        phases = [p for p in PHASES if ok and _disturbed(row, p)]
+        if phases:
+            why = " · ".join(f"{p}: {row[f'{p}_disturbance']}" for p in phases)
+            notes.append(f"[yellow]* {escape(str(row['spec']))} seed {row['seed']} disturbed "
+                         f"— {escape(why)}[/]")
+    for spec, kinds in mixed_hosts(frame).items():
+        notes.append(f"[yellow]! {escape(spec)}: seeds ran on different kinds of host "
+                     f"({escape(' / '.join(kinds))}); its timings do not compare[/]")
     if notes:
         table.caption = "\n".join(notes)
     return table
 
 
 def speedup_table(pairs: pd.DataFrame, totals: dict | None = None) -> Table | None:
+def ranking_table(sig: Significance) -> Table | None:
+    """Models ranked by accuracy; a shared rank means McNemar's test (Holm-corrected over
+    every pair) cannot tell the models apart on these test digits."""
+    if len(sig.ranking) < 2:
+        return None
+    seed = f"seed {sig.seed}" if sig.seed is not None else "each model's first seed"
+    table = Table(title=f"Ranking on the same test digits (McNemar exact, Holm-corrected, "
+                        f"{seed})")
+    for col, justify in (("rank", "right"), ("spec", "left"), ("accuracy", "right"),
+                         ("cannot be told apart from", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in sig.ranking:
+        table.add_row(str(r.rank), escape(r.name), format_value(r.accuracy, "acc"),
+                      escape(", ".join(r.ties)) or "-")
+    return table
+
+
     """As written (each preset variant) against the tuned default, in one run."""
     if pairs.empty:
         return None

@@ -97,16 +97,16 @@ def judge(s: PhaseSignals) -> list[str]:
     """The reasons a phase counts as disturbed (none: clean), by the module's thresholds."""
     reasons = []
     if s.concurrent_tasks:
-        reasons.append(f"{s.concurrent_tasks} other task(s) of the run at the same time")
+        reasons.append(f"{s.concurrent_tasks} concurrent task(s)")
     judged = (s.wall_s or 0) >= MIN_JUDGED_S
     if judged and s.steal_fraction is not None and s.steal_fraction > STEAL_LIMIT:
-        reasons.append(f"steal {100 * s.steal_fraction:.0f} % of the CPU time")
+        reasons.append(f"steal {100 * s.steal_fraction:.0f} %")
     if judged and s.others_cores is not None and s.others_cores > OTHERS_LIMIT \
             and s.others_cores + (s.threads or 1) > (s.cores or 1):
-        reasons.append(f"other processes used {s.others_cores:.2f} of {s.cores} cores")
+        reasons.append(f"other processes {s.others_cores:.2f} of {s.cores} cores")
     if s.load_1min is not None and s.cpu_per_wall is not None and s.threads \
             and s.load_1min > (s.cores or 1) \
             and s.cpu_per_wall < STARVED_RATIO * min(s.threads, s.cores or s.threads):
-        reasons.append(f"CPU/wall {s.cpu_per_wall:.2f} for {s.threads} thread(s) while the "
-                       f"load was {s.load_1min:.1f} on {s.cores} cores")
+        reasons.append(f"CPU/wall {s.cpu_per_wall:.2f} of {s.threads} thread(s) at load "
+                       f"{s.load_1min:.1f}")
     return reasons
