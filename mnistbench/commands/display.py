@@ -84,20 +84,20 @@ def summary_table(frame: pd.DataFrame) -> Table:
         table.add_column(header, justify="left" if header != "seed" else "right")
     for m in columns:
         table.add_column(m.label, justify="right")
-    notes = []
         if m.key == "accuracy":
             table.add_column("95 % CI", justify="right")
+    notes = []
     for _, row in frame.iterrows():
         ok = row["status"] == "ok"
         cells = []
         for m in columns:
             text = _cell(row.get(m.key), m.fmt) if ok else "-"
             cells.append(f"[yellow]{text}*[/]" if ok and _disturbed(row, m.phase) else text)
-        table.add_row(escape(str(row["spec"])), str(row["seed"]),
             if m.key == "accuracy":
                 low, high = row.get("accuracy_ci_low"), row.get("accuracy_ci_high")
                 cells.append(f"{_cell(low, 'f4')}–{_cell(high, 'f4')}"
                              if ok and finite(low) else "-")
+        table.add_row(escape(str(row["spec"])), str(row["seed"]),
                       "[green]ok[/]" if ok else f"[red]{row['status']}[/]", *cells)
         if not ok:
             notes.append(f"[red]{escape(str(row['spec']))} seed {row['seed']}: "
@@ -115,7 +115,6 @@ def summary_table(frame: pd.DataFrame) -> Table:
     return table
 
 
-def speedup_table(pairs: pd.DataFrame, totals: dict | None = None) -> Table | None:
 def ranking_table(sig: Significance) -> Table | None:
     """Models ranked by accuracy; a shared rank means McNemar's test (Holm-corrected over
     every pair) cannot tell the models apart on these test digits."""
@@ -133,6 +132,7 @@ def ranking_table(sig: Significance) -> Table | None:
     return table
 
 
+def speedup_table(pairs: pd.DataFrame, totals: dict | None = None) -> Table | None:
     """As written (each preset variant) against the tuned default, in one run."""
     if pairs.empty:
         return None
