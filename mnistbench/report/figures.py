@@ -88,7 +88,8 @@ def accuracy_vs_time(labels: Sequence[str], families: Sequence[str], times: np.n
         idx = [i for i, f in enumerate(families) if f == family]
         ax.errorbar(times[idx], accuracy[idx], yerr=a_err[idx],
                     xerr=[lower[idx], t_err[idx]], fmt="o", ms=7, capsize=3,
-                    color=FAMILY_PALETTE[k % len(FAMILY_PALETTE)], label=family or "other",
+                    color=FAMILY_PALETTE[k % len(FAMILY_PALETTE)],
+                    label=_literal(family or "other"),
                     zorder=3)
     for i, label in enumerate(labels):
         weight = "bold" if i in front else "normal"
@@ -107,7 +108,14 @@ def accuracy_vs_time(labels: Sequence[str], families: Sequence[str], times: np.n
 
 
 def _short(label: str, limit: int = 28) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+    """A name shortened for a figure, drawn literally (see :func:`_literal`)."""
+    return _literal(label if len(label) <= limit else label[: limit - 1] + "…")
+
+
+def _literal(text: str) -> str:
+    """``text`` as matplotlib draws it literally: an escaped ``$`` never starts
+    mathematics, so a ``$...$`` in a model or class name is text, not a formula."""
+    return text.replace("$", r"\$")
 
 
 def weight_grid(images: np.ndarray, titles: Sequence[str] | None, *, shared_scale: bool,
