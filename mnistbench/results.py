@@ -237,6 +237,7 @@ class RunWriter:
         if (path / RUN_FILE).exists():  # another process created it while we looked
             lock.release()
             raise ResultsError(f"{path} already holds a run; use --resume or another --run-id")
+        remove_temporary_files(path)  # a run killed while writing its first file
         meta = dataclasses.replace(meta, run_id=path.name, status="running",
                                    created=timestamp())
         writer = cls(path, meta, lock)
