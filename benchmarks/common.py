@@ -4,10 +4,11 @@ As scikit-learn's ``asv_benchmarks`` does, the size of a benchmark run is chosen
 configuration, here environment variables read when asv imports the suite:
 
 ``MNISTBENCH_ASV_PROFILE``
-    ``quick`` (default): ``mnist-5k``, the six contract models with the tuned defaults
-    shortened by each model's own ``quick_params`` (the Keras models train
-    ``epochs=2,min_steps=0``) so that a whole run takes minutes. ``full``: full MNIST
-    (official split), the tuned defaults as they are plus every ``@notebook`` preset.
+    ``quick`` (default): ``mnist-5k``, every registered model (the six contract models
+    first) with its tuned defaults shortened by the model's own ``quick_params`` (the Keras
+    models train ``epochs=2,min_steps=0``) so that a whole run takes minutes. ``full``: full
+    MNIST (official split), the tuned defaults as they are plus each model's reference
+    preset (``@notebook``, or ``@bench_mnist`` / ``@defaults`` where it has no notebook).
     ``tiny``: ``digits`` with the quick parameters, for the test suite.
 ``MNISTBENCH_ASV_DATASET``
     the data set (default ``mnist-5k``; ``mnist`` for the full profile).
@@ -45,7 +46,7 @@ class Profile:
     name: str
     dataset: str
     quick: bool  # shorten training by each model's ``quick_params`` (False: tuned as is)
-    as_written: bool  # also benchmark every ``X@notebook`` (the notebook as written)
+    as_written: bool  # also benchmark each model's reference preset (as written)
     fit_timeout: float  # seconds per benchmark; the CNN needs the most
     cache_timeout: float  # seconds for setup_cache, which fits every model once
 
@@ -73,15 +74,15 @@ def threads() -> int:
 
 
 def model_specs(profile: Profile) -> list[str]:
-    """Spec labels for the profile: the contract models (and their ``@notebook`` presets)."""
-    from mnistbench.models import DEFAULT_MODELS, get_entry, parse_spec
+    """Spec labels for the profile: every registered model (and its reference preset)."""
+    from mnistbench.models import available_models, parse_spec
 
     labels = []
-    for name in DEFAULT_MODELS:
-        entry = get_entry(name)
+    for entry in available_models():
+        name = entry.name
         variants = [name]
-        if profile.as_written and "notebook" in entry.presets:
-            variants.append(f"{name}@notebook")
+        if profile.as_written and entry.reference_preset:
+            variants.append(f"{name}@{entry.reference_preset}")
         for text in variants:
             spec = parse_spec(text)
             if profile.quick:

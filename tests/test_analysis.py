@@ -31,7 +31,8 @@ def test_aggregate_gives_mean_spread_and_count():
 def _full_suite(knn_predict_tuned: float) -> pd.DataFrame:
     rows = []
     for model, target in SPEED_TARGETS.items():
-        rows.append(_row(f"{model}@notebook", 0, target.min_accuracy - 0.01, 100.0, 100.0))
+        rows.append(_row(f"{model}@{target.preset}", 0, target.min_accuracy - 0.01, 100.0,
+                         100.0))
         predict = knn_predict_tuned if model == "knn" else 1.0
         rows.append(_row(model, 0, target.min_accuracy + 0.001, 10.0, predict))
     return pd.DataFrame(rows)
@@ -43,15 +44,28 @@ def test_each_preset_is_paired_with_its_tuned_default():
     assert pairs.loc["cnn", "fit_speedup"] == pytest.approx(10.0)
     assert pairs.loc["knn", "predict_speedup"] == pytest.approx(100.0)
     assert pairs.loc["knn", "accuracy_gain"] == pytest.approx(0.011)
+    assert pairs.loc["logreg", "preset"] == "logreg@bench_mnist"
+    n = len(SPEED_TARGETS)
     totals = speedup_totals(pairs.reset_index())
-    assert totals["models"] == 6
-    assert totals["speedup"] == pytest.approx(1200 / (6 * 10 + 5 * 1 + 1))
+    assert totals["models"] == n
+    assert totals["speedup"] == pytest.approx(200 * n / (n * 10 + (n - 1) * 1 + 1))
     assert "target" not in " ".join(pairs.columns)  # goals live with the benchmarks
 
 
 def test_targets_on_full_mnist():
     verdicts, totals = judge(_full_suite(knn_predict_tuned=1.0))
     assert verdicts["met"].all() and totals["all_met"] is True
+    # the suite total is the contract six's, as before the field was added
+    assert totals["tuned_total_s"] == pytest.approx(6 * 10 + 5 * 1 + 1)
+
+
+def test_targets_judge_each_model_against_its_own_reference():
+    frame = _full_suite(knn_predict_tuned=1.0)
+    # a notebook-named preset of a model whose reference is another preset does not count
+    frame = pd.concat([frame.query("spec != 'logreg@bench_mnist'"),
+                       pd.DataFrame([_row("logreg@notebook", 0, 0.9, 100.0, 100.0)])])
+    with pytest.raises(MnistbenchError, match="logreg or logreg@bench_mnist"):
+        judge(frame)
 
 
 def test_a_missed_target_is_reported():

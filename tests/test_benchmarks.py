@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from mnistbench.models import available_models
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -38,6 +40,8 @@ def test_profiles():
     assert "cnn:epochs=2,min_steps=0" in model_specs(quick)
     specs = model_specs(full)
     assert "cnn" in specs and "cnn@notebook" in specs and "knn@notebook" in specs
+    assert "hist_gb@defaults" in specs and "logreg@bench_mnist" in specs
+    assert "cnn@notebook_deep" not in specs  # one reference preset per model
     with pytest.raises(ValueError, match="MNISTBENCH_ASV_PROFILE"):
         get_profile("huge")
 
@@ -48,8 +52,9 @@ def test_suite_parameters(bench):
     assert suite.param_names == ["dataset", "model", "threads"]
     datasets, specs, threads = suite.params
     assert datasets == ["digits"] and threads == [1]
-    assert [s.split(":")[0] for s in specs] == ["linear_svc", "sgd", "knn", "softmax", "mlp",
-                                                 "cnn"]
+    names = [e.name for e in available_models()]  # the contract six first, then the field
+    assert [s.split(":")[0] for s in specs] == names and names[:3] == ["linear_svc", "sgd",
+                                                                        "knn"]
     assert set(cache) == set(specs)
     assert suite.track_error_rate.unit == "error rate"
     assert suite.setup_cache.timeout >= suite.timeout >= 600

@@ -8,8 +8,10 @@ validation accuracy, fit seconds and predict seconds (5,000 validation digits). 
 looks at the test set. Rows are appended to ``SEARCH_LOG.md`` next to this file with the
 date and the machine's load average, so the search can be repeated and judged.
 
-``--with-seed`` also times each candidate model's ``@seed`` preset in the same invocation
-(once per model, first), so speed ratios are measured under the same conditions.
+``--with-seed`` also times each candidate model's reference preset in the same invocation
+(once per model, first), so speed ratios are measured under the same conditions: its
+``@notebook`` preset (``@seed`` is that preset's old name) or, for a model without one, its
+first preset (``logreg@bench_mnist``, ``hist_gb@defaults``).
 
     python benchmarks/tuning/search.py --data-dir /work/shared/data/mnist --with-seed \\
         "sgd:alpha=5e-5,sparse=True" "sgd:alpha=5e-5,sparse=True,max_iter=3"
@@ -32,7 +34,6 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mnistbench.data import load_dataset, make_split
-from mnistbench.harness.environment import configure_tensorflow_threads
 from mnistbench.models.registry import get_entry, get_model, parse_spec
 
 LOG = Path(__file__).with_name("SEARCH_LOG.md")
@@ -48,8 +49,7 @@ def _load() -> str:
 
 def evaluate(spec_text: str, split, threads: int) -> dict:
     spec = parse_spec(spec_text)
-    if get_entry(spec.name).family == "deep":
-        configure_tensorflow_threads(threads)
+    get_entry(spec.name).cls.configure_threads(threads)
     load_before = _load()
     with threadpool_limits(limits=threads):
         model = get_model(spec)
@@ -75,6 +75,12 @@ def evaluate(spec_text: str, split, threads: int) -> dict:
         curve = ",".join(f"{r['val_accuracy']:.4f}" for r in history if "val_accuracy" in r)
         row["note"] = f"{len(history)} ep, {per_epoch:.2f} s/ep; val curve {curve}"
     return row
+
+
+def reference_spec(name: str) -> str:
+    """The preset a model's speed is judged against: ``@notebook``, else its first."""
+    preset = get_entry(name).reference_preset
+    return f"{name}@{preset}" if preset else name
 
 
 def start_section(note: str, command: str) -> None:
@@ -123,9 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.with_seed:
         seeds = []
         for text in specs:
-            name = parse_spec(text).name
-            if f"{name}@seed" not in seeds and f"{name}@seed" not in specs:
-                seeds.append(f"{name}@seed")
+            reference = reference_spec(parse_spec(text).name)
+            if reference not in seeds and reference not in specs:
+                seeds.append(reference)
         specs = seeds + specs
 
     split = make_split(load_dataset(args.dataset, data_dir=args.data_dir), seed=args.seed)
@@ -137,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     for text in specs:
         row = evaluate(text, split, args.threads)
         row["date"] = f"{dt.datetime.now():%Y-%m-%d %H:%M:%S}"
-        if parse_spec(text).preset == "seed":
+        if text == reference_spec(row["model"]):
             seed_fit[row["model"]] = row["fit_s"]
         elif row["model"] in seed_fit:
             row["ratio"] = f"{row['fit_s'] / seed_fit[row['model']]:.3f}"

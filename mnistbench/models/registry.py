@@ -1,12 +1,16 @@
 """The registry: model names, their classes, presets, and the spec syntax that selects them.
 
 A spec is ``name[@preset][:param=value,...]``; ``--set name.param=value`` adds overrides to
-every spec of that name. Everything is validated before a run writes anything.
+every spec of that name. A group name stands for many specs at once (``all``, ``default``,
+``notebooks`` and one group per model family: ``classical``, ``deep``), worked out from the
+registered models' families and presets. Everything is validated before a run writes
+anything.
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 import warnings
 from collections.abc import Iterable
@@ -22,6 +26,21 @@ ENTRY_POINT_GROUP = "mnistbench.models"
 DEFAULT_MODELS = ("linear_svc", "sgd", "knn", "softmax", "mlp", "cnn")
 # Old preset names, still accepted wherever a spec is read; labels carry the new name.
 PRESET_ALIASES = {"seed": "notebook"}
+# Where each preset's configuration comes from, for listings (a name ``x_y`` not in this
+# table borrows ``x``'s source).
+PRESET_SOURCES = {
+    "notebook": "the scikit-learn vs TensorFlow notebook this suite grew from",
+    "notebook_48": "the scikit-learn vs TensorFlow notebook (its 48-unit L1 network)",
+    "notebook_deep": "the scikit-learn vs TensorFlow notebook (its deeper CNN)",
+    "mlcc": "Google Machine Learning Crash Course (TensorFlow estimators)",
+    "mlcc_julia": "the Julia port of the ML Crash Course notebook",
+    "bern": "the Bern winter school notebook",
+    "flux": "the Flux model zoo (Julia) MNIST MLP",
+    "bench_mnist": "scikit-learn's benchmarks/bench_mnist.py",
+    "defaults": "scikit-learn's own defaults",
+}
+# Group names usable in ``--models`` besides one per model family ("classical", "deep").
+GROUP_ALL, GROUP_DEFAULT, GROUP_NOTEBOOKS = "all", "default", "notebooks"
 
 
 @dataclass(frozen=True)
@@ -40,6 +59,18 @@ class ModelEntry:
     @property
     def defaults(self) -> dict[str, Any]:
         return dict(self.cls.defaults)
+
+    @property
+    def reference_preset(self) -> str | None:
+        """The as-written preset its tuned default is measured against: ``notebook`` where
+        the model has it, else its first preset (None: no presets)."""
+        if "notebook" in self.presets:
+            return "notebook"
+        return next(iter(self.presets), None)
+
+    def preset_source(self, preset: str) -> str:
+        """Where a preset's configuration comes from ("" when unknown)."""
+        return PRESET_SOURCES.get(preset) or PRESET_SOURCES.get(preset.split("_")[0], "")
 
 
 @dataclass(frozen=True)
@@ -89,6 +120,9 @@ def register(entry: ModelEntry, *, replace: bool = False) -> ModelEntry:
         raise ValueError(f"model {entry.name!r} is already registered")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", entry.name):
         raise ValueError(f"model name {entry.name!r} must be an identifier")
+    if entry.name in (GROUP_ALL, GROUP_DEFAULT, GROUP_NOTEBOOKS) or entry.name in {
+            e.family for e in _REGISTRY.values()} or entry.name == entry.cls.family:
+        raise ValueError(f"model name {entry.name!r} is a group name in --models")
     for preset in entry.presets.values():
         for key, value in preset.items():
             if key not in entry.cls.defaults:
@@ -200,24 +234,105 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 def parse_spec(text: str) -> ModelSpec:
     """``knn``, ``knn@notebook``, ``knn:n_neighbors=5``, ``knn@notebook:weights=uniform``.
 
-    ``knn@seed`` (the preset's old name) is read as ``knn@notebook``.
+    ``knn@seed`` (the preset's old name) is read as ``knn@notebook``. A sweep (a list
+    value) is refused here: it stands for several specs (``expand_spec``).
     """
+    specs = expand_spec(text)
+    if len(specs) != 1:
+        raise ModelSpecError(f"{text.strip()!r} is a sweep of {len(specs)} specs where one "
+                             "is expected; write a tuple (64,32) for one value")
+    return specs[0]
+
+
+#: most specs one sweep may expand into: a runaway product is refused before validation
+MAX_SWEEP = 1000
+
+
+def expand_spec(text: str) -> list[ModelSpec]:
+    """A spec whose list values are sweeps: one spec per combination (the cartesian
+    product, in the order written), each with its own canonical label. Tuples are values
+    (``hidden_units=(64,32)``), lists are sweeps (``n_neighbors=[1,3,5,10]``)."""
     head, _, tail = text.strip().partition(":")
     name, _, preset = head.partition("@")
     spec = ModelSpec(name.strip(), preset.strip() or None)
     overrides = dict(parse_assignment(p) for p in _split_top_level(tail)) if tail else {}
-    return validate_spec(spec.with_overrides(overrides))
+    return [_validate_swept(spec.with_overrides(combo), overrides)
+            for combo in sweep_combinations(overrides, text.strip())]
+
+
+def sweep_combinations(overrides: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    """Every combination of the list-valued overrides, the others held fixed."""
+    swept = {k: v for k, v in overrides.items() if isinstance(v, list)}
+    for key, values in swept.items():
+        if not values:
+            raise ModelSpecError(f"{what}: {key}=[] sweeps over no value")
+    total = 1
+    for values in swept.values():
+        total *= len(values)
+    if total > MAX_SWEEP:
+        raise ModelSpecError(f"{what}: the sweep has {total} combinations, at most "
+                             f"{MAX_SWEEP}")
+    fixed = {k: v for k, v in overrides.items() if k not in swept}
+    return [{**fixed, **dict(zip(swept, values, strict=True))}
+            for values in itertools.product(*swept.values())]
+
+
+def _validate_swept(spec: ModelSpec, overrides: dict[str, Any]) -> ModelSpec:
+    """``validate_spec``, with a hint when a swept value was meant as one tuple."""
+    try:
+        return validate_spec(spec)
+    except ModelSpecError as exc:
+        if any(isinstance(v, list) for v in overrides.values()) and "should be a tuple" in str(exc):
+            raise ModelSpecError(f"{exc}; a list is a sweep over its items: write a tuple "
+                                 "(64,32) for one value") from None
+        raise
+
+
+def model_groups() -> dict[str, list[str]]:
+    """Every group name and the spec labels it stands for, in listing order.
+
+    ``all``: every model's tuned default followed by each of its presets; one group per
+    family (``classical``, ``deep``) likewise for the models of that family; ``notebooks``:
+    every preset (each a configuration as written somewhere else); ``default``: the
+    contract models' tuned defaults (what ``mnistbench run`` runs with no ``--models``).
+    """
+    entries = available_models()
+    every = {e.name: [e.name, *(f"{e.name}@{p}" for p in e.presets)] for e in entries}
+    groups = {
+        GROUP_ALL: [label for e in entries for label in every[e.name]],
+        GROUP_DEFAULT: [name for name in DEFAULT_MODELS if name in every],
+        GROUP_NOTEBOOKS: [label for e in entries for label in every[e.name][1:]],
+    }
+    for entry in entries:
+        if entry.family and entry.family not in groups:
+            groups[entry.family] = [label for e in entries if e.family == entry.family
+                                    for label in every[e.name]]
+    return groups
 
 
 def parse_spec_list(text: str) -> list[ModelSpec]:
-    """A comma-separated list where ``k=v`` items belong to the spec before them."""
-    groups: list[str] = []
+    """A comma-separated list where ``k=v`` items belong to the spec before them; a group
+    name (see ``model_groups``) stands for its specs. A spec selected twice runs once."""
+    items: list[str] = []
     for part in _split_top_level(text):
-        if "=" in part and ":" not in part.split("=", 1)[0] and groups:
-            groups[-1] += ("," if ":" in groups[-1] else ":") + part
+        if "=" in part and ":" not in part.split("=", 1)[0] and items:
+            items[-1] += ("," if ":" in items[-1] else ":") + part
         else:
-            groups.append(part)
-    return [parse_spec(g) for g in groups]
+            items.append(part)
+    groups = model_groups()
+    specs: dict[str, ModelSpec] = {}
+    for item in items:
+        head = item.partition(":")[0].partition("@")[0].strip()
+        if head in groups and head not in _REGISTRY:
+            if item.strip() != head:
+                raise ModelSpecError(f"{item!r}: a group ({head}) takes no preset or "
+                                     f"parameters; use --set model.param=value")
+            selected = [parse_spec(label) for label in groups[head]]
+        else:
+            selected = expand_spec(item)
+        for spec in selected:
+            specs.setdefault(spec.label, spec)
+    return list(specs.values())
 
 
 def apply_settings(specs: Iterable[ModelSpec], settings: Iterable[str]) -> list[ModelSpec]:
@@ -231,7 +346,13 @@ def apply_settings(specs: Iterable[ModelSpec], settings: Iterable[str]) -> list[
         get_entry(name.strip())
         key, value = parse_assignment(text.split(".", 1)[1])
         per_model.setdefault(name.strip(), {})[key] = value
-    return [validate_spec(s.with_overrides(per_model.get(s.name, {}))) for s in specs]
+    out: dict[str, ModelSpec] = {}
+    for s in specs:  # a list value sweeps every spec of that model
+        settings_of = per_model.get(s.name, {})
+        for combo in sweep_combinations(settings_of, f"--set {s.name}"):
+            spec = _validate_swept(s.with_overrides(combo), settings_of)
+            out.setdefault(spec.label, spec)
+    return list(out.values())
 
 
 def validate_spec(spec: ModelSpec) -> ModelSpec:

@@ -1,5 +1,6 @@
-"""Multinomial logistic regression in Keras: tuned cosine schedule, and the notebook's
-zero-initialised, L1-regularised softmax layer (Adam, 30 epochs, batch 512)."""
+"""Multinomial logistic regression in Keras: tuned cosine schedule; the notebook's
+zero-initialised, L1-regularised softmax layer (Adam, 30 epochs, batch 512); ML Crash
+Course's linear classifier and the Bern winter school's one layer, as written."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ class SoftmaxModel(KerasModel):
 PRESETS: dict[str, dict[str, Any]] = {
     "notebook": {**KERAS_AS_WRITTEN, "zero_init": True, "l1": 1e-6, "epochs": 30,
              "batch_size": 512},
+    # ML Crash Course: LinearClassifier (zero weights), Adagrad 0.03, gradients clipped to
+    # norm 5, 1,000 steps of 30 digits
+    "mlcc": {**KERAS_AS_WRITTEN, "zero_init": True, "l1": 0.0, "optimizer": "adagrad",
+             "learning_rate": 0.03, "clip_norm": 5.0, "steps": 1000, "batch_size": 30},
+    # Bern winter school: one Dense softmax layer, Adam 0.003, 5 epochs of batch 64
+    "bern": {**KERAS_AS_WRITTEN, "zero_init": False, "l1": 0.0, "learning_rate": 3e-3,
+             "epochs": 5, "batch_size": 64},
 }
 
 register(ModelEntry(
