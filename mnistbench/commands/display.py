@@ -55,7 +55,8 @@ def models_table(entries: Iterable[ModelEntry]) -> Table:
     for entry in entries:
         names = sorted(entry.defaults)
         preset_text = "\n".join(
-            f"@{p}: " + ", ".join(f"{k}={v!r}" for k, v in values.items())
+            f"@{p}" + (f" ({entry.preset_source(p)})" if entry.preset_source(p) else "")
+            + ": " + ", ".join(f"{k}={v!r}" for k, v in values.items())
             for p, values in entry.presets.items()
         )
         table.add_row(
