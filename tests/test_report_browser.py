@@ -218,3 +218,65 @@ def test_report_in_headless_chromium(browser, report_html, tmp_path):
     full = browser.screenshot(tmp_path / "report-full.png", full_page=True)
     assert shot.stat().st_size > 10_000 and full.stat().st_size > 10_000
     assert browser.console_errors() == []
+
+
+NO_OVERFLOW = """Array.from(document.querySelectorAll('section table')).filter(t => t.offsetParent)
+  .map(t => { const s = t.closest('section'), box = t.closest('.scroll') || t.parentElement;
+    const pad = parseFloat(getComputedStyle(s).paddingRight);
+    return [t.id || t.className, t.getBoundingClientRect().right
+            - (s.getBoundingClientRect().right - pad), box.scrollWidth - box.clientWidth]; })
+  .filter(([name, past, scroll]) => past > 0.5 || scroll > 0)"""
+
+VISIBLE_ANSWERS = """Array.from(document.querySelectorAll('.digit-panel')).filter(p => !p.hidden)
+  .map(p => Array.from(p.querySelectorAll('tr.answer')).filter(r => r.offsetParent)
+  .map(r => [r.dataset.spec, r.cells[1].textContent.trim(), r.cells[2].textContent.trim()]))"""
+
+
+def test_explorer_filter_and_layout_in_headless_chromium(browser, report_html, tmp_path):
+    """Issue 12: click a digit and see every model's answer; hide a model everywhere with
+    the filter; collapse a section; no table wider than its section at 1,400 px."""
+    browser.call("Emulation.setDeviceMetricsOverride",
+                 {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+    browser.call("Page.navigate", {"url": report_html.resolve().as_uri()})
+    browser.wait_for("Page.loadEventFired")
+    assert browser.evaluate(NO_OVERFLOW) == [], "a table overflows its section"
+
+    specs = browser.evaluate(SPEC_ORDER)
+    n_digits = browser.evaluate("document.querySelectorAll('button.probe').length")
+    assert n_digits >= 12
+    browser.click(f"button.probe:nth-child({n_digits - 1})")  # one most models get wrong
+    panels = browser.evaluate(VISIBLE_ANSWERS)
+    assert len(panels) == 1, "exactly one digit is shown"
+    if browser.evaluate("!!document.querySelector('.digit-panel:not([hidden]) .show-all')"):
+        browser.click(".digit-panel:not([hidden]) .show-all")
+        panels = browser.evaluate(VISIBLE_ANSWERS)
+    rows = panels[0]
+    assert sorted(r[0] for r in rows) == sorted(specs), "not every model's answer is shown"
+    assert all(answer not in ("", "–") for _, answer, _ in rows)
+    assert all(conf.endswith("%") or conf.startswith("margin") for _, _, conf in rows)
+    browser.click("button.probe:nth-child(2)")  # a probe digit: saliency for every model
+    assert browser.evaluate(
+        "Array.from(document.querySelectorAll('.digit-panel:not([hidden]) img.map'))"
+        ".filter(i => i.naturalWidth > 0).length") >= len(specs)
+    browser.evaluate("document.getElementById('explorer').scrollIntoView()")
+    shot = browser.screenshot(tmp_path / "explorer.png")
+    assert shot.stat().st_size > 10_000
+
+    hidden = specs[0]
+    browser.click("details.model-filter > summary")
+    browser.click(f"input.spec-filter[value='{hidden}']")
+    shown = browser.evaluate(
+        f"Array.from(document.querySelectorAll('[data-spec=\"{hidden}\"]'))"
+        ".map(e => e.offsetParent !== null)")
+    assert len(shown) > 3 and not any(shown), "the filter left the model visible somewhere"
+    assert hidden not in [r[0] for r in browser.evaluate(VISIBLE_ANSWERS)[0]]
+    assert browser.evaluate("document.getElementById('filter-count').textContent") == \
+        f"{len(specs) - 1} of {len(specs)}"
+    browser.click(f"input.spec-filter[value='{hidden}']")
+    assert len(browser.evaluate(VISIBLE_ANSWERS)[0]) == len(rows)
+
+    browser.click("#confusion > h2")
+    assert browser.evaluate("document.getElementById('cm-grid').offsetParent === null")
+    browser.click("#confusion > h2")
+    assert browser.evaluate("document.getElementById('cm-grid').offsetParent !== null")
+    assert browser.console_errors() == []

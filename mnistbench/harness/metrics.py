@@ -65,11 +65,14 @@ def _on_labels(proba: np.ndarray, proba_labels: np.ndarray | None,
 
 
 def most_confident_mistakes(
-    y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, limit: int = 24
+    y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, limit: int = 24,
+    margin: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Indices of wrong predictions, most confident first (first ones when no probabilities)."""
+    """Indices of wrong predictions, most confident first: by the top probability, or
+    without probabilities by the decision ``margin`` (one per test digit); in test order
+    when there is neither."""
     wrong = np.flatnonzero(y_true != y_pred)
-    if proba is not None and len(wrong):
-        confidence = proba[wrong].max(axis=1)
+    if len(wrong) and (proba is not None or margin is not None):
+        confidence = proba[wrong].max(axis=1) if proba is not None else margin[wrong]
         wrong = wrong[np.argsort(-confidence, kind="stable")]
     return wrong[:limit]

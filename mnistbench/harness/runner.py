@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import socket
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +22,7 @@ from mnistbench.harness.disturbance import Snapshot, signals
 from mnistbench.harness.environment import environment
 from mnistbench.harness.metrics import classification_metrics, most_confident_mistakes
 from mnistbench.harness.record import Metrics, TaskRecord, Timing, WeightInfo
+from mnistbench.harness.saliency import probe_arrays, training_curve
 from mnistbench.harness.timing import single_sample_latency, timed_phase
 from mnistbench.harness.workers import end_with_parent
 from mnistbench.models import ModelSpec, get_entry, get_model
@@ -99,10 +101,14 @@ def run_task(
             latency_signals = signals(before, Snapshot.take(), threads=threads,
                                       concurrent_tasks=others,
                                       repeats=latency["latency_samples"])
+        # Outside every clock: what the model sees of the run's probe digits, and a
+        # learning curve for models whose fit kept none (mnistbench.harness.saliency).
+        probes, curve = _probe(model, split, proba, threads, fitted.median_s)
         labels = np.arange(split.n_classes)
         metrics, confusion = classification_metrics(
             split.y_test, y_pred, proba, labels, getattr(model, "classes_", None))
-        mistakes = most_confident_mistakes(split.y_test, y_pred, proba, MISTAKES_SHOWN)
+        mistakes = most_confident_mistakes(split.y_test, y_pred, proba, MISTAKES_SHOWN,
+                                           margin=probes.get("decision_margin"))
         record.status = "ok"
         record.metrics = Metrics.from_json(metrics)
         record.timing = Timing(
@@ -116,7 +122,7 @@ def run_task(
             phases={"fit": fitted.signals, "predict": pred.signals, "latency": latency_signals},
         )
         record.n_parameters = model.n_parameters
-        record.history = model.history
+        record.history = model.history or curve
         record.weights = WeightInfo(model.weight_caption, model.weights_per_class)
         record.warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
         arrays = {
@@ -132,6 +138,12 @@ def run_task(
         if proba is not None:
             arrays["proba"] = np.asarray(proba, dtype=np.float32)
             arrays["mistake_confidence"] = arrays["proba"][mistakes].max(axis=1)
+        elif "decision_margin" in probes:
+            arrays["mistake_margin"] = probes["decision_margin"][mistakes].astype(np.float32)
+        problem = probes.pop("error", None)
+        if problem is not None:
+            record.warnings.append(f"saliency not recorded: {problem}")
+        arrays.update(probes)
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:
@@ -141,6 +153,28 @@ def run_task(
     record.finished = timestamp()
     record.environment = environment(threads)
     return record, arrays
+
+
+def _probe(model: Any, split: Split, proba: np.ndarray | None, threads: int,
+           fit_s: float | None) -> tuple[dict[str, Any], list[dict[str, float]]]:
+    """Saliency, probe answers and a learning curve, after the timed phases; a model that
+    cannot give them still yields its record (the reason goes to its warnings)."""
+    with threadpool_limits(limits=threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            probes: dict[str, Any] = probe_arrays(model, split, proba)
+        except Exception as exc:  # saliency is extra: never lose the measured task for it
+            probes = {"error": _first_line(exc)}
+        curve: list[dict[str, float]] = []
+        if not model.history:
+            started = time.perf_counter()
+            try:
+                curve = training_curve(model, split, fit_s)
+                if curve:
+                    probes["curve_seconds"] = np.asarray(time.perf_counter() - started)
+            except Exception as exc:
+                probes.setdefault("error", f"learning curve: {_first_line(exc)}")
+    return probes, curve
 
 
 class Progress:

@@ -261,6 +261,23 @@ class KerasModel(BenchModel):
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    def input_gradients(self, X: np.ndarray) -> np.ndarray:
+        """d p(class) / d pixel for every class: (n, classes, features), the saliency the
+        Bern notebook draws (the network in inference mode: no dropout)."""
+        import tensorflow as tf
+
+        check_is_fitted(self, "model_")
+        x = tf.convert_to_tensor(np.asarray(X, dtype=np.float32))
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            proba = self.model_(x, training=False)
+            # Rows do not interact in inference mode, so the gradient of a column's sum
+            # is each row's own gradient (one backward pass per class, no retracing).
+            columns = [tf.reduce_sum(proba[:, c]) for c in range(int(proba.shape[1]))]
+        grads = [tape.gradient(column, x) for column in columns]
+        del tape
+        return np.stack([g.numpy() for g in grads], axis=1)
+
     @property
     def n_parameters(self) -> int:
         check_is_fitted(self, "model_")

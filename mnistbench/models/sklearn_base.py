@@ -75,6 +75,17 @@ class SklearnModel(BenchModel):
         check_is_fitted(self, "pipeline_")
         return self.pipeline_.decision_function(np.asarray(X, dtype=np.float32))
 
+    def training_curve(
+        self, X: np.ndarray, y: np.ndarray, *,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> list[dict[str, float]]:
+        """Per-epoch or per-iteration rows described after the fit, never changing it
+        (``mnistbench.models.sklearn_curves``); [] when the estimator does not iterate."""
+        check_is_fitted(self, "pipeline_")
+        from mnistbench.models.sklearn_curves import pipeline_curve
+
+        return pipeline_curve(self.pipeline_, X, y, validation_data)
+
     def _preprocessing_parameters(self) -> int:
         total = 0
         for _, step in self.pipeline_.steps[:-1]:

@@ -11,6 +11,7 @@ import base64
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -155,10 +156,11 @@ def learning_curves(histories: Sequence[Sequence[dict]], seeds: Sequence[int],
     seed; the top axis gives the elapsed seconds of the first seed."""
     fig = _new_figure(9.0, 3.0)
     ax_loss, ax_acc = fig.subplots(1, 2)
+    loss_key = _loss_key(histories)
     for k, (history, seed) in enumerate(zip(histories, seeds, strict=True)):
         alpha = SEED_ALPHAS[min(k, len(SEED_ALPHAS) - 1)]
         epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
-        for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        for ax, metric in ((ax_loss, loss_key), (ax_acc, "accuracy")):
             for prefix, style, colour in (("", "-", "#2563eb"), ("val_", "--", "#dc2626")):
                 values = [row.get(prefix + metric) for row in history]
                 if all(v is None for v in values):
@@ -167,12 +169,15 @@ def learning_curves(histories: Sequence[Sequence[dict]], seeds: Sequence[int],
                 ax.plot(epochs, [np.nan if v is None else v for v in values], style,
                         marker="o", ms=3, color=colour, alpha=alpha,
                         label=f"{name} (seed {seed})" if len(seeds) > 1 else name)
-    for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+    for ax, metric in ((ax_loss, loss_key), (ax_acc, "accuracy")):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
+        ax.set_ylabel(metric.replace("_", " "))
         ax.grid(True, alpha=0.25)
         ax.spines[["right"]].set_visible(False)
+    n_epochs = max((len(h) for h in histories), default=1)
+    for ax in (ax_loss, ax_acc):  # an axis with no data of its own still spans the epochs
+        ax.set_xlim(0.7, n_epochs + 0.3)
     if target is not None:
         ax_acc.axhline(target, color="#059669", lw=1, ls=":", label=f"target {target:g}")
     fig.legend(*ax_acc.get_legend_handles_labels(), loc="outside right upper", fontsize=7,
@@ -188,6 +193,59 @@ def learning_curves(histories: Sequence[Sequence[dict]], seeds: Sequence[int],
             top.set_xlabel("elapsed s (first seed)", fontsize=8)
             top.xaxis.set_major_locator(MaxNLocator(4))
             top.tick_params(labelsize=7)
+    return fig
+
+
+def _loss_key(histories: Sequence[Sequence[dict]]) -> str:
+    """``loss`` (log loss) where any row has it, else ``hinge_loss`` (models that have only
+    a decision function)."""
+    rows = [row for history in histories for row in history]
+    if any("loss" in row for row in rows) or not any("hinge_loss" in row for row in rows):
+        return "loss"
+    return "hinge_loss"
+
+
+LINE_STYLES = ("-", "--", "-.", ":")
+
+
+def curves_by_time(histories: Sequence[Sequence[dict]], labels: Sequence[str],
+                   families: Sequence[str]) -> Figure:
+    """Every model's validation accuracy and training loss against elapsed seconds, on one
+    log time axis (one history per model, its first seed); colour by family, line style
+    and marker cycle within a family."""
+    fig = _new_figure(10.0, 3.6 + 0.12 * max(0, len(labels) - 10))
+    ax_acc, ax_loss = fig.subplots(1, 2)
+    seen: dict[str, int] = {}
+    palette = list(dict.fromkeys(families))
+    for history, label, family in zip(histories, labels, families, strict=True):
+        k = seen.get(family, 0)
+        seen[family] = k + 1
+        colour = FAMILY_PALETTE[palette.index(family) % len(FAMILY_PALETTE)]
+        style = dict(ls=LINE_STYLES[k % len(LINE_STYLES)], marker="os^Dv<>p"[k % 8], ms=3,
+                     color=colour, lw=1.3)
+        t = np.array([row.get("elapsed_s", np.nan) for row in history], float)
+        keep = np.isfinite(t) & (t > 0)
+        acc = np.array([row.get("val_accuracy", np.nan) for row in history], float)
+        key = "loss" if any("loss" in row for row in history) else "hinge_loss"
+        loss = np.array([row.get(key, np.nan) for row in history], float)
+        short = _short(label, 32) + (" (hinge)" if key == "hinge_loss" else "")
+        if np.isfinite(acc[keep]).any():
+            ax_acc.plot(t[keep], acc[keep], label=short, **style)
+        if np.isfinite(loss[keep]).any():
+            ax_loss.plot(t[keep], loss[keep], label=short, **style)
+    for ax, name in ((ax_acc, "validation accuracy"), (ax_loss, "training loss")):
+        ax.set_xscale("log")
+        ax.set_xlabel("elapsed s (log scale)")
+        ax.set_ylabel(name)
+        ax.grid(True, which="both", alpha=0.25)
+        ax.spines[["top", "right"]].set_visible(False)
+    handles: dict[str, Any] = {}
+    for ax in (ax_acc, ax_loss):
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(text, handle)
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="outside right upper",
+                   fontsize=7, frameon=False, ncols=1 if len(handles) <= 18 else 2)
     return fig
 
 

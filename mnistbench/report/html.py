@@ -23,6 +23,7 @@ from mnistbench.files import atomic_write, timestamp
 from mnistbench.harness.metric_table import BY_KEY, finite, format_change, format_value, selected
 from mnistbench.harness.record import Environment, WeightInfo
 from mnistbench.report import figures as F
+from mnistbench.report.explorer import confused_pairs, explorer_context
 from mnistbench.results import Result, Run, load_run
 
 TARGET_ACCURACY = 0.95
@@ -322,8 +323,39 @@ def learning_curves(run: Run, sink: F.FigureSink,
                 "epoch_range": _epoch_range(history),
                 "reached": fmt(reached, "sec") + " s" if reached is not None else "not reached",
             })
-        out.append({"spec": spec, "src": sink.embed(fig, f"curves-{spec}"), "facts": facts})
+        out.append({"spec": spec, "src": sink.embed(fig, f"curves-{spec}"), "facts": facts,
+                    "note": _curve_note(histories)})
     return out
+
+
+def _curve_note(histories: Sequence[Sequence[dict]]) -> str:
+    """Where a curve's rows came from, when not from a timed per-epoch callback."""
+    rows = [row for history in histories for row in history]
+    notes = []
+    if any(row.get("replay") for row in rows):
+        notes.append("replayed after the timed fit on a fresh copy, one partial_fit epoch "
+                     "per point (same settings, its own shuffling); seconds are the "
+                     "replay's, the recorded fit time is untouched")
+    if any(row.get("elapsed_estimated") for row in rows):
+        notes.append("recorded by the fit per iteration; seconds spread evenly over the "
+                     "timed fit")
+    if any("hinge_loss" in row for row in rows) and not any("loss" in row for row in rows):
+        notes.append("loss is the mean one-vs-rest hinge loss (no probabilities)")
+    return "; ".join(notes)
+
+
+def curves_overview(run: Run, sink: F.FigureSink) -> str | None:
+    """Every model with a history (first seed) on one elapsed-seconds axis."""
+    histories, labels, families = [], [], []
+    for spec, results in _by_spec(run).items():
+        res = next((r for r in results if r.record.history), None)
+        if res is not None:
+            histories.append(res.record.history)
+            labels.append(spec)
+            families.append(res.record.family or "")
+    if not histories:
+        return None
+    return sink.embed(F.curves_by_time(histories, labels, families), "curves-by-time")
 
 
 def f1_figure(run: Run, sink: F.FigureSink) -> str | None:
@@ -355,6 +387,7 @@ def mistake_gallery(run: Run, limit: int = MISTAKES_PER_MODEL) -> list[dict[str,
             continue
         names = _class_names(run, int(run.meta.split.get("n_classes") or 10))
         conf = arrays.get("mistake_confidence")
+        margin = arrays.get("mistake_margin") if conf is None else None
         items = []
         for k in range(min(limit, len(images))):
             true, pred = int(arrays["mistake_true"][k]), int(arrays["mistake_pred"][k])
@@ -362,10 +395,12 @@ def mistake_gallery(run: Run, limit: int = MISTAKES_PER_MODEL) -> list[dict[str,
                 "src": F.digit_png(images[k]),
                 "true": names[true] if true < len(names) else str(true),
                 "pred": names[pred] if pred < len(names) else str(pred),
-                "confidence": f"{100 * float(conf[k]):.0f} %" if conf is not None else "–",
+                "confidence": f"{100 * float(conf[k]):.0f} %" if conf is not None else
+                f"margin {float(margin[k]):.2f}" if margin is not None and k < len(margin)
+                else "–",
             })
         out.append({"spec": spec, "seed": res.record.seed, "digits": items,
-                    "has_confidence": conf is not None})
+                    "has_confidence": conf is not None, "has_margin": margin is not None})
     return out
 
 
@@ -434,6 +469,9 @@ def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
         "confusions": confusion_tables(run),
         "weights": weight_maps(run, sink),
         "curves": learning_curves(run, sink), "target": TARGET_ACCURACY,
+        "curves_overview": curves_overview(run, sink),
+        "explorer": explorer_context(run), "confused": confused_pairs(run),
+        "specs": list(dict.fromkeys(r["spec"] for r in rows)),
         "f1": f1_figure(run, sink),
         "mistakes": mistake_gallery(run),
         "speedups": generic_table(pairs) if not pairs.empty else None,
