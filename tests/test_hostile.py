@@ -480,3 +480,16 @@ def _running(proc) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+# ------------------------------------------------------------------ 16 epochs means epochs
+
+def test_16_an_explicit_epoch_count_is_the_epoch_count(digits_split):
+    from mnistbench.models import get_model
+
+    model = get_model("softmax:epochs=1")
+    model.fit(digits_split.X_train, digits_split.y_train)
+    assert model.epochs_ == 1 and len(model.history) == 1
+    # the tuned default keeps its floor of optimiser steps on small data
+    assert get_model("softmax").get_params()["min_steps"] > 0
+    assert get_model("softmax:epochs=3,min_steps=600").get_params()["min_steps"] == 600

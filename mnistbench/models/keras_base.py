@@ -94,7 +94,8 @@ class KerasModel(BenchModel):
         "zero_init": False,
         "early_stopping": 0,  # patience in epochs on val_loss; 0 = off
         # Small data sets get more epochs, so that a schedule tuned on 60,000 digits still
-        # takes enough optimiser steps on 1,800 (0 = exactly ``epochs``).
+        # takes enough optimiser steps on 1,800 (0 = exactly ``epochs``; a spec that sets
+        # ``epochs`` without ``min_steps`` also gets exactly its epochs).
         "min_steps": 0,
         # Optimiser steps per compiled call: >1 saves Keras's per-step Python overhead
         # (same arithmetic, same results); the notebook presets keep Keras's default of 1.
@@ -119,6 +120,13 @@ class KerasModel(BenchModel):
     def build_layers(self, keras: Any, image_shape: tuple[int, int], n_classes: int) -> list:
         """The layers between the flat input and the softmax output."""
         raise NotImplementedError
+
+    def __init__(self, **params: Any) -> None:
+        # An epoch count that is set (by the user or a preset) means what it says: the
+        # floor of optimiser steps for small data (min_steps) applies only when set too.
+        if "epochs" in params and "min_steps" not in params:
+            params["min_steps"] = 0
+        super().__init__(**params)
 
     def check_params(self) -> None:
         if self.min_steps < 0:
