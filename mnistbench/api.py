@@ -24,6 +24,7 @@ from typing import Any
 from mnistbench.errors import MnistbenchError
 from mnistbench.export import export_frame, write_table
 from mnistbench.harness.runner import Progress
+from mnistbench.harness.subsets import point_label
 from mnistbench.harness.suite import RunRequest, execute_plan, plan_run
 from mnistbench.report import default_report_path, write_report
 from mnistbench.results import Run as _SavedRun
@@ -43,9 +44,14 @@ class Run(_SavedRun):
 
     @property
     def failed(self) -> bool:
-        """Some task of the run has no ok result."""
-        done = {(r.record.spec, r.record.seed) for r in self.results if r.ok}
-        return any((s, seed) not in done for s in self.meta.specs for seed in self.meta.seeds)
+        """Some task of the run has no ok result (one that ran out of its --task-timeout
+        budget counts as settled, not failed)."""
+        done = {(r.record.spec, r.record.seed) for r in self.results
+                if r.ok or r.record.timed_out}
+        n_train = (self.meta.split or {}).get("n_train")
+        sizes = [None if n == n_train else n for n in self.meta.train_sizes] or [None]
+        return any((point_label(s, n), seed) not in done for s in self.meta.specs
+                   for n in sizes for seed in self.meta.seeds)
 
     def report(self, path: str | Path | None = None, *,
                figures_dir: str | Path | None = None) -> Path:

@@ -204,11 +204,17 @@ def _n_ok(frame: pd.DataFrame, spec: str) -> int:
     return int(((frame["spec"] == spec) & (frame["status"] == "ok")).sum())
 
 
-def _specs_with(frame: pd.DataFrame, ok: bool) -> list[str]:
+def _specs_with(frame: pd.DataFrame, ok: bool, status: str | None = None) -> list[str]:
+    """Specs with an ok task (``ok``), with a failed one (not ok and not a timeout), or
+    with a task of ``status``."""
     if frame.empty:
         return []
-    mask = frame["status"] == "ok"
-    return list(dict.fromkeys(frame.loc[mask if ok else ~mask, "spec"]))
+    if status is not None:
+        mask = frame["status"] == status
+    else:
+        mask = frame["status"] == "ok"
+        mask = mask if ok else ~mask & (frame["status"] != "timeout")
+    return list(dict.fromkeys(frame.loc[mask, "spec"]))
 
 
 def compare_runs(
@@ -253,18 +259,34 @@ def compare_runs(
     # A model that ran in the baseline and now fails is the worst regression of all.
     for spec in cur_failed:
         if spec in base_specs:
-            errors = cur_frame.loc[(cur_frame["spec"] == spec) & (cur_frame["status"] != "ok"),
-                                   "error"]
+            errors = cur_frame.loc[(cur_frame["spec"] == spec)
+                                   & ~cur_frame["status"].isin(["ok", "timeout"]), "error"]
             regressions.append(f"{spec}: failed in the current run ({errors.iloc[0]})")
-    unmatched_baseline = [s for s in base_specs if s not in cur_specs and s not in cur_failed]
-    unmatched_current = [s for s in cur_specs if s not in base_specs and s not in base_failed]
+    # A task that ran out of its --task-timeout budget has no measurement: where the other
+    # run has one, the point cannot be compared; where neither has, there is nothing to say.
+    base_out = _specs_with(base_frame, ok=False, status="timeout")
+    cur_out = _specs_with(cur_frame, ok=False, status="timeout")
+    timeout_notes = []
+    for spec in cur_out:
+        if spec in base_specs and spec not in cur_specs:
+            problems.append(f"{spec} ran out of its time budget (--task-timeout) in the "
+                            f"current run {current.run_id}; the baseline measured it")
+        elif spec in base_out and spec not in base_specs:
+            timeout_notes.append(f"{spec} ran out of its time budget in both runs")
+    timeout_notes += [f"{spec} ran out of its time budget in the baseline; the current run "
+                      "measured it" for spec in base_out
+                      if spec in cur_specs and spec not in base_specs]
+    unmatched_baseline = [s for s in base_specs
+                          if s not in cur_specs and s not in cur_failed and s not in cur_out]
+    unmatched_current = [s for s in cur_specs
+                         if s not in base_specs and s not in base_failed and s not in base_out]
     if unmatched_baseline:
         problems.append(f"missing from the current run {current.run_id}: "
                         f"{', '.join(unmatched_baseline)}")
     if unmatched_current:
         problems.append(f"not in the baseline {baseline.run_id}: {', '.join(unmatched_current)}")
 
-    notes = []
+    notes = timeout_notes
     base_hosts, cur_hosts = _host_kinds(base_frame), _host_kinds(cur_frame)
     if base_hosts and cur_hosts and base_hosts != cur_hosts \
             and any(m.change == "ratio" for m in chosen):

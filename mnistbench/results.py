@@ -31,6 +31,7 @@ from mnistbench.files import (
 )
 from mnistbench.harness.metric_table import METRICS, record_value
 from mnistbench.harness.record import PHASES, SCHEMA_VERSION, RunMeta, TaskRecord, Timing
+from mnistbench.harness.subsets import size_key
 
 RUN_FILE = "run.json"
 TASKS_DIR = "tasks"
@@ -168,12 +169,22 @@ def results_frame(results: Iterable[Result]) -> pd.DataFrame:
             why = timing.disturbance(phase)
             row[f"{phase}_disturbed"] = (why is not None) if phase in timing.phases else None
             row[f"{phase}_disturbance"] = why
+        ci = (rec.metrics.accuracy_ci if rec.metrics else None) or [None, None]
+        row["accuracy_ci_low"], row["accuracy_ci_high"] = ci[0], ci[1]
+        env = rec.environment
+        row["host"] = env.host if env else None
+        row["cpu"] = env.cpu if env else None
+        row["cores"] = env.cores_logical if env else None
+        row["worker"] = rec.worker
         row["parallel_jobs"] = rec.parallel_jobs
         row["error"] = rec.error
+        row["train_size"] = rec.train_size  # None: the whole training part
+        row["model_spec"] = rec.model_spec or rec.spec  # the spec without the size
         rows.append(row)
     columns = [*IDENTITY_COLUMNS, "epochs", *(m.key for m in METRICS),
                *(k for k in timing_fields if k not in {m.key for m in METRICS}),
-               *flags, "parallel_jobs", "error"]
+               *flags, "accuracy_ci_low", "accuracy_ci_high", "host", "cpu", "cores",
+               "worker", "parallel_jobs", "error", "train_size", "model_spec"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -188,8 +199,10 @@ def load_run(path: str | Path) -> Run:
     results = [Result(_parse(p, TaskRecord.from_json), p)
                for p in (path / TASKS_DIR).glob("*.json")]
     order = {spec: i for i, spec in enumerate(meta.specs)}
-    results.sort(key=lambda r: (order.get(r.record.spec, len(order)), r.record.spec,
-                                r.record.seed))
+    # Specs in the order asked; a curve's points (one model_spec) by size, the whole last.
+    results.sort(key=lambda r: (order.get(r.record.model_spec or r.record.spec, len(order)),
+                                r.record.model_spec or r.record.spec,
+                                size_key(r.record.train_size), r.record.seed))
     return Run(path, meta, results)
 
 

@@ -98,10 +98,12 @@ def summary_table(frame: pd.DataFrame) -> Table:
                 low, high = row.get("accuracy_ci_low"), row.get("accuracy_ci_high")
                 cells.append(f"{_cell(low, 'f4')}–{_cell(high, 'f4')}"
                              if ok and finite(low) else "-")
+        # A timeout (--task-timeout) is a budget spent, not the model's error: yellow.
+        colour = "green" if ok else "yellow" if row["status"] == "timeout" else "red"
         table.add_row(escape(str(row["spec"])), str(row["seed"]),
-                      "[green]ok[/]" if ok else f"[red]{row['status']}[/]", *cells)
+                      f"[{colour}]{escape(str(row['status']))}[/]", *cells)
         if not ok:
-            notes.append(f"[red]{escape(str(row['spec']))} seed {row['seed']}: "
+            notes.append(f"[{colour}]{escape(str(row['spec']))} seed {row['seed']}: "
                          f"{escape(str(row['error']))}[/]")
         phases = [p for p in PHASES if ok and _disturbed(row, p)]
         if phases:
@@ -214,6 +216,9 @@ class RichProgress(Progress):
             line = (f"[green]ok[/]    {escape(record.spec)} seed {record.seed}: accuracy "
                     f"{format_value(record.metrics.accuracy, 'acc')}, fit "
                     f"{format_value(record.timing.fit_wall_s, 'sec')} s")
+        elif record.timed_out:
+            line = (f"[yellow]timeout[/] {escape(record.spec)} seed {record.seed}: "
+                    f"{escape(record.error or '')}")
         else:
             line = (f"[red]error[/] {escape(record.spec)} seed {record.seed}: "
                     f"{escape(record.error or '')}")
@@ -224,3 +229,31 @@ class RichProgress(Progress):
         if self._current is not None:
             self._bars.remove_task(self._current)
             self._current = None
+
+
+def scaling_table(exponents: pd.DataFrame, crossings: Iterable[Any] = ()) -> Table | None:
+    """A training-size curve's growth per model: time ∝ n^k for fit and predict (fitted
+    over the sizes every seed finished), the largest size finished and where it ran out
+    of time; crossovers under the table."""
+    if exponents.empty:
+        return None
+    table = Table(title="Growth with training-set size (time ∝ n^k, least squares on log-log)")
+    for col in ("model", "sizes", "fit k", "predict k", "largest n", "accuracy there",
+                "ran out at"):
+        table.add_column(col, justify="left" if col in ("model", "sizes") else "right")
+
+    def k(value: Any) -> str:
+        return "-" if not finite(value) else f"{value:.2f}"
+
+    def n(value: Any) -> str:
+        return "-" if not finite(value) else f"{int(value):,}"
+
+    for _, row in exponents.iterrows():
+        table.add_row(escape(str(row["model_spec"])), ", ".join(f"{s:,}" for s in row["sizes"]),
+                      k(row["k_fit"]), k(row["k_predict"]), n(row["largest_n"]),
+                      _cell(row["accuracy_at_largest"], "acc"),
+                      f"[yellow]{n(row['stopped_at'])}[/]" if finite(row["stopped_at"]) else "-")
+    lines = [escape(c.describe()) for c in crossings]
+    if lines:
+        table.caption = "crossovers: " + "; ".join(lines)
+    return table

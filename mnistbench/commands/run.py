@@ -6,9 +6,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from mnistbench.analysis import speedup_totals, speedups
+from mnistbench.analysis import significance, speedup_totals, speedups
+from mnistbench.analysis_scaling import (
+    crossovers,
+    curve_points,
+    curve_table,
+    growth_exponents,
+    is_curve,
+)
 from mnistbench.commands.common import EXIT_FAILED, EXIT_OK, add_data_arguments
-from mnistbench.commands.display import RichProgress, console, speedup_table, summary_table
+from mnistbench.commands.display import (
+    RichProgress,
+    console,
+    ranking_table,
+    scaling_table,
+    speedup_table,
+    summary_table,
+)
 from mnistbench.harness.runner import Progress
 from mnistbench.harness.suite import RunRequest, execute_plan, plan_run
 from mnistbench.report import default_report_path, write_report
@@ -40,6 +54,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=1,
                    help="tasks at once (default 1; more disturbs the timings)")
     p.add_argument("--backend", default=None, help="joblib backend for --jobs > 1")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the tasks on a Dask cluster: tcp://HOST:8786, or local:N for N "
+                   "worker processes on 127.0.0.1 (needs mnistbench[cluster])")
+    p.add_argument("--train-sizes", metavar="SIZES",
+                   help="a training-size curve: comma-separated row counts or fractions of "
+                   "the training part, and 'all' (e.g. 500,1000,5000,all); nested, "
+                   "stratified subsets, scored on the full test set")
+    p.add_argument("--task-timeout", type=float, metavar="SECONDS",
+                   help="time budget per task: each task runs in a child process and one "
+                   "that runs out is recorded with status timeout")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--report", action="store_true",
                    help="write an HTML report of the run to reports/<run-id>.html at the end")
@@ -52,7 +76,9 @@ def request_from(args: argparse.Namespace) -> RunRequest:
         test_size=args.test_size, val_size=args.val_size, split_seed=args.split_seed,
         seeds=args.seeds, out=args.out, run_id=args.run_id, resume=args.resume,
         threads=args.threads, jobs=args.jobs, backend=args.backend, data_dir=args.data_dir,
-        download=args.download, command=sys.argv[1:],
+        download=args.download, scheduler=args.scheduler, train_sizes=args.train_sizes,
+        task_timeout=args.task_timeout,
+        command=sys.argv[1:],
     )
 
 
@@ -71,6 +97,12 @@ def execute(args: argparse.Namespace) -> int:
     if not args.quiet:
         frame = outcome.run.to_frame()
         console.print(summary_table(frame))
+        ranking = ranking_table(significance(outcome.run))
+        if ranking is not None:
+            console.print(ranking)
+        curve = curve_table(curve_points(outcome.run))
+        if is_curve(curve):
+            console.print(scaling_table(growth_exponents(curve), crossovers(curve)))
         pairs = speedups(frame)
         table = speedup_table(pairs, speedup_totals(pairs))
         if table is not None:

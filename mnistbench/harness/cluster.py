@@ -191,8 +191,7 @@ def lost_task(task: Task, data: DataRequest, threads: int, exc: BaseException) -
     nothing ran)."""
     first = (str(exc).strip().splitlines() or [""])[0]
     return TaskRecord(
-        task_id=task.task_id, spec=task.spec.label, base_spec=task.spec.base_label,
-        model=task.spec.name, preset=task.spec.preset, seed=task.seed, dataset=data.dataset,
+        **task.identity(), dataset=data.dataset,
         split_scheme=data.scheme, split_fingerprint=data.fingerprint, status="error",
         error=f"{type(exc).__name__}: {first}", traceback="".join(
             traceback.format_exception(exc)), started=timestamp(), finished=timestamp(),

@@ -146,6 +146,7 @@ class Metrics(_Part):
     log_loss: float | None = None
     macro_f1: float | None = None
     per_class: PerClass | None = None
+    accuracy_ci: list[float] | None = None  # 95 % Wilson interval over the test digits
 
     _nested = {"per_class": PerClass}
 
@@ -174,6 +175,10 @@ class PhaseSignals(_Part):
 
 
 PHASES = ("fit", "predict", "latency")
+#: a task's outcomes: measured, failed (the model or the machine), or out of its budget
+STATUSES = ("ok", "error", "timeout")
+#: record fields written only when set (training-size curves, task budgets)
+OPTIONAL_TASK_FIELDS = ("train_size", "subset_fingerprint", "model_spec", "task_timeout_s")
 
 
 @dataclass
@@ -282,9 +287,16 @@ class TaskRecord(_Part):
     history: list[dict[str, float]] = field(default_factory=list)
     weights: WeightInfo | None = None
     warnings: list[str] = field(default_factory=list)
-    parallel_jobs: int = 1
+    parallel_jobs: int = 1  # tasks sharing the machine at the time (--jobs, cluster workers)
     threads: int | None = None
+    worker: str | None = None  # the Dask worker that ran it (None: this process)
     environment: Environment | None = None
+    # Set only for a point of a training-size curve (--train-sizes): the rows it trained
+    # on, a hash of them, and the spec label without the size (the curve it belongs to).
+    train_size: int | None = None
+    subset_fingerprint: str | None = None
+    model_spec: str | None = None
+    task_timeout_s: float | None = None  # the --task-timeout budget it ran under
 
     _nested = {"metrics": Metrics, "timing": Timing, "weights": WeightInfo,
                "environment": Environment}
@@ -293,8 +305,17 @@ class TaskRecord(_Part):
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def timed_out(self) -> bool:
+        """Ran out of its --task-timeout budget: not ok, and not the model's error."""
+        return self.status == "timeout"
+
     def to_json(self) -> dict[str, Any]:
-        return {"schema_version": SCHEMA_VERSION, **super().to_json()}
+        data = {"schema_version": SCHEMA_VERSION, **super().to_json()}
+        for key in OPTIONAL_TASK_FIELDS:  # a run without them writes today's records
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> TaskRecord:
@@ -303,8 +324,9 @@ class TaskRecord(_Part):
         if missing:
             raise ResultsError(f"task record lacks {', '.join(missing)}")
         record = super().from_json(data)
-        if record.status not in ("ok", "error"):
-            raise FieldError("status", f"should be 'ok' or 'error', not {record.status!r}")
+        if record.status not in STATUSES:
+            raise FieldError("status", f"should be 'ok', 'error' or 'timeout', not "
+                             f"{record.status!r}")
         if record.ok and record.metrics is None:
             raise FieldError("metrics", "is missing from a record whose status is 'ok'")
         return record
@@ -323,16 +345,24 @@ class RunMeta(_Part):
     threads: int | None = None
     jobs: int = 1
     command: list[str] = field(default_factory=list)
+    scheduler: str | None = None  # the Dask scheduler the tasks went to, if any
     status: str = "running"
     created: str | None = None
     finished: str | None = None
     resumed: list[str] = field(default_factory=list)
     error: str | None = None  # why the run stopped, when it could not finish
     upgraded_from: int | None = None  # the schema it was written with, when converted
+    # --train-sizes as row counts (the whole training part included as its count) and
+    # --task-timeout in seconds; written only when given
+    train_sizes: list[int] = field(default_factory=list)
+    task_timeout: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {"schema_version": SCHEMA_VERSION, **super().to_json()}
         data.pop("upgraded_from")
+        for key in ("train_sizes", "task_timeout"):
+            if not data.get(key):
+                data.pop(key, None)
         return data
 
     @classmethod

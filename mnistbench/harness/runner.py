@@ -23,6 +23,8 @@ from mnistbench.harness.environment import environment
 from mnistbench.harness.metrics import classification_metrics, most_confident_mistakes
 from mnistbench.harness.record import Metrics, TaskRecord, Timing, WeightInfo
 from mnistbench.harness.saliency import probe_arrays, training_curve
+from mnistbench.harness.statistics import wilson_interval
+from mnistbench.harness.subsets import point_label, subset_split
 from mnistbench.harness.timing import single_sample_latency, timed_phase
 from mnistbench.harness.workers import end_with_parent
 from mnistbench.models import ModelSpec, get_entry, get_model
@@ -34,14 +36,30 @@ PREDICT_REPEATS = 10
 
 @dataclass(frozen=True)
 class Task:
-    """One model variant, one seed, on the run's common split."""
+    """One model variant, one seed, on the run's common split (or, with ``train_size``,
+    on that many rows of its training part: ``mnistbench.harness.subsets``)."""
 
     spec: ModelSpec
     seed: int
+    train_size: int | None = None  # None: the whole training part
 
     @property
     def task_id(self) -> str:
-        return f"{slug(self.spec.label, unique=True)}--seed{self.seed}"
+        size = "" if self.train_size is None else f"--n{self.train_size}"
+        return f"{slug(self.spec.label, unique=True)}{size}--seed{self.seed}"
+
+    @property
+    def label(self) -> str:
+        """The spec label results are matched by: the size is part of it."""
+        return point_label(self.spec.label, self.train_size)
+
+    def identity(self) -> dict[str, Any]:
+        """The record fields that say which task this is (a plain task's are today's)."""
+        sized = self.train_size is not None
+        return {"task_id": self.task_id, "spec": self.label, "seed": self.seed,
+                "base_spec": point_label(self.spec.base_label, self.train_size),
+                "model": self.spec.name, "preset": self.spec.preset,
+                "train_size": self.train_size, "model_spec": self.spec.label if sized else None}
 
 
 def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -65,13 +83,14 @@ def run_task(
     spec = task.spec
     entry = get_entry(spec.name)
     record = TaskRecord(
-        task_id=task.task_id, spec=spec.label, base_spec=spec.base_label, model=spec.name,
-        preset=spec.preset, family=entry.family, seed=task.seed, dataset=split.dataset,
+        **task.identity(), family=entry.family, dataset=split.dataset,
         split_scheme=split.scheme, split_fingerprint=split.fingerprint, started=timestamp(),
         parallel_jobs=parallel_jobs, threads=threads,
     )
     arrays: dict[str, np.ndarray] = {}
     try:
+        # Before any clock: from here on the split's training part is the task's subset.
+        split, record.subset_fingerprint = subset_split(split, task.train_size)
         entry.cls.configure_threads(threads)
         others = parallel_jobs - 1
 
@@ -110,7 +129,9 @@ def run_task(
         mistakes = most_confident_mistakes(split.y_test, y_pred, proba, MISTAKES_SHOWN,
                                            margin=probes.get("decision_margin"))
         record.status = "ok"
-        record.metrics = Metrics.from_json(metrics)
+        correct = int(np.sum(np.asarray(y_pred) == split.y_test))
+        record.metrics = Metrics.from_json(
+            {**metrics, "accuracy_ci": list(wilson_interval(correct, len(split.y_test)))})
         record.timing = Timing(
             fit_wall_s=fitted.median_s, fit_wall_min_s=fitted.min_s,
             fit_repeats=len(fitted.walls), fit_cpu_s=fitted.median_cpu_s,
@@ -128,6 +149,8 @@ def run_task(
         arrays = {
             "confusion": confusion.astype(np.int64),
             "y_pred": np.asarray(y_pred, dtype=np.int16),
+            # the test labels, so saved predictions can be paired across models (McNemar)
+            "y_true": np.asarray(split.y_test, dtype=np.int16),
             "weight_images": model.weight_images().astype(np.float32),
             "mistake_index": mistakes.astype(np.int64),
             "mistake_image": (split.X_test[mistakes] * 255).round().astype(np.uint8).reshape(

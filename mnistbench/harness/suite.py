@@ -12,8 +12,11 @@ from mnistbench.data import DEFAULT_DATASET, Split, load_dataset, make_split
 from mnistbench.errors import MnistbenchError, ResultsError
 from mnistbench.files import check_output_dir, slug
 from mnistbench.harness import runner
+from mnistbench.harness.cluster import Cluster, DataRequest
 from mnistbench.harness.environment import default_threads
 from mnistbench.harness.record import RunMeta
+from mnistbench.harness.subsets import parse_train_sizes, size_key
+from mnistbench.harness.timeout import budget_spent, run_suite_with_timeout
 from mnistbench.models import DEFAULT_MODELS, ModelSpec, apply_settings, parse_spec_list
 from mnistbench.results import Run, RunWriter, latest_run, load_run, new_run_id
 
@@ -43,6 +46,9 @@ class RunRequest:
     backend: str | None = None
     data_dir: Path | None = None
     download: bool = True
+    scheduler: str | None = None  # a Dask scheduler address, or local:N
+    train_sizes: str | None = None  # "500,1000,0.5,all": a training-size curve
+    task_timeout: float | None = None  # seconds a task may take (run in a child process)
     command: list[str] = field(default_factory=list)
 
 
@@ -60,6 +66,11 @@ class RunPlan:
     backend: str | None
     tasks: list[runner.Task]
     n_done: int
+    cluster: Cluster | None = None  # set: the tasks go to this Dask cluster
+    data: DataRequest | None = None  # how a cluster worker rebuilds the split
+    sizes: list[int | None] = field(default_factory=lambda: [None])  # None: whole part
+    task_timeout: float | None = None  # set: each task runs in a child process it may kill
+    stopped: dict[str, int | None] = field(default_factory=dict)  # spec -> size timed out
 
     @property
     def path(self) -> Path:
@@ -147,27 +158,87 @@ def plan_run(request: RunRequest) -> RunPlan:
     seeds = parse_seeds(request.seeds) if request.seeds else \
         list((previous and previous.seeds) or DEFAULT_SEEDS)
     threads = request.threads or default_threads()
+    if request.scheduler and request.jobs != 1:
+        raise MnistbenchError("--scheduler and --jobs exclude each other: a cluster runs one "
+                              "task per worker")
+
+    timeout = _task_timeout(request, previous)
 
     dataset = load_dataset(dataset_name, data_dir=request.data_dir, download=request.download)
     scheme = request.split or (previous.split.get("scheme") if previous else None)
     split = make_split(dataset, scheme, test_size=request.test_size,
                        val_size=_val_size(request.val_size), seed=request.split_seed)
+    sizes_text = request.train_sizes or (previous and ",".join(map(str, previous.train_sizes)))
+    sizes = parse_train_sizes(sizes_text, len(split.y_train), split.n_classes) \
+        if sizes_text else [None]
 
     meta = RunMeta(
         run_id=resume_path.name if resume_path else (request.run_id or new_run_id(dataset.name)),
         dataset=dataset.name, data_source=dataset.source, split=split.describe(),
         specs=[s.label for s in specs], seeds=seeds, threads=threads, jobs=request.jobs,
-        command=list(request.command),
+        command=list(request.command), scheduler=request.scheduler,
+        train_sizes=[len(split.y_train) if n is None else n for n in sizes]
+        if sizes_text else [], task_timeout=timeout,
     )
-    if resume_path is not None:
-        writer = RunWriter.resume(resume_path, meta)
-    else:
-        writer = RunWriter.create(request.out / meta.run_id, meta)
+    data = DataRequest(dataset.name, split.scheme, request.test_size, split.val_size,
+                       request.split_seed, split.fingerprint,
+                       str(request.data_dir) if request.data_dir else None)
+    # The last check before writing: a scheduler that cannot be reached writes nothing.
+    cluster = Cluster(request.scheduler, threads) if request.scheduler else None
+    try:
+        writer = _open_writer(resume_path, request.out, meta)
+    except BaseException:
+        if cluster is not None:
+            cluster.close()
+        raise
     done = writer.completed()
-    tasks = [t for t in (runner.Task(s, seed) for seed in seeds for s in specs)
-             if t.task_id not in done]
+    spent, stopped = _spent_budgets(writer.path, timeout)
+    # Smaller sizes first: a curve fills from its cheap end, and stops where time runs out.
+    tasks = [t for t in (runner.Task(s, seed, n) for seed in seeds for n in sizes
+                         for s in specs)
+             if t.task_id not in done and t.task_id not in spent]
     return RunPlan(writer, split, specs, seeds, threads, request.jobs, request.backend, tasks,
-                   len(done))
+                   len(done) + len(spent), cluster, data, sizes, timeout, stopped)
+
+
+def _task_timeout(request: RunRequest, previous: RunMeta | None) -> float | None:
+    """--task-timeout (or the resumed run's), checked: a positive number of seconds, for
+    tasks run one at a time here (a child process per task)."""
+    timeout = request.task_timeout
+    if timeout is None and previous is not None:
+        timeout = previous.task_timeout
+    if timeout is None:
+        return None
+    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
+        raise MnistbenchError(f"--task-timeout must be a positive number of seconds, got "
+                              f"{timeout!r}")
+    if request.jobs != 1 or request.scheduler:
+        raise MnistbenchError("--task-timeout runs the tasks one at a time, each in a child "
+                              "process; it excludes --jobs > 1 and --scheduler")
+    return float(timeout)
+
+
+def _spent_budgets(path: Path, timeout: float | None
+                   ) -> tuple[set[str], dict[str, int | None]]:
+    """Saved timeouts that stand (a budget at least as large as this one ran out): their
+    task ids, and per spec the smallest size that ran out (larger ones are not started)."""
+    spent: set[str] = set()
+    stopped: dict[str, int | None] = {}
+    for res in load_run(path).results:
+        record = res.record
+        if not budget_spent(record, timeout):
+            continue
+        spent.add(record.task_id)
+        label = record.model_spec or record.spec
+        if label not in stopped or size_key(record.train_size) < size_key(stopped[label]):
+            stopped[label] = record.train_size
+    return spent, stopped
+
+
+def _open_writer(resume_path: Path | None, out: Path, meta: RunMeta) -> RunWriter:
+    if resume_path is not None:
+        return RunWriter.resume(resume_path, meta)
+    return RunWriter.create(out / meta.run_id, meta)
 
 
 def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunOutcome:
@@ -177,9 +248,18 @@ def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunO
     propagates."""
     try:
         try:
-            for _task, record, arrays in runner.run_suite(
-                    plan.tasks, plan.split, threads=plan.threads, n_jobs=plan.jobs,
-                    backend=plan.backend, progress=progress):
+            if plan.cluster is not None:
+                results = plan.cluster.run(plan.tasks, plan.data, threads=plan.threads,
+                                           progress=progress)
+            elif plan.task_timeout is not None:
+                results = run_suite_with_timeout(plan.tasks, plan.split, threads=plan.threads,
+                                                 timeout=plan.task_timeout, progress=progress,
+                                                 stopped=plan.stopped)
+            else:
+                results = runner.run_suite(plan.tasks, plan.split, threads=plan.threads,
+                                           n_jobs=plan.jobs, backend=plan.backend,
+                                           progress=progress)
+            for _task, record, arrays in results:
                 plan.writer.write(record, arrays)
         except (KeyboardInterrupt, SystemExit):
             _finish_quietly(plan.writer, "interrupted", None)
@@ -189,13 +269,17 @@ def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunO
                             or type(exc).__name__)
             raise
         run = load_run(plan.path)
-        done = {r.task_id for r in run.results if r.ok}
-        failed = any(runner.Task(s, seed).task_id not in done for seed in plan.seeds
-                     for s in plan.specs) or not all(r.ok for r in run.results)
+        # A task that ran out of its budget is settled, not failed: the curve stops there.
+        done = {r.task_id for r in run.results if r.ok or r.record.timed_out}
+        failed = any(runner.Task(s, seed, n).task_id not in done for seed in plan.seeds
+                     for n in plan.sizes for s in plan.specs) or \
+            not all(r.ok or r.record.timed_out for r in run.results)
         plan.writer.finish("failed" if failed else "complete")
         return RunOutcome(load_run(plan.path), failed)
     finally:
         plan.writer.close()
+        if plan.cluster is not None:
+            plan.cluster.close()
 
 
 def _finish_quietly(writer: RunWriter, status: str, error: str | None) -> None:

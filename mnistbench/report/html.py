@@ -17,13 +17,21 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from mnistbench.analysis import aggregate, speedup_totals, speedups
+from mnistbench.analysis import (
+    aggregate,
+    mixed_hosts,
+    significance,
+    speedup_totals,
+    speedups,
+)
 from mnistbench.compare import Comparison, change_column, compare_runs
 from mnistbench.files import atomic_write, timestamp
 from mnistbench.harness.metric_table import BY_KEY, finite, format_change, format_value, selected
 from mnistbench.harness.record import Environment, WeightInfo
+from mnistbench.harness.statistics import seed_interval
 from mnistbench.report import figures as F
 from mnistbench.report.explorer import confused_pairs, explorer_context
+from mnistbench.report.scaling import scaling_context
 from mnistbench.results import Result, Run, load_run
 
 TARGET_ACCURACY = 0.95
@@ -123,11 +131,80 @@ def phase_signals(run: Run) -> dict[tuple[str, str], tuple[bool, str]]:
     return {key: (flags[key], "\n".join(lines)) for key, lines in texts.items()}
 
 
+def accuracy_intervals(frame: pd.DataFrame) -> dict[str, tuple[float, float, bool]]:
+    """Per spec: the 95 % interval of its accuracy over the test digits (the Wilson
+    interval each record holds, averaged over seeds) and, with several seeds, widened to
+    cover Student's t interval over the seeds: a deterministic model repeats itself
+    exactly over seeds, yet its accuracy is still an estimate from a finite test set."""
+    out = {}
+    ok = frame[frame["status"] == "ok"]
+    for spec, group in ok.groupby("spec", sort=False):
+        low = pd.to_numeric(group["accuracy_ci_low"], errors="coerce").mean()
+        high = pd.to_numeric(group["accuracy_ci_high"], errors="coerce").mean()
+        over_seeds = len(group) > 1
+        if over_seeds:
+            t_low, t_high = seed_interval(group["accuracy"].astype(float).tolist())
+            low = np.nanmin([low, t_low])
+            high = np.nanmax([high, t_high])
+        out[str(spec)] = (low, high, over_seeds)
+    return out
+
+
+def _interval_text(interval: tuple[Any, Any, bool] | None) -> str:
+    if interval is None or not _finite(interval[0]):
+        return ""
+    return f"{fmt(interval[0], 'acc')}–{fmt(interval[1], 'acc')}"
+
+
+def significance_context(run: Run, frame: pd.DataFrame) -> dict[str, Any] | None:
+    """The McNemar matrix and ranking of section 7c."""
+    sig = significance(run)
+    if len(sig.ranking) < 2:
+        return None
+    names = [r.name for r in sig.ranking]
+    tests = {}
+    for p in sig.pairs:
+        tests[(p.first, p.second)] = (p, p.test.only_first, p.test.only_second)
+        tests[(p.second, p.first)] = (p, p.test.only_second, p.test.only_first)
+    intervals = accuracy_intervals(frame)
+    rows = []
+    for r in sig.ranking:
+        cells = []
+        for other in names:
+            if other == r.name:
+                cells.append({"text": "–", "css": "", "title": ""})
+                continue
+            pair, mine, theirs = tests[(r.name, other)]
+            verdict = ("wins" if pair.winner == r.name else "loses" if pair.winner == other
+                       else "tie")
+            cells.append({
+                "text": f"{'▲' if verdict == 'wins' else '▼' if verdict == 'loses' else '='} "
+                        f"+{mine}/−{theirs}",
+                "css": {"wins": "good", "loses": "bad"}.get(verdict, "muted"),
+                "title": f"{r.name} vs {other}: {mine} digits only {r.name} gets right, "
+                         f"{theirs} only {other}; p = {pair.test.p_value:.3g}, Holm-corrected "
+                         f"{pair.p_adjusted:.3g}",
+            })
+        text = fmt(r.accuracy, "acc")
+        interval = _interval_text(intervals.get(r.name))
+        rows.append({"rank": r.rank, "name": r.name, "cells": cells,
+                     "accuracy": f"{text} ({interval})" if interval else text})
+    y_true = next((res.arrays.get("y_true") for res in run.results
+                   if res.ok and "y_true" in res.arrays), None)
+    return {
+        "names": names, "rows": rows, "missing": sig.without_predictions,
+        "n_pairs": len(sig.pairs), "n_digits": len(y_true) if y_true is not None else "?",
+        "seed": f"seed {sig.seed}" if sig.seed is not None else "each model's first seed",
+        "over_seeds": any(v[2] for v in intervals.values()),
+    }
+
+
 def summary_rows(frame: pd.DataFrame, signals: dict[tuple[str, str], tuple[bool, str]]
                  | None = None) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """One row per spec (mean ± spread over seeds), best cell per column flagged; timing
     cells carry their phase's disturbance signals on hover and are marked when disturbed."""
     signals = signals or {}
+    intervals = accuracy_intervals(frame)
     agg = aggregate(frame)
     rows: list[dict[str, Any]] = []
     counts = frame.groupby("spec", sort=False)["status"].agg(
@@ -140,9 +217,13 @@ def summary_rows(frame: pd.DataFrame, signals: dict[tuple[str, str], tuple[bool,
             text = fmt(mean, m.fmt)
             if m.key == "accuracy" and _finite(std) and a.get("n_seeds", 1) > 1:
                 text += f" ± {float(std):.4f}"
-            title = f"σ over seeds {fmt(std, m.fmt)}" if _finite(std) else ""
+            interval = _interval_text(intervals.get(a["spec"])) if m.key == "accuracy" else ""
+            if interval:
+                text += f" ({interval})"
+            spread = f"σ over seeds {fmt(std, m.fmt)}" if _finite(std) else ""
             disturbed_cell, hover = signals.get((a["spec"], m.phase or ""), (False, ""))
-            title = "\n".join(t for t in (title, hover) if t)
+            title = "\n".join(t for t in (spread, "95 % CI " + interval if interval else "",
+                                          hover) if t)
             cells.append(Cell(text, float(mean) if _finite(mean) else None, title=title,
                               css="disturbed" if disturbed_cell else ""))
         ok, total = counts.get(a["spec"], (0, 0))
@@ -151,9 +232,11 @@ def summary_rows(frame: pd.DataFrame, signals: dict[tuple[str, str], tuple[bool,
     for spec, (ok, total) in counts.items():
         if ok == 0:
             family = frame.loc[frame["spec"] == spec, "family"].iloc[0]
+            statuses = set(frame.loc[frame["spec"] == spec, "status"])
+            word = "timeout" if statuses == {"timeout"} else "failed"
             rows.append({"spec": spec, "family": family or "", "failed": True,
                          "seeds": f"0/{total}",
-                         "cells": [Cell("failed" if i == 0 else "–") for i in
+                         "cells": [Cell(word if i == 0 else "–") for i in
                                    range(len(columns))]})
     for j, m in enumerate(columns):
         values = [r["cells"][j].value for r in rows if r["cells"][j].value is not None]
@@ -185,9 +268,16 @@ def _param_text(value: Any) -> str:
 
 
 def failures(run: Run) -> list[dict[str, str]]:
+    """Tasks that failed (a timeout is listed by ``timeouts``: not the model's error)."""
     return [{"spec": r.record.spec, "seed": r.record.seed,
              "error": r.record.error or "unknown error"}
-            for r in run.results if not r.ok]
+            for r in run.results if not r.ok and not r.record.timed_out]
+
+
+def timeouts(run: Run) -> list[dict[str, str]]:
+    """Tasks that ran out of their --task-timeout budget, with how far they got."""
+    return [{"spec": r.record.spec, "seed": r.record.seed, "why": r.record.error or ""}
+            for r in run.results if r.record.timed_out]
 
 
 def disturbed(run: Run) -> list[dict[str, Any]]:
@@ -463,8 +553,9 @@ def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
     totals = speedup_totals(pairs)
     return {
         "summary": rows, "summary_headers": headers,
-        "failures": failures(run), "disturbed": disturbed(run),
-        "disturbed_timings": disturbed_timings(run), "params": parameters(run),
+        "failures": failures(run), "timeouts": timeouts(run), "disturbed": disturbed(run),
+        "disturbed_timings": disturbed_timings(run),
+        "mixed_hosts": mixed_hosts(frame) if not frame.empty else {}, "params": parameters(run),
         "scatter": scatter,
         "confusions": confusion_tables(run),
         "weights": weight_maps(run, sink),
@@ -474,8 +565,10 @@ def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
         "specs": list(dict.fromkeys(r["spec"] for r in rows)),
         "f1": f1_figure(run, sink),
         "mistakes": mistake_gallery(run),
+        "significance": significance_context(run, frame) if not frame.empty else None,
         "speedups": generic_table(pairs) if not pairs.empty else None,
         "speedup_totals": generic_table(pd.DataFrame([totals])) if totals else None,
+        **scaling_context(run, sink),  # 3b training-set size, 3c sweeps (when present)
     }
 
 
@@ -512,6 +605,7 @@ def comparison_context(comparison: Comparison) -> dict[str, Any]:
         "unmatched_baseline": list(comparison.unmatched_baseline),
         "unmatched_current": list(comparison.unmatched_current),
         "regressions": list(comparison.regressions),
+        "notes": list(comparison.notes) + list(comparison.disturbed),
         "thresholds": comparison.thresholds.describe(),
     }
 
