@@ -47,7 +47,7 @@ def test_asv_continuous_on_two_commits(tmp_path):
                    capture_output=True)
     proc = subprocess.run(
         [*asv, "continuous", "--factor", "1.2", "--python", python, "--show-stderr",
-         "--bench", "ModelSuite.track_test_error", "HEAD~1", "HEAD"],
+         "--bench", "ModelSuite.track_error_rate", "HEAD~1", "HEAD"],
         cwd=repo, env=env, capture_output=True, text=True,
     )
     output = proc.stdout + proc.stderr
