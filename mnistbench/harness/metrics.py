@@ -54,8 +54,12 @@ def classification_metrics(
 
 def _on_labels(proba: np.ndarray, proba_labels: np.ndarray | None,
                labels: np.ndarray) -> np.ndarray:
-    """``proba`` with one column per data-set label (zero for classes the model lacks)."""
+    """``proba`` with one column per data-set label (zero for classes the model lacks),
+    rows renormalised in float64: a float32 softmax sums to 1 only within ~1e-7, which
+    scikit-learn's log loss would warn about on every task."""
     proba = np.asarray(proba, dtype=np.float64)
+    sums = proba.sum(axis=1, keepdims=True)
+    proba = np.divide(proba, sums, out=proba.copy(), where=sums > 0)
     if proba_labels is None or np.array_equal(np.asarray(proba_labels), labels):
         return proba
     column = {int(label): i for i, label in enumerate(labels)}
