@@ -1,10 +1,10 @@
 """The Python API for notebooks, on the same functions as the command line.
 
     import mnistbench
-    run = mnistbench.run(models=["knn", "knn@notebook"], dataset="digits", seeds=[0, 1])
+    run = mnistbench.run(models=["default", "notebooks"], dataset="digits", seeds=[0, 1])
     run.to_frame()                      # one row per task: metrics, timings, disturbance
-    run.report("reports/knn.html")      # the HTML report (``mnistbench report``)
-    run.export("knn.parquet")           # the table file (``mnistbench export``)
+    run.report("reports/digits.html")   # the HTML report (``mnistbench report``)
+    run.export("digits.parquet")        # the table file (``mnistbench export``)
     mnistbench.load_run("results/20261122-143330-mnist-5k").report()
 
 ``run`` builds the ``RunRequest`` that ``mnistbench run`` builds from its flags and hands

@@ -31,6 +31,15 @@ def _inner_has(method: str) -> Callable[[SklearnModel], bool]:
     return check
 
 
+
+def class_means(X: np.ndarray, y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """The mean image of each class's rows (zeros for a class with none): the "templates"
+    of models that keep examples instead of weights (k-NN, a kernel SVM's support)."""
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y)
+    return np.stack([X[y == c].mean(axis=0) if np.any(y == c)
+                     else np.zeros(X.shape[1], np.float32) for c in classes])
+
 class SklearnModel(BenchModel):
     """A scikit-learn Pipeline behind the BenchModel protocol."""
 

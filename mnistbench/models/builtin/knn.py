@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import EpochCallback
 from mnistbench.models.registry import ModelEntry, register
-from mnistbench.models.sklearn_base import SklearnModel
+from mnistbench.models.sklearn_base import SklearnModel, class_means
 
 
 class KNNModel(SklearnModel):
@@ -52,9 +52,7 @@ class KNNModel(SklearnModel):
     ) -> KNNModel:
         super().fit(X, y)
         # k-NN keeps no weights; its "templates" are the class means of what it memorised.
-        X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y)
-        self.class_means_ = np.stack([X[y == c].mean(axis=0) for c in self.classes_])
+        self.class_means_ = class_means(X, y, self.classes_)
         return self
 
     @property

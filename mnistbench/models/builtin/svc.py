@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import EpochCallback
 from mnistbench.models.registry import ModelEntry, register
-from mnistbench.models.sklearn_base import SklearnModel, preprocessed
+from mnistbench.models.sklearn_base import SklearnModel, class_means, preprocessed
 
 
 class SVCModel(SklearnModel):
@@ -54,13 +54,9 @@ class SVCModel(SklearnModel):
         super().fit(X, y)
         # The support vectors in pixel space, averaged per class: the digits the
         # decision rests on (PCA-space support vectors would not be images).
-        X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y)
         support = self.pipeline_[-1].support_
-        Xs, ys = X[support], y[support]
-        self.support_means_ = np.stack([
-            Xs[ys == c].mean(axis=0) if np.any(ys == c) else np.zeros(X.shape[1], np.float32)
-            for c in self.classes_])
+        self.support_means_ = class_means(np.asarray(X)[support], np.asarray(y)[support],
+                                          self.classes_)
         return self
 
     @property
