@@ -60,6 +60,26 @@ SPEED_TARGETS: dict[str, SpeedTarget] = {
     "hist_gb": SpeedTarget(0.980, "fit", 1.0, "defaults"),
     "sk_mlp": SpeedTarget(0.982, "fit", 2.0, "bench_mnist"),
 }
+# What each teaching notebook says its network reaches (issue 10): an as-written preset must
+# reach it minus one point on full MNIST. Only numbers the notebooks state are here; where a
+# notebook states none (the Bern winter school's exercises, the scikit-learn vs TensorFlow
+# notebook's 48-unit and deep networks) the preset's accuracy is reported and not judged.
+NOTEBOOK_ACCURACY: dict[str, tuple[float, str]] = {
+    # "Here is a set of parameters that should attain roughly 0.9 accuracy."
+    "softmax@mlcc": (0.90, "google/eng-edu multi-class_classification_of_handwritten_digits"),
+    # "find a parameter combination that gives 0.95 or better accuracy" (the solution's)
+    "mlp@mlcc": (0.95, "google/eng-edu multi-class_classification_of_handwritten_digits"),
+    # "Accuracy on test data: 0.9246666666666666"
+    "mlp@mlcc_julia": (0.9247, "sdobber.github.io 2018-09-05-imageclassification"),
+    # "This should get to about 94% accuracy." (the issue quotes about 92 %)
+    "mlp@flux": (0.94, "FluxML/model-zoo vision/mlp_mnist/mlp_mnist.jl"),
+    # The scikit-learn vs TensorFlow notebook's own code on its 56,000/14,000 split, as
+    # issue 5 measured it
+    **{f"{model}@notebook": (accuracy, "issue 5: the notebook's code, 56,000/14,000")
+       for model, accuracy in [("linear_svc", 0.914), ("sgd", 0.914), ("knn", 0.960),
+                               ("softmax", 0.922), ("mlp", 0.978), ("cnn", 0.989)]},
+}
+NOTEBOOK_TOLERANCE = 0.01
 # The contract six: the presets' total fit + predict over the tuned total
 TOTAL_SPEEDUP_TARGET = 3.0
 TARGET_DATA = ("mnist", "official")
@@ -105,13 +125,31 @@ def judge(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float | bool]]:
     return verdicts, totals
 
 
+def judge_notebooks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each as-written notebook preset in the run against what its notebook reports (mean
+    test accuracy over the run's seeds); presets whose notebook states nothing have no
+    floor and no verdict."""
+    ok = frame[frame["status"] == "ok"]
+    rows = []
+    for spec, accuracy in ok.groupby("spec")["accuracy"].mean().items():
+        if "@" not in spec or spec.partition("@")[2] in {"bench_mnist", "defaults"}:
+            continue
+        reported = NOTEBOOK_ACCURACY.get(spec)
+        floor = reported[0] - NOTEBOOK_TOLERANCE if reported else None
+        rows.append({"spec": spec, "accuracy": float(accuracy),
+                     "reported": reported[0] if reported else None, "floor": floor,
+                     "met": None if floor is None else bool(accuracy >= floor - 1e-12)})
+    return pd.DataFrame(rows, columns=["spec", "accuracy", "reported", "floor", "met"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.targets",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     args = parser.parse_args(argv)
     try:
-        verdicts, totals = judge(load_run(args.run_dir).to_frame())
+        frame = load_run(args.run_dir).to_frame()
+        verdicts, totals = judge(frame)
     except MnistbenchError as exc:
         print(f"targets: {exc}", file=sys.stderr)
         return 2
@@ -121,7 +159,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"all six: fit + predict {totals['tuned_total_s']:.1f} s tuned vs "
           f"{totals['preset_total_s']:.1f} s as written, {totals['speedup']:.1f}x (>= "
           f"{totals['min_speedup']:g}x): {'met' if totals['all_met'] else 'MISSED'}")
-    return 0 if totals["all_met"] else 1
+    notebooks = judge_notebooks(frame)
+    for n in notebooks.itertuples():
+        if pd.isna(n.floor):
+            print(f"{n.spec:18s} accuracy {n.accuracy:.4f} (its notebook states none)")
+        else:
+            print(f"{n.spec:18s} accuracy {n.accuracy:.4f} (notebook {n.reported:g}, >= "
+                  f"{n.floor:.4f}): {'met' if n.met else 'MISSED'}")
+    notebooks_met = bool(notebooks["met"].dropna().all())
+    return 0 if totals["all_met"] and notebooks_met else 1
 
 
 if __name__ == "__main__":

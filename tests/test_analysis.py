@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchmarks.targets import SPEED_TARGETS, judge
+from benchmarks.targets import NOTEBOOK_ACCURACY, SPEED_TARGETS, judge, judge_notebooks
 from mnistbench.analysis import aggregate, speedup_totals, speedups
 from mnistbench.errors import MnistbenchError
 
@@ -83,3 +83,21 @@ def test_no_targets_off_full_mnist():
         judge(frame)
     with pytest.raises(MnistbenchError, match="lacks"):
         judge(_full_suite(1.0).query("model != 'cnn'"))
+
+
+def test_notebook_presets_are_held_to_what_their_notebook_reports_minus_one_point():
+    frame = pd.DataFrame([
+        _row("mlp@flux", 0, 0.9301, 10.0, 0.1),      # notebook: about 94 %
+        _row("mlp@flux", 1, 0.9299, 10.0, 0.1),      # mean 0.93: just met
+        _row("mlp@mlcc", 0, 0.9390, 5.0, 0.1),       # notebook: 0.95; 0.939 misses
+        _row("mlp@bern", 0, 0.9700, 5.0, 0.1),       # the notebook states none
+        _row("logreg@bench_mnist", 0, 0.92, 3.0, 0.1),  # a reference, not a notebook
+        _row("mlp", 0, 0.985, 30.0, 0.1),
+    ])
+    verdicts = judge_notebooks(frame).set_index("spec")
+    assert sorted(verdicts.index) == ["mlp@bern", "mlp@flux", "mlp@mlcc"]
+    assert verdicts.loc["mlp@flux", "met"] == True  # noqa: E712 - an object column
+    assert verdicts.loc["mlp@flux", "floor"] == pytest.approx(NOTEBOOK_ACCURACY["mlp@flux"][0]
+                                                              - 0.01)
+    assert not verdicts.loc["mlp@mlcc", "met"]
+    assert verdicts.loc["mlp@bern", "met"] is None and pd.isna(verdicts.loc["mlp@bern", "floor"])

@@ -237,3 +237,17 @@ def test_html_comparison_report(base_run, tmp_path, capsys):
                  "--html", str(html)]) == 1
     text = html.read_text()
     assert "knn" in text and "regression" in text
+
+
+def test_a_bug_in_compare_is_exit_3_with_its_traceback_never_a_regression(
+        base_run, monkeypatch, capsys):
+    from mnistbench.commands import compare as compare_command
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(compare_command, "compare_runs", broken)
+    assert main(["compare", str(base_run), str(base_run)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError: a bug" in err
+    assert "internal error (exit 3)" in err

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# mnistbench itself failed (a bug): never 1, which compare and run give a meaning
+EXIT_INTERNAL = 3
 
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:

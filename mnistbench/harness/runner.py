@@ -25,7 +25,7 @@ from mnistbench.harness.record import Metrics, TaskRecord, Timing, WeightInfo
 from mnistbench.harness.saliency import probe_arrays, training_curve
 from mnistbench.harness.statistics import wilson_interval
 from mnistbench.harness.subsets import point_label, subset_split
-from mnistbench.harness.timing import single_sample_latency, timed_phase
+from mnistbench.harness.timing import single_sample_latency, timed_phase, warm_memory
 from mnistbench.harness.workers import end_with_parent
 from mnistbench.models import ModelSpec, get_entry, get_model
 
@@ -109,6 +109,7 @@ def run_task(
         with threadpool_limits(limits=threads), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             record.params = _jsonable_params(new_model().get_params())
+            warm_memory(split.X_train.nbytes)
             gc.collect()
             model, fitted = timed_phase(fit, threads=threads, concurrent_tasks=others,
                                         track_memory=True, max_repeats=FIT_REPEATS)

@@ -18,6 +18,31 @@ from mnistbench.harness.record import PhaseSignals
 T = TypeVar("T")
 #: Phases shorter than this are repeated (up to a phase's maximum), as asv does.
 REPEAT_BELOW_S = 1.0
+#: Memory touched before a process's first timed phase: this many times the training data,
+#: at least WARM_MIN_BYTES, at most a quarter of the memory available.
+WARM_FACTOR = 4
+WARM_MIN_BYTES = 256 * 2**20
+_warmed_bytes = 0
+
+
+def warm_memory(data_bytes: int) -> None:
+    """Write to (and free) a few times ``data_bytes`` of memory, once per process and
+    outside every clock, so that the first task of a run does not pay for cold memory.
+
+    On a virtual machine, memory that no process has touched yet is slow to hand out (the
+    host backs each page on first touch); freed pages go back to the kernel and serve the
+    next allocations warm. Without this, the first task paid for the whole run: logreg's
+    full-MNIST fit took 1.5-2.0 s as a run's first task and 1.0-1.1 s after another task
+    or after this warm-up (2026-11-24, 2-core VM).
+    """
+    global _warmed_bytes
+    wanted = max(WARM_MIN_BYTES, WARM_FACTOR * int(data_bytes))
+    if wanted <= _warmed_bytes:
+        return
+    size = min(wanted, psutil.virtual_memory().available // 4)
+    block = np.ones(size // 4, dtype=np.float32)  # np.ones writes every page
+    del block
+    _warmed_bytes = wanted
 
 
 @dataclass

@@ -19,6 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import BenchModel, EpochCallback, infer_image_shape
+from mnistbench.models.deskew import deskew as deskew_images
 
 
 def _inner_has(method: str) -> Callable[[SklearnModel], bool]:
@@ -148,9 +149,11 @@ def to_csr(X: Any) -> sp.csr_matrix:
     return sp.csr_matrix((X.ravel()[flat], indices, indptr), shape=X.shape)
 
 
-def preprocessed(steps: list[tuple[str, Any]], scale: bool, sparse: bool = False) -> Pipeline:
+def preprocessed(steps: list[tuple[str, Any]], scale: bool, sparse: bool = False,
+                 deskew: bool = False) -> Pipeline:
     """Optional preprocessing in front of ``steps``, part of the model (fit and predict).
 
+    ``deskew`` shears each digit upright first (``mnistbench.models.deskew``).
     ``sparse`` turns the pixels into a CSR matrix first (MNIST is ~80% zeros; solvers that
     loop over rows then touch only the non-zeros); scaling then keeps it sparse by dividing
     by the standard deviation without centring.
@@ -159,4 +162,6 @@ def preprocessed(steps: list[tuple[str, Any]], scale: bool, sparse: bool = False
         steps = [("scale", StandardScaler(with_mean=not sparse)), *steps]
     if sparse:
         steps = [("csr", FunctionTransformer(to_csr, accept_sparse=True)), *steps]
+    if deskew:
+        steps = [("deskew", FunctionTransformer(deskew_images)), *steps]
     return Pipeline(steps)

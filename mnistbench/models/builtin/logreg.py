@@ -1,6 +1,6 @@
-"""Multinomial logistic regression (scikit-learn): tuned SAGA on CSR input with a looser
-tolerance, and scikit-learn's MNIST benchmark as written (``solver="sag", tol=0.1,
-C=1e4``)."""
+"""Multinomial logistic regression (scikit-learn): tuned SAGA on deskewed digits in CSR form
+with a loose tolerance, and scikit-learn's MNIST benchmark as written (``solver="sag",
+tol=0.1, C=1e4``)."""
 
 from __future__ import annotations
 
@@ -16,28 +16,31 @@ from mnistbench.models.sklearn_base import LinearSklearnModel, preprocessed
 class LogRegModel(LinearSklearnModel):
     """Multinomial logistic regression (one softmax over the ten classes)."""
 
-    # Tuned (round 5 of the search log): SAGA on CSR input stops after as few epochs as the
-    # benchmark's SAG, each touching only the non-zero pixels.
+    # Tuned (rounds 5 and 6 of the search log): SAGA on CSR input stops after as few epochs
+    # as the benchmark's SAG, each touching only the non-zero pixels; deskewed digits
+    # (one template per class instead of one per slant) add two points of validation
+    # accuracy, which pays for stopping after two epochs.
     defaults: ClassVar[dict[str, Any]] = {
         "C": 1e4,
         "solver": "saga",
-        "tol": 0.15,
+        "tol": 0.5,
         "max_iter": 100,
         "scale": False,
         "sparse": True,  # CSR input: SAG's per-row updates touch only the non-zeros
+        "deskew": True,
         "random_state": 0,
     }
 
     def make_pipeline(self) -> Pipeline:
         clf = LogisticRegression(C=self.C, solver=self.solver, tol=self.tol,
                                  max_iter=self.max_iter, random_state=self.random_state)
-        return preprocessed([("clf", clf)], self.scale, self.sparse)
+        return preprocessed([("clf", clf)], self.scale, self.sparse, self.deskew)
 
 
 PRESETS: dict[str, dict[str, Any]] = {
     # benchmarks/bench_mnist.py: LogisticRegression(solver="sag", tol=1e-1, C=1e4)
     "bench_mnist": {"C": 1e4, "solver": "sag", "tol": 0.1, "max_iter": 100, "scale": False,
-                    "sparse": False},
+                    "sparse": False, "deskew": False},
 }
 
 register(ModelEntry("logreg", LogRegModel,
