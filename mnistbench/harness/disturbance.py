@@ -8,8 +8,9 @@ section explains them):
 
 - **steal**: the hypervisor took more than ``STEAL_LIMIT`` of the machine's CPU time during
   the phase (reported by virtual machines' kernels; absent elsewhere);
-- **other processes**: processes other than this one kept more than ``OTHERS_LIMIT`` of a
-  core busy on average, while their use plus the threads we asked for exceeded the cores;
+- **other processes**: processes other than this one and its own workers (a model's joblib
+  processes count as the task's CPU) kept more than ``OTHERS_LIMIT`` of a core busy on
+  average, while their use plus the threads we asked for exceeded the cores;
 - **starved**: this process got less than ``STARVED_RATIO`` of the CPU its threads could
   use while the load average exceeded the cores;
 - **concurrent tasks**: other tasks of the run ran at the same time (``--jobs``).
@@ -25,6 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from mnistbench.harness.record import PhaseSignals
 
 STEAL_LIMIT = 0.05
@@ -35,12 +38,32 @@ _PROC_STAT = Path("/proc/stat")
 _TICK_S = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
 
 
+def task_cpu_seconds() -> float:
+    """CPU seconds of this process and of its child processes: a model that fits in joblib
+    worker processes (scikit-learn's ``n_jobs`` on the loky backend) spends its CPU there,
+    and that CPU is the task's, not another process's."""
+    own = time.process_time()
+    reaped = os.times()
+    total = own + reaped.children_user + reaped.children_system
+    try:
+        children = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return total
+    for child in children:
+        try:
+            times = child.cpu_times()
+        except psutil.Error:  # it ended meanwhile
+            continue
+        total += times.user + times.system
+    return total
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Clocks and machine counters at one instant."""
 
     wall: float
-    cpu: float  # this process, all threads
+    cpu: float  # this process (all threads) and its child processes
     busy_ticks: int | None  # the machine's non-idle, non-steal ticks (all CPUs)
     steal_ticks: int | None
     total_ticks: int | None
@@ -56,7 +79,7 @@ class Snapshot:
             user, nice, system, idle, iowait, irq, softirq, steal = fields
             busy = user + nice + system + irq + softirq
             total = busy + idle + iowait + steal
-        return cls(time.perf_counter(), time.process_time(), busy, steal, total)
+        return cls(time.perf_counter(), task_cpu_seconds(), busy, steal, total)
 
 
 def machine_cores() -> int:

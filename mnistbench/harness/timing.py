@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 import psutil
 
-from mnistbench.harness.disturbance import Snapshot, signals
+from mnistbench.harness.disturbance import Snapshot, signals, task_cpu_seconds
 from mnistbench.harness.record import PhaseSignals
 
 T = TypeVar("T")
@@ -82,12 +82,12 @@ def measure(track_memory: bool = True, interval_s: float = 0.005) -> Iterator[Me
     sampler = _PeakSampler(interval_s) if track_memory else None
     if sampler is not None:
         sampler.start()
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu0, wall0 = task_cpu_seconds(), time.perf_counter()
     try:
         yield result
     finally:
         result.wall_s = time.perf_counter() - wall0
-        result.cpu_s = time.process_time() - cpu0
+        result.cpu_s = task_cpu_seconds() - cpu0
         if sampler is not None:
             peak = sampler.stop()
             result.peak_rss_mb = peak / 2**20

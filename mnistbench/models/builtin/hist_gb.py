@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.registry import ModelEntry, register
-from mnistbench.models.sklearn_base import SklearnModel
+from mnistbench.models.sklearn_base import SklearnModel, preprocessed
 
 EARLY_STOPPING = {"auto": "auto", "on": True, "off": False}
 
@@ -38,6 +38,7 @@ class HistGBModel(SklearnModel):
         "early_stopping": "off",  # auto | on | off (scikit-learn's "auto", True, False)
         "n_iter_no_change": 10,
         "pca_components": 0,
+        "deskew": False,  # shear each digit upright first (mnistbench.models.deskew)
         "random_state": 0,
     }
 
@@ -59,7 +60,7 @@ class HistGBModel(SklearnModel):
         steps: list[tuple[str, Any]] = [("clf", clf)]
         if self.pca_components:
             steps.insert(0, ("pca", PCA(self.pca_components, random_state=self.random_state)))
-        return Pipeline(steps)
+        return preprocessed(steps, scale=False, deskew=self.deskew)
 
     def _split_counts(self) -> np.ndarray:
         clf = self.pipeline_[-1]
@@ -93,7 +94,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "defaults": {"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 31,
                  "min_samples_leaf": 20, "l2_regularization": 0.0, "max_features": 1.0,
                  "max_bins": 255, "early_stopping": "auto", "n_iter_no_change": 10,
-                 "pca_components": 0},
+                 "pca_components": 0, "deskew": False},
 }
 
 register(ModelEntry("hist_gb", HistGBModel,
