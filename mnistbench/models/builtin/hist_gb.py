@@ -1,5 +1,5 @@
 """Histogram gradient boosting (scikit-learn ``HistGradientBoostingClassifier``): tuned
-boosting schedule, and scikit-learn's defaults as they are."""
+boosting schedule on deskewed digits, and scikit-learn's defaults as they are."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ class HistGBModel(SklearnModel):
     weights_per_class: ClassVar[bool] = False
     quick_params: ClassVar[dict[str, Any]] = {"max_iter": 5}
 
-    # Round 5 of the search log: half the boosting rounds at a larger step, on trees with
-    # twice the leaves, and no early-stopping hold-out (every digit trains).
+    # Rounds 5 and 6 of the search log: half the boosting rounds at a larger step, on trees
+    # with twice the leaves, no early-stopping hold-out (every digit trains), on deskewed
+    # digits (more accurate, and fewer distinct splits to try: a faster fit).
     defaults: ClassVar[dict[str, Any]] = {
         "learning_rate": 0.3,
         "max_iter": 50,
@@ -38,7 +39,7 @@ class HistGBModel(SklearnModel):
         "early_stopping": "off",  # auto | on | off (scikit-learn's "auto", True, False)
         "n_iter_no_change": 10,
         "pca_components": 0,
-        "deskew": False,  # shear each digit upright first (mnistbench.models.deskew)
+        "deskew": True,  # shear each digit upright first (mnistbench.models.deskew)
         "random_state": 0,
     }
 
