@@ -81,8 +81,21 @@ def test_no_targets_off_full_mnist():
     assert len(speedups(frame)) == 1
     with pytest.raises(MnistbenchError, match="targets are set on mnist"):
         judge(frame)
-    with pytest.raises(MnistbenchError, match="lacks"):
-        judge(_full_suite(1.0).query("model != 'cnn'"))
+    with pytest.raises(MnistbenchError, match="lacks cnn or cnn@notebook"):
+        judge(_full_suite(1.0).query("spec != 'cnn@notebook'"))
+    with pytest.raises(MnistbenchError, match="none of the models with targets"):
+        judge(pd.DataFrame([_row("mlp@flux", 0, 0.93, 1, 1)]))
+
+
+def test_a_run_of_some_models_is_judged_on_those():
+    verdicts, totals = judge(_full_suite(1.0).query("model != 'cnn'"))
+    assert "cnn" not in set(verdicts["model"]) and verdicts["met"].all()
+    assert totals["not_in_run"] == ["cnn"] and not totals["judged"] and totals["all_met"]
+    six = _full_suite(1.0).query("model in ['linear_svc', 'sgd', 'knn', 'softmax', 'mlp', "
+                                 "'cnn']")
+    verdicts, totals = judge(six)
+    assert len(verdicts) == 6 and totals["judged"] and totals["all_met"]
+    assert "logreg" in totals["not_in_run"]
 
 
 def test_notebook_presets_are_held_to_what_their_notebook_reports_minus_one_point():

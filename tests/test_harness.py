@@ -116,3 +116,24 @@ def test_suite_runs_on_a_joblib_backend(digits_split):
         assert record.status == "ok"
         assert record.parallel_jobs == 2
         assert record.threads == 1
+
+
+def test_memory_is_warmed_once_per_process_for_the_largest_data_yet(monkeypatch):
+    from mnistbench.harness import timing
+
+    touched = []
+    real_ones = np.ones
+
+    def counting_ones(n, dtype=None):
+        touched.append(n * np.dtype(dtype).itemsize)
+        return real_ones(min(n, 16), dtype=dtype)  # the count, not the gigabyte
+
+    monkeypatch.setattr(timing, "_warmed_bytes", 0)
+    monkeypatch.setattr(timing.np, "ones", counting_ones)
+    timing.warm_memory(100 * 2**20)
+    assert touched == [timing.WARM_FACTOR * 100 * 2**20]
+    timing.warm_memory(100 * 2**20)  # the same data again: nothing
+    timing.warm_memory(1)            # smaller data: nothing
+    assert len(touched) == 1
+    timing.warm_memory(200 * 2**20)  # larger data: warm that much
+    assert touched[-1] == timing.WARM_FACTOR * 200 * 2**20
