@@ -100,8 +100,8 @@ def test_a_run_of_some_models_is_judged_on_those():
 
 def test_notebook_presets_are_held_to_what_their_notebook_reports_minus_one_point():
     frame = pd.DataFrame([
-        _row("mlp@flux", 0, 0.9301, 10.0, 0.1),      # notebook: about 94 %
-        _row("mlp@flux", 1, 0.9299, 10.0, 0.1),      # mean 0.93: just met
+        _row("mlp@flux", 0, 0.9101, 10.0, 0.1),      # notebook: about 92 %
+        _row("mlp@flux", 1, 0.9099, 10.0, 0.1),      # mean 0.91: just met
         _row("mlp@mlcc", 0, 0.9390, 5.0, 0.1),       # notebook: 0.95; 0.939 misses
         _row("mlp@bern", 0, 0.9700, 5.0, 0.1),       # the notebook states none
         _row("logreg@bench_mnist", 0, 0.92, 3.0, 0.1),  # a reference, not a notebook
