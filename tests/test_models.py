@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistbench.models import DEFAULT_MODELS, get_model
+from mnistbench.models import DEFAULT_MODELS, get_entry, get_model, parse_spec
 
 ALL_SPECS = [*DEFAULT_MODELS, *(f"{m}@notebook" for m in DEFAULT_MODELS)]
 # Below what each reaches on digits (0.85-0.99); a broken model sits near 0.1.
@@ -193,3 +193,20 @@ def test_sgd_notebook_preset_is_the_notebook_classifier():
     for key in notebook:
         if key != "random_state":
             assert ours[key] == notebook[key], key
+
+
+def test_all_cores_means_the_runs_threads(monkeypatch):
+    from mnistbench.models.sklearn_base import SklearnModel
+
+    monkeypatch.setattr(SklearnModel, "_threads", None)
+    forest = get_model(parse_spec("random_forest"))
+    assert forest.make_pipeline()[-1].n_jobs == -1  # not configured: joblib's own meaning
+    get_entry("random_forest").cls.configure_threads(1)  # as run_task does for --threads 1
+    assert forest.make_pipeline()[-1].n_jobs == 1
+    assert get_model(parse_spec("knn")).make_pipeline()[-1].n_jobs == 1
+    assert get_model(parse_spec("kernel_approx")).make_pipeline()[-1].n_jobs == 1
+    get_entry("sgd").cls.configure_threads(3)
+    assert get_model(parse_spec("sgd")).make_pipeline()[-1].n_jobs == 3
+    # an explicit job count is left alone
+    assert get_model(parse_spec("random_forest@bench_mnist")).make_pipeline()[-1].n_jobs == 1
+    assert get_model(parse_spec("random_forest:n_jobs=2")).make_pipeline()[-1].n_jobs == 2

@@ -70,7 +70,7 @@ class KernelApproxModel(SklearnModel):
             return svm
         # liblinear trains its one-vs-rest problems one after another on one core; the
         # same problems (labels +1 for the class, -1 for the rest) side by side use them all.
-        return OneVsRestClassifier(svm, n_jobs=self.n_jobs)
+        return OneVsRestClassifier(svm, n_jobs=self.jobs(self.n_jobs))
 
     def _coefficients(self) -> tuple[np.ndarray, np.ndarray]:
         """One row of weights and an intercept per class, from either classifier."""

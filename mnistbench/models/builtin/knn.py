@@ -38,7 +38,7 @@ class KNNModel(SklearnModel):
             steps.append(("pca", PCA(self.pca_components, random_state=self.random_state)))
         clf = KNeighborsClassifier(
             n_neighbors=self.n_neighbors, weights=self.weights, metric=self.metric,
-            algorithm=self.algorithm, n_jobs=self.n_jobs,
+            algorithm=self.algorithm, n_jobs=self.jobs(self.n_jobs),
         )
         return Pipeline([*steps, ("clf", clf)])
 

@@ -40,7 +40,7 @@ class ForestModel(SklearnModel):
             n_estimators=self.n_estimators, criterion=self.criterion,
             max_features=self.max_features, max_depth=self.max_depth,
             min_samples_leaf=self.min_samples_leaf, bootstrap=self.bootstrap,
-            n_jobs=self.n_jobs, random_state=self.random_state,
+            n_jobs=self.jobs(self.n_jobs), random_state=self.random_state,
         )
         return preprocessed([("clf", clf)], scale=False, deskew=self.deskew)
 

@@ -34,7 +34,7 @@ class SGDModel(LinearSklearnModel):
         clf = SGDClassifier(
             loss=self.loss, alpha=self.alpha, max_iter=self.max_iter, tol=self.tol,
             average=self.average, learning_rate=self.learning_rate, eta0=self.eta0,
-            early_stopping=self.early_stopping, n_jobs=self.n_jobs,
+            early_stopping=self.early_stopping, n_jobs=self.jobs(self.n_jobs),
             random_state=self.random_state,
         )
         return preprocessed([("clf", clf)], self.scale, self.sparse)
