@@ -52,6 +52,11 @@ def test_ink_is_kept_and_upright_or_blank_digits_are_unchanged():
     assert out.dtype == np.float32 and out.shape == (3, 784)
 
 
+def test_only_blank_digits_and_no_digits():
+    assert not deskew(np.zeros((3, 784), np.float32)).any()
+    assert deskew(np.zeros((0, 64), np.float32)).shape == (0, 64)
+
+
 def test_blocks_do_not_change_the_result(monkeypatch):
     X = load_digits().data.astype(np.float32)  # 8x8 digits: any square side works
     whole = deskew(X)

@@ -48,6 +48,8 @@ def _deskew_block(X: np.ndarray, h: int, w: int) -> np.ndarray:
     # by their integer part, so each group's shift is two slices of one contiguous block.
     lines = images.reshape(n * h, w)
     inked = np.flatnonzero(row_mass.ravel() > 0)
+    if len(inked) == 0:  # only blank digits: nothing to move
+        return np.zeros_like(X)
     shift = (alpha[:, None] * dr).ravel()[inked]
     whole = np.floor(shift)
     frac = (shift - whole)[:, None].astype(np.float32)

@@ -60,8 +60,9 @@ class RandomForestModel(ForestModel):
     """Bootstrapped trees, best split among a random subset of pixels at each node."""
 
     # Tuned (rounds 5 and 6 of the search log): as many trees, on deskewed digits, grown on
-    # both cores. Deskewed digits make each tree about 1.5x dearer to grow (continuous
-    # values where raw pixels repeat a few levels) and the forest half a point better.
+    # both cores. Deskewed digits made each tree about 1.5x dearer to grow (interpolated
+    # pixels take many more distinct values to split on) and the forest half a point
+    # better.
     defaults: ClassVar[dict[str, Any]] = {**ForestModel.defaults, "n_jobs": -1,
                                           "deskew": True}
 
