@@ -179,11 +179,15 @@ def test_sgd_sparse_input_matches_dense(digits_split):
     assert sparse.weight_images().shape == (10, 8, 8)
 
 
-def test_sgd_notebook_preset_is_the_notebook_classifier():
+def test_sgd_notebook_preset_is_the_notebook_classifier(monkeypatch):
     """The notebook used ``SGDClassifier(max_iter=5000, tol=1e-3, n_jobs=-1)`` on dense,
     unscaled pixels; new options must stay off in the preset."""
     from sklearn.linear_model import SGDClassifier
 
+    from mnistbench.models.sklearn_base import SklearnModel
+
+    # As built outside a run (a run turns n_jobs=-1 into its --threads: another test)
+    monkeypatch.setattr(SklearnModel, "_threads", None)
     model = get_model("sgd@notebook")
     assert (model.sparse, model.scale) == (False, False)
     clf = model.make_pipeline()
