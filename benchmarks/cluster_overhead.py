@@ -22,8 +22,15 @@ from mnistbench.harness.suite import RunRequest, execute_plan, plan_run
 
 
 def timed_run(out: Path, run_id: str, n_tasks: int, scheduler: str | None) -> float:
-    request = RunRequest(models="sgd", dataset="digits", seeds=",".join(map(str, range(n_tasks))),
-                         threads=1, out=out, run_id=run_id, scheduler=scheduler)
+    request = RunRequest(
+        models="sgd",
+        dataset="digits",
+        seeds=",".join(map(str, range(n_tasks))),
+        threads=1,
+        out=out,
+        run_id=run_id,
+        scheduler=scheduler,
+    )
     plan = plan_run(request)
     started = time.perf_counter()
     outcome = execute_plan(plan)
@@ -34,8 +41,9 @@ def timed_run(out: Path, run_id: str, n_tasks: int, scheduler: str | None) -> fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.cluster_overhead",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.cluster_overhead", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
@@ -43,9 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         local = timed_run(Path(tmp), "local", args.tasks, None)
         cluster = timed_run(Path(tmp), "cluster", args.tasks, f"local:{args.workers}")
     per_local, per_cluster = local / args.tasks, cluster / args.tasks
-    print(f"{args.tasks} tiny tasks: in process {per_local * 1e3:.0f} ms/task, on "
-          f"local:{args.workers} {per_cluster * 1e3:.0f} ms/task, overhead "
-          f"{(per_cluster - per_local) * 1e3:+.0f} ms/task")
+    print(
+        f"{args.tasks} tiny tasks: in process {per_local * 1e3:.0f} ms/task, on "
+        f"local:{args.workers} {per_cluster * 1e3:.0f} ms/task, overhead "
+        f"{(per_cluster - per_local) * 1e3:+.0f} ms/task"
+    )
     return 0
 
 

@@ -58,8 +58,9 @@ def get_profile(name: str | None = None) -> Profile:
     if name not in PROFILES:
         raise ValueError(f"MNISTBENCH_ASV_PROFILE={name!r}; use one of {', '.join(PROFILES)}")
     default_data = {"quick": "mnist-5k", "full": "mnist", "tiny": "digits"}[name]
-    dataset = os.environ.get("MNISTBENCH_ASV_DATASET") or default_data if name != "tiny" \
-        else default_data
+    dataset = (
+        os.environ.get("MNISTBENCH_ASV_DATASET") or default_data if name != "tiny" else default_data
+    )
     if name == "full":
         return Profile(name, dataset, False, True, fit_timeout=3600.0, cache_timeout=4 * 3600.0)
     return Profile(name, dataset, True, False, fit_timeout=600.0, cache_timeout=1800.0)

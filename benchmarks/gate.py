@@ -44,9 +44,22 @@ def run(out: Path, run_id: str) -> Path:
     """A seeded, single-threaded run of the gate's models; returns the run directory."""
     from mnistbench.cli import main
 
-    argv = ["run", "--dataset", DATASET, "--models", ",".join(gate_specs()),
-            "--seeds", str(SEED), "--threads", str(THREADS), "--out", str(out),
-            "--run-id", run_id, "--quiet"]
+    argv = [
+        "run",
+        "--dataset",
+        DATASET,
+        "--models",
+        ",".join(gate_specs()),
+        "--seeds",
+        str(SEED),
+        "--threads",
+        str(THREADS),
+        "--out",
+        str(out),
+        "--run-id",
+        run_id,
+        "--quiet",
+    ]
     status = main(argv)
     if status != 0:
         raise SystemExit(status)
@@ -66,13 +79,15 @@ def refresh(run_dir: Path, baseline: Path = BASELINE) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gate", description=__doc__)
-    parser.add_argument("--refresh", action="store_true",
-                        help="make this run the new committed baseline")
+    parser.add_argument(
+        "--refresh", action="store_true", help="make this run the new committed baseline"
+    )
     parser.add_argument("--baseline", type=Path, default=BASELINE)
     parser.add_argument("--out", type=Path, help="where the run goes (default: a temp dir)")
     # The default: 0.005, five of mnist-5k's 1,000 test digits.
-    parser.add_argument("--max-error-increase", type=float,
-                        default=DEFAULT_THRESHOLDS.max_error_increase)
+    parser.add_argument(
+        "--max-error-increase", type=float, default=DEFAULT_THRESHOLDS.max_error_increase
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="mnistbench-gate-") as tmp:
@@ -84,8 +99,17 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from mnistbench.cli import main as cli
 
-        return cli(["compare", str(args.baseline), str(run_dir), "--metrics", "error_rate",
-                    "--max-error-increase", str(args.max_error_increase)])
+        return cli(
+            [
+                "compare",
+                str(args.baseline),
+                str(run_dir),
+                "--metrics",
+                "error_rate",
+                "--max-error-increase",
+                str(args.max_error_increase),
+            ]
+        )
 
 
 if __name__ == "__main__":

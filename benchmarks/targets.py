@@ -80,9 +80,17 @@ NOTEBOOK_ACCURACY: dict[str, tuple[float, str]] = {
     "mlp@flux": (0.92, "issue 10, after FluxML/model-zoo vision/mlp_mnist"),
     # The scikit-learn vs TensorFlow notebook's own code on its 56,000/14,000 split, as
     # issue 5 measured it
-    **{f"{model}@notebook": (accuracy, "issue 5: the notebook's code, 56,000/14,000")
-       for model, accuracy in [("linear_svc", 0.914), ("sgd", 0.914), ("knn", 0.960),
-                               ("softmax", 0.922), ("mlp", 0.978), ("cnn", 0.989)]},
+    **{
+        f"{model}@notebook": (accuracy, "issue 5: the notebook's code, 56,000/14,000")
+        for model, accuracy in [
+            ("linear_svc", 0.914),
+            ("sgd", 0.914),
+            ("knn", 0.960),
+            ("softmax", 0.922),
+            ("mlp", 0.978),
+            ("cnn", 0.989),
+        ]
+    },
 }
 NOTEBOOK_TOLERANCE = 0.01
 # The contract six: the presets' total fit + predict over the tuned total
@@ -100,45 +108,64 @@ def judge(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     """
     data = set(zip(frame["dataset"], frame["split_scheme"], strict=True))
     if data != {TARGET_DATA}:
-        raise MnistbenchError(f"targets are set on {TARGET_DATA[0]} ({TARGET_DATA[1]} split); "
-                              f"this run used {sorted(data)}")
-    in_run = [m for m in SPEED_TARGETS if (frame["spec"] == m).any()
-              or (frame["spec"] == f"{m}@{SPEED_TARGETS[m].preset}").any()]
+        raise MnistbenchError(
+            f"targets are set on {TARGET_DATA[0]} ({TARGET_DATA[1]} split); "
+            f"this run used {sorted(data)}"
+        )
+    in_run = [
+        m
+        for m in SPEED_TARGETS
+        if (frame["spec"] == m).any() or (frame["spec"] == f"{m}@{SPEED_TARGETS[m].preset}").any()
+    ]
     if not in_run:
-        raise MnistbenchError("the run holds none of the models with targets ("
-                              + ", ".join(SPEED_TARGETS) + ")")
+        raise MnistbenchError(
+            "the run holds none of the models with targets (" + ", ".join(SPEED_TARGETS) + ")"
+        )
     pairs = speedups(frame)
     reference = {f"{m}@{t.preset}" for m, t in SPEED_TARGETS.items()}
-    pairs = pairs[pairs["preset"].isin(reference)
-                  & (pairs["preset"].str.partition("@")[0] == pairs["tuned"])]
+    pairs = pairs[
+        pairs["preset"].isin(reference) & (pairs["preset"].str.partition("@")[0] == pairs["tuned"])
+    ]
     pairs = pairs.set_index("tuned")
     missing = [m for m in in_run if m not in pairs.index]
     if missing:
-        raise MnistbenchError("the run lacks " + ", ".join(
-            f"{m} or {m}@{SPEED_TARGETS[m].preset}" for m in missing))
+        raise MnistbenchError(
+            "the run lacks " + ", ".join(f"{m} or {m}@{SPEED_TARGETS[m].preset}" for m in missing)
+        )
     rows = []
     for model, target in SPEED_TARGETS.items():
         if model not in in_run:
             continue
         pair = pairs.loc[model]
         speedup = float(pair[f"{target.timing}_speedup"])
-        rows.append({
-            "model": model, "accuracy": float(pair["tuned_accuracy"]),
-            "min_accuracy": target.min_accuracy, "timing": target.timing,
-            "speedup": speedup, "min_speedup": target.min_speedup,
-            "met": bool(pair["tuned_accuracy"] >= target.min_accuracy
-                        and speedup >= target.min_speedup),
-        })
+        rows.append(
+            {
+                "model": model,
+                "accuracy": float(pair["tuned_accuracy"]),
+                "min_accuracy": target.min_accuracy,
+                "timing": target.timing,
+                "speedup": speedup,
+                "min_speedup": target.min_speedup,
+                "met": bool(
+                    pair["tuned_accuracy"] >= target.min_accuracy and speedup >= target.min_speedup
+                ),
+            }
+        )
     verdicts = pd.DataFrame(rows)
     six = [m for m in DEFAULT_MODELS if m in SPEED_TARGETS]
-    totals: dict[str, Any] = {"min_speedup": TOTAL_SPEEDUP_TARGET,
-                              "not_in_run": [m for m in SPEED_TARGETS if m not in in_run],
-                              "judged": all(m in in_run for m in six)}
+    totals: dict[str, Any] = {
+        "min_speedup": TOTAL_SPEEDUP_TARGET,
+        "not_in_run": [m for m in SPEED_TARGETS if m not in in_run],
+        "judged": all(m in in_run for m in six),
+    }
     if totals["judged"]:
         contract = pairs.loc[six]
         tuned, preset = contract["tuned_total_s"].sum(), contract["preset_total_s"].sum()
-        totals.update(tuned_total_s=float(tuned), preset_total_s=float(preset),
-                      speedup=float(preset / tuned) if tuned else float("nan"))
+        totals.update(
+            tuned_total_s=float(tuned),
+            preset_total_s=float(preset),
+            speedup=float(preset / tuned) if tuned else float("nan"),
+        )
     total_met = not totals["judged"] or totals["speedup"] >= TOTAL_SPEEDUP_TARGET
     totals["all_met"] = bool(verdicts["met"].all() and total_met)
     return verdicts, totals
@@ -157,15 +184,22 @@ def judge_notebooks(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         reported = NOTEBOOK_ACCURACY.get(spec)
         floor = reported[0] - NOTEBOOK_TOLERANCE if reported else None
-        rows.append({"spec": spec, "accuracy": float(accuracy),
-                     "reported": reported[0] if reported else None, "floor": floor,
-                     "met": None if floor is None else bool(accuracy >= floor - 1e-12)})
+        rows.append(
+            {
+                "spec": spec,
+                "accuracy": float(accuracy),
+                "reported": reported[0] if reported else None,
+                "floor": floor,
+                "met": None if floor is None else bool(accuracy >= floor - 1e-12),
+            }
+        )
     return pd.DataFrame(rows, columns=["spec", "accuracy", "reported", "floor", "met"])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.targets",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.targets", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     args = parser.parse_args(argv)
     try:
@@ -175,13 +209,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"targets: {exc}", file=sys.stderr)
         return 2
     for v in verdicts.itertuples():
-        print(f"{v.model:13s} accuracy {v.accuracy:.4f} (>= {v.min_accuracy}), {v.timing} "
-              f"{v.speedup:.1f}x (>= {v.min_speedup:g}x): {'met' if v.met else 'MISSED'}")
+        print(
+            f"{v.model:13s} accuracy {v.accuracy:.4f} (>= {v.min_accuracy}), {v.timing} "
+            f"{v.speedup:.1f}x (>= {v.min_speedup:g}x): {'met' if v.met else 'MISSED'}"
+        )
     if totals["judged"]:
         total_met = totals["speedup"] >= totals["min_speedup"]
-        print(f"all six: fit + predict {totals['tuned_total_s']:.1f} s tuned vs "
-              f"{totals['preset_total_s']:.1f} s as written, {totals['speedup']:.1f}x (>= "
-              f"{totals['min_speedup']:g}x): {'met' if total_met else 'MISSED'}")
+        print(
+            f"all six: fit + predict {totals['tuned_total_s']:.1f} s tuned vs "
+            f"{totals['preset_total_s']:.1f} s as written, {totals['speedup']:.1f}x (>= "
+            f"{totals['min_speedup']:g}x): {'met' if total_met else 'MISSED'}"
+        )
     else:
         print("all six: not judged (the run does not hold all six)")
     if totals["not_in_run"]:
@@ -191,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         if pd.isna(n.floor):
             print(f"{n.spec:19s} accuracy {n.accuracy:.4f} (its notebook states none)")
         else:
-            print(f"{n.spec:19s} accuracy {n.accuracy:.4f} (notebook {n.reported:g}, >= "
-                  f"{n.floor:.4f}): {'met' if n.met else 'MISSED'}")
+            print(
+                f"{n.spec:19s} accuracy {n.accuracy:.4f} (notebook {n.reported:g}, >= "
+                f"{n.floor:.4f}): {'met' if n.met else 'MISSED'}"
+            )
     notebooks_met = bool(notebooks["met"].dropna().all())
     return 0 if totals["all_met"] and notebooks_met else 1
 

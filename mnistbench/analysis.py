@@ -48,8 +48,7 @@ def mixed_hosts(frame: pd.DataFrame) -> dict[str, list[str]]:
     ok = frame[frame["status"] == "ok"]
     out = {}
     for spec, group in ok.groupby("spec", sort=False):
-        kinds = sorted({host_kind(c, n) for c, n in zip(group["cpu"], group["cores"],
-                                                         strict=True)})
+        kinds = sorted({host_kind(c, n) for c, n in zip(group["cpu"], group["cores"], strict=True)})
         if len(kinds) > 1:
             out[str(spec)] = kinds
     return out
@@ -85,25 +84,30 @@ def speedups(frame: pd.DataFrame) -> pd.DataFrame:
         if tuned not in agg.index:
             continue
         base = agg.loc[tuned]
-        rows.append({
-            "model": row["model"],
-            "tuned": tuned,
-            "preset": spec,
-            "tuned_accuracy": base["accuracy"],
-            "preset_accuracy": row["accuracy"],
-            "accuracy_gain": base["accuracy"] - row["accuracy"],
-            "tuned_fit_s": base["fit_wall_s"],
-            "preset_fit_s": row["fit_wall_s"],
-            "fit_speedup": _ratio(row["fit_wall_s"], base["fit_wall_s"]),
-            "tuned_predict_s": base["predict_s"],
-            "preset_predict_s": row["predict_s"],
-            "predict_speedup": _ratio(row["predict_s"], base["predict_s"]),
-            "tuned_total_s": base["fit_wall_s"] + base["predict_s"],
-            "preset_total_s": row["fit_wall_s"] + row["predict_s"],
-            "disturbed": "; ".join(
-                f"{side} {phase}" for side, name in (("tuned", tuned), ("as written", spec))
-                for phase in disturbed.get(name, []) if phase in ("fit", "predict")),
-        })
+        rows.append(
+            {
+                "model": row["model"],
+                "tuned": tuned,
+                "preset": spec,
+                "tuned_accuracy": base["accuracy"],
+                "preset_accuracy": row["accuracy"],
+                "accuracy_gain": base["accuracy"] - row["accuracy"],
+                "tuned_fit_s": base["fit_wall_s"],
+                "preset_fit_s": row["fit_wall_s"],
+                "fit_speedup": _ratio(row["fit_wall_s"], base["fit_wall_s"]),
+                "tuned_predict_s": base["predict_s"],
+                "preset_predict_s": row["predict_s"],
+                "predict_speedup": _ratio(row["predict_s"], base["predict_s"]),
+                "tuned_total_s": base["fit_wall_s"] + base["predict_s"],
+                "preset_total_s": row["fit_wall_s"] + row["predict_s"],
+                "disturbed": "; ".join(
+                    f"{side} {phase}"
+                    for side, name in (("tuned", tuned), ("as written", spec))
+                    for phase in disturbed.get(name, [])
+                    if phase in ("fit", "predict")
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -112,8 +116,12 @@ def speedup_totals(pairs: pd.DataFrame) -> dict[str, float] | None:
     if pairs.empty:
         return None
     tuned, preset = pairs["tuned_total_s"].sum(), pairs["preset_total_s"].sum()
-    return {"models": len(pairs), "tuned_total_s": float(tuned),
-            "preset_total_s": float(preset), "speedup": _ratio(preset, tuned)}
+    return {
+        "models": len(pairs),
+        "tuned_total_s": float(tuned),
+        "preset_total_s": float(preset),
+        "speedup": _ratio(preset, tuned),
+    }
 
 
 def _ratio(numerator: float, denominator: float) -> float:

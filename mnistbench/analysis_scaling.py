@@ -39,16 +39,31 @@ def curve_points(run: Run) -> pd.DataFrame:
 def curve_table(points: pd.DataFrame) -> pd.DataFrame:
     """Per curve and size: accuracy, fit and predict seconds (mean and sd over ok seeds),
     ok and timed-out seed counts. Sizes ascending within a curve, curves in run order."""
-    columns = ["model_spec", "family", "n", "n_ok", "n_timeout", "accuracy", "accuracy_std",
-               "fit_wall_s", "fit_wall_s_std", "predict_s", "predict_s_std"]
+    columns = [
+        "model_spec",
+        "family",
+        "n",
+        "n_ok",
+        "n_timeout",
+        "accuracy",
+        "accuracy_std",
+        "fit_wall_s",
+        "fit_wall_s_std",
+        "predict_s",
+        "predict_s_std",
+    ]
     if points.empty:
         return pd.DataFrame(columns=columns)
     rows = []
     for (spec, n), group in points.groupby(["model_spec", "n"], sort=False):
         ok = group[group["status"] == "ok"]
-        row: dict[str, Any] = {"model_spec": spec, "family": group["family"].iloc[0] or "",
-                               "n": float(n), "n_ok": len(ok),
-                               "n_timeout": int((group["status"] == "timeout").sum())}
+        row: dict[str, Any] = {
+            "model_spec": spec,
+            "family": group["family"].iloc[0] or "",
+            "n": float(n),
+            "n_ok": len(ok),
+            "n_timeout": int((group["status"] == "timeout").sum()),
+        }
         for key in ("accuracy", *GROWTH_METRICS):
             values = pd.to_numeric(ok[key], errors="coerce").dropna()
             row[key] = float(values.mean()) if len(values) else math.nan
@@ -56,8 +71,9 @@ def curve_table(points: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
     order = {s: i for i, s in enumerate(dict.fromkeys(points["model_spec"]))}
     table = pd.DataFrame(rows, columns=columns)
-    return table.sort_values(["model_spec", "n"], key=lambda c: c.map(order)
-                             if c.name == "model_spec" else c).reset_index(drop=True)
+    return table.sort_values(
+        ["model_spec", "n"], key=lambda c: c.map(order) if c.name == "model_spec" else c
+    ).reset_index(drop=True)
 
 
 def is_curve(table: pd.DataFrame) -> bool:
@@ -83,8 +99,11 @@ def growth_exponents(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for spec, group in table.groupby("model_spec", sort=False):
         finished = group[(group["n_ok"] > 0) & (group["n_timeout"] == 0)]
-        row: dict[str, Any] = {"model_spec": spec, "family": group["family"].iloc[0],
-                               "sizes": [int(n) for n in finished["n"]]}
+        row: dict[str, Any] = {
+            "model_spec": spec,
+            "family": group["family"].iloc[0],
+            "sizes": [int(n) for n in finished["n"]],
+        }
         for key, short in (("fit_wall_s", "fit"), ("predict_s", "predict")):
             fit = power_law(finished["n"], finished[key])
             row[f"k_{short}"], row[f"c_{short}"] = fit if fit else (math.nan, math.nan)
@@ -92,12 +111,23 @@ def growth_exponents(table: pd.DataFrame) -> pd.DataFrame:
         row["stopped_at"] = float(stopped.min()) if len(stopped) else math.nan
         largest = finished.iloc[-1] if len(finished) else None
         row["largest_n"] = float(largest["n"]) if largest is not None else math.nan
-        row["accuracy_at_largest"] = float(largest["accuracy"]) if largest is not None \
-            else math.nan
+        row["accuracy_at_largest"] = float(largest["accuracy"]) if largest is not None else math.nan
         rows.append(row)
-    return pd.DataFrame(rows, columns=["model_spec", "family", "sizes", "k_fit", "c_fit",
-                                       "k_predict", "c_predict", "stopped_at", "largest_n",
-                                       "accuracy_at_largest"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "model_spec",
+            "family",
+            "sizes",
+            "k_fit",
+            "c_fit",
+            "k_predict",
+            "c_predict",
+            "stopped_at",
+            "largest_n",
+            "accuracy_at_largest",
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -110,19 +140,22 @@ class Crossover:
     at: float  # the crossing, interpolated on log size
 
     def describe(self) -> str:
-        return (f"{self.leader} overtakes {self.other} at about n={self.at:,.0f} "
-                f"(between {self.between[0]:,} and {self.between[1]:,})")
+        return (
+            f"{self.leader} overtakes {self.other} at about n={self.at:,.0f} "
+            f"(between {self.between[0]:,} and {self.between[1]:,})"
+        )
 
 
 def crossovers(table: pd.DataFrame) -> list[Crossover]:
     """Every pair of curves whose accuracy order flips between two sizes both measured,
     the crossing interpolated linearly in log n."""
-    acc = table[table["n_ok"] > 0].pivot_table(index="n", columns="model_spec",
-                                               values="accuracy", sort=True)
+    acc = table[table["n_ok"] > 0].pivot_table(
+        index="n", columns="model_spec", values="accuracy", sort=True
+    )
     specs = list(dict.fromkeys(table["model_spec"]))
     out = []
     for i, a in enumerate(specs):
-        for b in specs[i + 1:]:
+        for b in specs[i + 1 :]:
             if a not in acc or b not in acc:
                 continue
             both = acc[[a, b]].dropna()
@@ -192,11 +225,18 @@ def sweeps(run: Run) -> list[Sweep]:
     return out
 
 
-def _sweep(model: str, preset: str | None, n: float, specs: list[str],
-           params: dict[str, dict[str, Any]], frame: pd.DataFrame) -> Sweep | None:
+def _sweep(
+    model: str,
+    preset: str | None,
+    n: float,
+    specs: list[str],
+    params: dict[str, dict[str, Any]],
+    frame: pd.DataFrame,
+) -> Sweep | None:
     keys = sorted({k for s in specs for k in params[s]})
-    shown = {k: [json.dumps(params[s].get(k), sort_keys=True, default=str) for s in specs]
-             for k in keys}
+    shown = {
+        k: [json.dumps(params[s].get(k), sort_keys=True, default=str) for s in specs] for k in keys
+    }
     varying = [k for k in keys if len(set(shown[k])) > 1]
     if not varying:
         return None
@@ -208,9 +248,11 @@ def _sweep(model: str, preset: str | None, n: float, specs: list[str],
     for spec, value in zip(specs, raw, strict=True):
         tasks = frame[frame["spec"] == spec]
         row: dict[str, Any] = {
-            "spec": spec, "x": float(value) if numeric else _text(value),
+            "spec": spec,
+            "x": float(value) if numeric else _text(value),
             "series": ", ".join(f"{k}={_text(params[spec].get(k))}" for k in others),
-            "n_seeds": len(tasks)}
+            "n_seeds": len(tasks),
+        }
         for key in ("accuracy", "fit_wall_s"):
             values = pd.to_numeric(tasks[key], errors="coerce").dropna()
             row[key] = float(values.mean()) if len(values) else math.nan

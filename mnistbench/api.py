@@ -46,19 +46,24 @@ class Run(_SavedRun):
     def failed(self) -> bool:
         """Some task of the run has no ok result (one that ran out of its --task-timeout
         budget counts as settled, not failed)."""
-        done = {(r.record.spec, r.record.seed) for r in self.results
-                if r.ok or r.record.timed_out}
+        done = {(r.record.spec, r.record.seed) for r in self.results if r.ok or r.record.timed_out}
         n_train = (self.meta.split or {}).get("n_train")
         sizes = [None if n == n_train else n for n in self.meta.train_sizes] or [None]
-        return any((point_label(s, n), seed) not in done for s in self.meta.specs
-                   for n in sizes for seed in self.meta.seeds)
+        return any(
+            (point_label(s, n), seed) not in done
+            for s in self.meta.specs
+            for n in sizes
+            for seed in self.meta.seeds
+        )
 
-    def report(self, path: str | Path | None = None, *,
-               figures_dir: str | Path | None = None) -> Path:
+    def report(
+        self, path: str | Path | None = None, *, figures_dir: str | Path | None = None
+    ) -> Path:
         """Write the run's HTML report (default ``reports/<run-id>.html``); its path."""
         target = Path(path) if path is not None else default_report_path([self.path])
-        return write_report([self.path], target,
-                            Path(figures_dir) if figures_dir is not None else None)
+        return write_report(
+            [self.path], target, Path(figures_dir) if figures_dir is not None else None
+        )
 
     def export(self, path: str | Path) -> Path:
         """Write the run's tasks to ``path`` (``*.csv`` or ``*.parquet``); its path."""
@@ -92,8 +97,9 @@ def _options() -> dict[str, Any]:
     """RunRequest's keyword options (every field but the three positional ones) and their
     defaults: the flags of ``mnistbench run``."""
     defaults = RunRequest()
-    return {f.name: getattr(defaults, f.name) for f in fields(RunRequest)
-            if f.name not in _NOT_OPTIONS}
+    return {
+        f.name: getattr(defaults, f.name) for f in fields(RunRequest) if f.name not in _NOT_OPTIONS
+    }
 
 
 def request(
@@ -108,17 +114,23 @@ def request(
     known = _options()
     unknown = sorted(set(options) - set(known))
     if unknown:
-        raise TypeError(f"mnistbench.run() got unknown option(s) {', '.join(unknown)}; "
-                        f"known: {', '.join(sorted(known))}")
+        raise TypeError(
+            f"mnistbench.run() got unknown option(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
+        )
     values = dict(options)
     for key in ("out", "data_dir"):
         if values.get(key) is not None:
             values[key] = Path(values[key])
     if "settings" in values:
-        values["settings"] = [values["settings"]] if isinstance(values["settings"], str) \
+        values["settings"] = (
+            [values["settings"]]
+            if isinstance(values["settings"], str)
             else list(values["settings"])
-    req = RunRequest(models=_text(models, "models"), dataset=dataset,
-                     seeds=_text(seeds, "seeds"), **values)
+        )
+    req = RunRequest(
+        models=_text(models, "models"), dataset=dataset, seeds=_text(seeds, "seeds"), **values
+    )
     req.command = _command_line(req)
     return req
 
@@ -126,8 +138,11 @@ def request(
 def _command_line(req: RunRequest) -> list[str]:
     """The ``mnistbench run`` arguments that make the same request."""
     argv = ["run"]
-    for flag, value in (("--models", req.models), ("--dataset", req.dataset),
-                        ("--seeds", req.seeds)):
+    for flag, value in (
+        ("--models", req.models),
+        ("--dataset", req.dataset),
+        ("--seeds", req.seeds),
+    ):
         if value is not None:
             argv += [flag, value]
     for name, default in _options().items():

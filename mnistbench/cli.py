@@ -25,8 +25,14 @@ from mnistbench.commands.common import (  # noqa: E402
 )
 from mnistbench.errors import MnistbenchError  # noqa: E402
 
-COMMANDS = {"datasets": datasets, "models": models, "run": run, "report": report,
-            "compare": compare, "export": export}
+COMMANDS = {
+    "datasets": datasets,
+    "models": models,
+    "run": run,
+    "report": report,
+    "compare": compare,
+    "export": export,
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,14 +65,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mnistbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("mnistbench: interrupted; finished tasks are saved (use --resume)",
-              file=sys.stderr)
+        print("mnistbench: interrupted; finished tasks are saved (use --resume)", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception:  # noqa: BLE001 - a bug: show it, with a status no verdict uses
         traceback.print_exc()
-        print(f"mnistbench: internal error (exit {EXIT_INTERNAL}); this is a bug in "
-              f"mnistbench {__version__}: please report it with the traceback above",
-              file=sys.stderr)
+        print(
+            f"mnistbench: internal error (exit {EXIT_INTERNAL}); this is a bug in "
+            f"mnistbench {__version__}: please report it with the traceback above",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

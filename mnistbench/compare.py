@@ -25,8 +25,7 @@ from mnistbench.errors import MnistbenchError
 from mnistbench.harness.metric_table import BY_KEY, Metric, selected
 from mnistbench.results import Run
 
-VERDICTS = ("regression", "improvement", "unchanged", "within noise", "disturbed",
-            "not measured")
+VERDICTS = ("regression", "improvement", "unchanged", "within noise", "disturbed", "not measured")
 # Two samples of seeds are told apart when a two-sided Mann-Whitney U test gives p below
 # this, or when their mean +/- NOISE_SIGMAS standard deviations do not overlap.
 NOISE_P_VALUE = 0.05
@@ -51,15 +50,19 @@ class Thresholds:
         # NaN compares false with everything and infinity passes everything: either would
         # switch the gate off, so both are refused
         if not math.isfinite(self.max_error_increase) or not self.max_error_increase >= 0:
-            raise CompareError("--max-error-increase must be a finite number >= 0, got "
-                               f"{self.max_error_increase}")
+            raise CompareError(
+                f"--max-error-increase must be a finite number >= 0, got {self.max_error_increase}"
+            )
         if not math.isfinite(self.max_slowdown) or not self.max_slowdown >= 1:
-            raise CompareError(f"--max-slowdown must be a finite number >= 1, got "
-                               f"{self.max_slowdown}")
+            raise CompareError(
+                f"--max-slowdown must be a finite number >= 1, got {self.max_slowdown}"
+            )
 
     def describe(self) -> str:
-        return (f"accuracy and error within {self.max_error_increase:g}, times within "
-                f"{self.max_slowdown:g}×")
+        return (
+            f"accuracy and error within {self.max_error_increase:g}, times within "
+            f"{self.max_slowdown:g}×"
+        )
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -97,8 +100,11 @@ class Comparison:
     def ok(self) -> bool:
         """No problem and no regression (nor, when strict, a disturbed timing): what CI
         wants."""
-        return not self.problems and not self.regressions and not (
-            self.strict_timing and self.disturbed)
+        return (
+            not self.problems
+            and not self.regressions
+            and not (self.strict_timing and self.disturbed)
+        )
 
     @property
     def noisy(self) -> bool:
@@ -125,8 +131,9 @@ def _data_identity(run: Run, frame: pd.DataFrame) -> tuple[str | None, set[str]]
 def _samples(frame: pd.DataFrame, spec: str, key: str) -> np.ndarray:
     if key not in frame.columns:
         return np.array([])
-    values = pd.to_numeric(frame.loc[(frame["spec"] == spec) & (frame["status"] == "ok"), key],
-                           errors="coerce")
+    values = pd.to_numeric(
+        frame.loc[(frame["spec"] == spec) & (frame["status"] == "ok"), key], errors="coerce"
+    )
     return values.dropna().to_numpy(dtype=float)
 
 
@@ -151,8 +158,9 @@ def seeds_differ(base: np.ndarray, current: np.ndarray) -> bool | None:
     return bool(hi_b < lo_c or hi_c < lo_b)
 
 
-def _verdict(m: Metric, base: np.ndarray, current: np.ndarray,
-             thresholds: Thresholds) -> tuple[float, float, float, str]:
+def _verdict(
+    m: Metric, base: np.ndarray, current: np.ndarray, thresholds: Thresholds
+) -> tuple[float, float, float, str]:
     """(base mean, current mean, change, verdict) for one metric of one spec."""
     b, c = float(base.mean()), float(current.mean())
     if m.change == "ratio":
@@ -175,11 +183,15 @@ def _verdict(m: Metric, base: np.ndarray, current: np.ndarray,
 
 def _describe(m: Metric, b: float, c: float, change: float, thresholds: Thresholds) -> str:
     if m.change == "ratio":
-        return f"{m.key} {b:.3g}s -> {c:.3g}s ({change:.2f}x > {thresholds.max_slowdown:g}x)" \
-            if m.unit == "s" else \
-            f"{m.key} {b:.4g} -> {c:.4g} ({change:.2f}x, past {thresholds.max_slowdown:g}x)"
-    return (f"{m.key} {b:.4f} -> {c:.4f} ({change:+.4f}, more than "
-            f"{thresholds.max_error_increase:g} worse)")
+        return (
+            f"{m.key} {b:.3g}s -> {c:.3g}s ({change:.2f}x > {thresholds.max_slowdown:g}x)"
+            if m.unit == "s"
+            else f"{m.key} {b:.4g} -> {c:.4g} ({change:.2f}x, past {thresholds.max_slowdown:g}x)"
+        )
+    return (
+        f"{m.key} {b:.4f} -> {c:.4f} ({change:+.4f}, more than "
+        f"{thresholds.max_error_increase:g} worse)"
+    )
 
 
 def _disturbance(frame: pd.DataFrame, spec: str, phase: str | None) -> str | None:
@@ -188,8 +200,11 @@ def _disturbance(frame: pd.DataFrame, spec: str, phase: str | None) -> str | Non
     if phase is None or column not in frame.columns:
         return None
     rows = frame[(frame["spec"] == spec) & (frame["status"] == "ok")]
-    reasons = [f"seed {r.seed}: {getattr(r, column)}" for r in rows.itertuples()
-               if isinstance(getattr(r, column), str)]
+    reasons = [
+        f"seed {r.seed}: {getattr(r, column)}"
+        for r in rows.itertuples()
+        if isinstance(getattr(r, column), str)
+    ]
     return "; ".join(reasons) or None
 
 
@@ -259,8 +274,9 @@ def compare_runs(
     # A model that ran in the baseline and now fails is the worst regression of all.
     for spec in cur_failed:
         if spec in base_specs:
-            errors = cur_frame.loc[(cur_frame["spec"] == spec)
-                                   & ~cur_frame["status"].isin(["ok", "timeout"]), "error"]
+            errors = cur_frame.loc[
+                (cur_frame["spec"] == spec) & ~cur_frame["status"].isin(["ok", "timeout"]), "error"
+            ]
             regressions.append(f"{spec}: failed in the current run ({errors.iloc[0]})")
     # A task that ran out of its --task-timeout budget has no measurement: where the other
     # run has one, the point cannot be compared; where neither has, there is nothing to say.
@@ -269,65 +285,109 @@ def compare_runs(
     timeout_notes = []
     for spec in cur_out:
         if spec in base_specs and spec not in cur_specs:
-            problems.append(f"{spec} ran out of its time budget (--task-timeout) in the "
-                            f"current run {current.run_id}; the baseline measured it")
+            problems.append(
+                f"{spec} ran out of its time budget (--task-timeout) in the "
+                f"current run {current.run_id}; the baseline measured it"
+            )
         elif spec in base_out and spec not in base_specs:
             timeout_notes.append(f"{spec} ran out of its time budget in both runs")
-    timeout_notes += [f"{spec} ran out of its time budget in the baseline; the current run "
-                      "measured it" for spec in base_out
-                      if spec in cur_specs and spec not in base_specs]
-    unmatched_baseline = [s for s in base_specs
-                          if s not in cur_specs and s not in cur_failed and s not in cur_out]
-    unmatched_current = [s for s in cur_specs
-                         if s not in base_specs and s not in base_failed and s not in base_out]
+    timeout_notes += [
+        f"{spec} ran out of its time budget in the baseline; the current run measured it"
+        for spec in base_out
+        if spec in cur_specs and spec not in base_specs
+    ]
+    unmatched_baseline = [
+        s for s in base_specs if s not in cur_specs and s not in cur_failed and s not in cur_out
+    ]
+    unmatched_current = [
+        s for s in cur_specs if s not in base_specs and s not in base_failed and s not in base_out
+    ]
     if unmatched_baseline:
-        problems.append(f"missing from the current run {current.run_id}: "
-                        f"{', '.join(unmatched_baseline)}")
+        problems.append(
+            f"missing from the current run {current.run_id}: {', '.join(unmatched_baseline)}"
+        )
     if unmatched_current:
         problems.append(f"not in the baseline {baseline.run_id}: {', '.join(unmatched_current)}")
 
     notes = timeout_notes
     base_hosts, cur_hosts = _host_kinds(base_frame), _host_kinds(cur_frame)
-    if base_hosts and cur_hosts and base_hosts != cur_hosts \
-            and any(m.change == "ratio" for m in chosen):
-        notes.append(f"timings compared across hosts: baseline on {' / '.join(base_hosts)}, "
-                     f"current on {' / '.join(cur_hosts)}")
+    if (
+        base_hosts
+        and cur_hosts
+        and base_hosts != cur_hosts
+        and any(m.change == "ratio" for m in chosen)
+    ):
+        notes.append(
+            f"timings compared across hosts: baseline on {' / '.join(base_hosts)}, "
+            f"current on {' / '.join(cur_hosts)}"
+        )
     rows: list[dict[str, Any]] = []
     for spec in (s for s in base_specs if s in cur_specs):
         model = base_frame.loc[base_frame["spec"] == spec, "model"].iloc[0]
-        row: dict[str, Any] = {"spec": spec, "model": model,
-                               "n_seeds_base": len(_samples(base_frame, spec, "seed")),
-                               "n_seeds_current": len(_samples(cur_frame, spec, "seed"))}
+        row: dict[str, Any] = {
+            "spec": spec,
+            "model": model,
+            "n_seeds_base": len(_samples(base_frame, spec, "seed")),
+            "n_seeds_current": len(_samples(cur_frame, spec, "seed")),
+        }
         for m in chosen:
             b_vals, c_vals = _samples(base_frame, spec, m.key), _samples(cur_frame, spec, m.key)
-            gaps = [f"{side} run {run.run_id} ({len(vals)} of {_n_ok(frame, spec)} task(s))"
-                    for side, run, frame, vals in (("baseline", baseline, base_frame, b_vals),
-                                                   ("current", current, cur_frame, c_vals))
-                    if len(vals) < _n_ok(frame, spec)]
+            gaps = [
+                f"{side} run {run.run_id} ({len(vals)} of {_n_ok(frame, spec)} task(s))"
+                for side, run, frame, vals in (
+                    ("baseline", baseline, base_frame, b_vals),
+                    ("current", current, cur_frame, c_vals),
+                )
+                if len(vals) < _n_ok(frame, spec)
+            ]
             if len(b_vals) == 0 and len(c_vals) == 0:
                 # measured on neither side (log loss of a model without probabilities)
-                row.update({f"{m.key}_base": math.nan, f"{m.key}_current": math.nan,
-                            change_column(m): math.nan, f"{m.key}_verdict": "not measured"})
+                row.update(
+                    {
+                        f"{m.key}_base": math.nan,
+                        f"{m.key}_current": math.nan,
+                        change_column(m): math.nan,
+                        f"{m.key}_verdict": "not measured",
+                    }
+                )
                 continue
             if gaps:
-                problems.append(f"{spec}: {m.key} cannot be compared, it is missing in the "
-                                + " and the ".join(gaps))
-                row.update({f"{m.key}_base": math.nan, f"{m.key}_current": math.nan,
-                            change_column(m): math.nan, f"{m.key}_verdict": "not measured"})
+                problems.append(
+                    f"{spec}: {m.key} cannot be compared, it is missing in the "
+                    + " and the ".join(gaps)
+                )
+                row.update(
+                    {
+                        f"{m.key}_base": math.nan,
+                        f"{m.key}_current": math.nan,
+                        change_column(m): math.nan,
+                        f"{m.key}_verdict": "not measured",
+                    }
+                )
                 continue
             b, c, change, verdict = _verdict(m, b_vals, c_vals, thresholds)
-            why = [f"{side} {text}" for side, text in
-                   (("baseline", _disturbance(base_frame, spec, m.phase)),
-                    ("current", _disturbance(cur_frame, spec, m.phase))) if text]
+            why = [
+                f"{side} {text}"
+                for side, text in (
+                    ("baseline", _disturbance(base_frame, spec, m.phase)),
+                    ("current", _disturbance(cur_frame, spec, m.phase)),
+                )
+                if text
+            ]
             if why:
                 # A change past the threshold is not called either way; one inside it is
                 # shown as measured, but a strict comparison still refuses to trust it.
                 if verdict != "unchanged":
                     verdict = "disturbed"
-                disturbed.append(f"{spec}: {m.key} {m.phase} timing disturbed "
-                                 f"({'; '.join(why)})")
-            row.update({f"{m.key}_base": b, f"{m.key}_current": c, change_column(m): change,
-                        f"{m.key}_verdict": verdict})
+                disturbed.append(f"{spec}: {m.key} {m.phase} timing disturbed ({'; '.join(why)})")
+            row.update(
+                {
+                    f"{m.key}_base": b,
+                    f"{m.key}_current": c,
+                    change_column(m): change,
+                    f"{m.key}_verdict": verdict,
+                }
+            )
             if verdict == "regression":
                 regressions.append(f"{spec}: " + _describe(m, b, c, change, thresholds))
         rows.append(row)
@@ -336,11 +396,19 @@ def compare_runs(
             problems.append(f"{m.key} cannot be compared: no model has it in either run")
 
     return Comparison(
-        baseline=baseline, current=current, same_data=same_data, problems=problems,
+        baseline=baseline,
+        current=current,
+        same_data=same_data,
+        problems=problems,
         table=pd.DataFrame(rows, columns=_columns(chosen)),
-        unmatched_baseline=unmatched_baseline, unmatched_current=unmatched_current,
-        regressions=regressions, metrics=[m.key for m in chosen], thresholds=thresholds,
-        disturbed=disturbed, strict_timing=strict_timing, notes=notes,
+        unmatched_baseline=unmatched_baseline,
+        unmatched_current=unmatched_current,
+        regressions=regressions,
+        metrics=[m.key for m in chosen],
+        thresholds=thresholds,
+        disturbed=disturbed,
+        strict_timing=strict_timing,
+        notes=notes,
     )
 
 

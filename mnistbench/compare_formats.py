@@ -74,8 +74,7 @@ def _headline(comparison: Comparison, counts: dict[str, int]) -> str:
 def _counts(comparison: Comparison) -> dict[str, int]:
     verdicts = comparison.table.filter(like="_verdict")
     values = list(verdicts.to_numpy().ravel()) if not verdicts.empty else []
-    return {v: values.count(v) for v in ("regression", "improvement", "unchanged",
-                                         "within noise")}
+    return {v: values.count(v) for v in ("regression", "improvement", "unchanged", "within noise")}
 
 
 def _data_line(comparison: Comparison) -> str:
@@ -86,8 +85,10 @@ def _data_line(comparison: Comparison) -> str:
         data += f" (split {code(split)})"
     # Copies of one run share its id; their directories tell them apart.
     names = (base.run_id, cur.run_id) if base.run_id != cur.run_id else (base.path, cur.path)
-    return (f"Baseline {code(names[0])} → current {code(names[1])}{data}; "
-            f"{comparison.thresholds.describe()}.")
+    return (
+        f"Baseline {code(names[0])} → current {code(names[1])}{data}; "
+        f"{comparison.thresholds.describe()}."
+    )
 
 
 def to_markdown(comparison: Comparison) -> str:
@@ -110,19 +111,32 @@ def to_markdown(comparison: Comparison) -> str:
             if verdict not in NOTABLE:
                 continue
             shown = f"**{verdict}**" if verdict == "regression" else verdict
-            rows.append((NOTABLE.index(verdict), [
-                code(row["spec"]), f"{row['n_seeds_base']}/{row['n_seeds_current']}",
-                m.label, format_value(row[f"{key}_base"], m.fmt),
-                format_value(row[f"{key}_current"], m.fmt),
-                format_change(row[change_column(m)], m), shown]))
+            rows.append(
+                (
+                    NOTABLE.index(verdict),
+                    [
+                        code(row["spec"]),
+                        f"{row['n_seeds_base']}/{row['n_seeds_current']}",
+                        m.label,
+                        format_value(row[f"{key}_base"], m.fmt),
+                        format_value(row[f"{key}_current"], m.fmt),
+                        format_change(row[change_column(m)], m),
+                        shown,
+                    ],
+                )
+            )
     if rows:
-        lines += ["| model | seeds | metric | base | current | change | verdict |",
-                  "|---|---:|---|---:|---:|---:|---|"]
+        lines += [
+            "| model | seeds | metric | base | current | change | verdict |",
+            "|---|---:|---|---:|---:|---:|---|",
+        ]
         lines += ["| " + " | ".join(cells) + " |" for _, cells in sorted(rows, key=lambda r: r[0])]
         lines.append("")
     elif not comparison.table.empty:
-        lines += [f"Every metric of {_plural(len(comparison.table), 'model')} is inside its "
-                  "threshold.", ""]
+        lines += [
+            f"Every metric of {_plural(len(comparison.table), 'model')} is inside its threshold.",
+            "",
+        ]
 
     if comparison.regressions:
         lines += ["**Regressions:**", ""]
@@ -133,11 +147,16 @@ def to_markdown(comparison: Comparison) -> str:
         lines += [f"- {code(d)}" for d in comparison.disturbed]
         lines.append("")
     if counts["within noise"]:
-        lines += ["*Within noise*: the change passes the threshold but the seeds of the two "
-                  "runs overlap, so it does not fail.", ""]
+        lines += [
+            "*Within noise*: the change passes the threshold but the seeds of the two "
+            "runs overlap, so it does not fail.",
+            "",
+        ]
     labels = ", ".join(BY_KEY[k].label for k in comparison.metrics)
-    lines.append(f"<sub>{_plural(len(comparison.table), 'model')} compared on {labels}; "
-                 f"{counts['unchanged']} unchanged.</sub>")
+    lines.append(
+        f"<sub>{_plural(len(comparison.table), 'model')} compared on {labels}; "
+        f"{counts['unchanged']} unchanged.</sub>"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -146,10 +165,16 @@ def to_markdown(comparison: Comparison) -> str:
 
 def _run_info(run: Any) -> dict[str, Any]:
     split = run.meta.split or {}
-    return {"run_id": run.run_id, "path": str(run.path), "dataset": run.meta.dataset,
-            "split_scheme": split.get("scheme"), "split_fingerprint": split.get("fingerprint"),
-            "specs": list(run.meta.specs), "seeds": list(run.meta.seeds),
-            "status": run.meta.status}
+    return {
+        "run_id": run.run_id,
+        "path": str(run.path),
+        "dataset": run.meta.dataset,
+        "split_scheme": split.get("scheme"),
+        "split_fingerprint": split.get("fingerprint"),
+        "specs": list(run.meta.specs),
+        "seeds": list(run.meta.seeds),
+        "status": run.meta.status,
+    }
 
 
 def to_json(comparison: Comparison) -> dict[str, Any]:
@@ -168,9 +193,15 @@ def to_json(comparison: Comparison) -> dict[str, Any]:
                 "change_kind": m.change,
                 "verdict": row[f"{key}_verdict"],
             }
-        models.append({"spec": row["spec"], "model": row["model"],
-                       "n_seeds_base": int(row["n_seeds_base"]),
-                       "n_seeds_current": int(row["n_seeds_current"]), "metrics": metrics})
+        models.append(
+            {
+                "spec": row["spec"],
+                "model": row["model"],
+                "n_seeds_base": int(row["n_seeds_base"]),
+                "n_seeds_current": int(row["n_seeds_current"]),
+                "metrics": metrics,
+            }
+        )
     return {
         "schema": JSON_SCHEMA,
         "outcome": outcome(comparison),
@@ -178,11 +209,20 @@ def to_json(comparison: Comparison) -> dict[str, Any]:
         "same_data": comparison.same_data,
         "baseline": _run_info(comparison.baseline),
         "current": _run_info(comparison.current),
-        "thresholds": {"max_error_increase": comparison.thresholds.max_error_increase,
-                       "max_slowdown": comparison.thresholds.max_slowdown},
-        "metrics": [{"key": k, "label": BY_KEY[k].label, "unit": BY_KEY[k].unit,
-                     "better": BY_KEY[k].better, "change": BY_KEY[k].change}
-                    for k in comparison.metrics],
+        "thresholds": {
+            "max_error_increase": comparison.thresholds.max_error_increase,
+            "max_slowdown": comparison.thresholds.max_slowdown,
+        },
+        "metrics": [
+            {
+                "key": k,
+                "label": BY_KEY[k].label,
+                "unit": BY_KEY[k].unit,
+                "better": BY_KEY[k].better,
+                "change": BY_KEY[k].change,
+            }
+            for k in comparison.metrics
+        ],
         "models": models,
         "regressions": list(comparison.regressions),
         "within_noise": comparison.noisy,

@@ -30,8 +30,10 @@ def _run_columns(run: Run) -> dict[str, list[object]]:
     return {
         "run_id": [run.run_id] * len(envs),
         "run_path": [str(run.path)] * len(envs),
-        **{key: [getattr(e, key, None) if e else None for e in envs]
-           for key in ("host", "cpu", "cores_available", "commit")},
+        **{
+            key: [getattr(e, key, None) if e else None for e in envs]
+            for key in ("host", "cpu", "cores_available", "commit")
+        },
     }
 
 
@@ -62,8 +64,9 @@ def table_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     try:
         import pyarrow  # noqa: F401  (pandas' Parquet engine)
     except ImportError:
-        raise MnistbenchError("writing Parquet needs pyarrow: pip install pyarrow (or write "
-                              "a .csv)") from None
+        raise MnistbenchError(
+            "writing Parquet needs pyarrow: pip install pyarrow (or write a .csv)"
+        ) from None
     buffer = io.BytesIO()
     # Columns of mixed or all-missing Python objects (an error message, a disturbance
     # reason) are written as text so every engine reads them back the same way.

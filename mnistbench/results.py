@@ -36,8 +36,17 @@ from mnistbench.harness.subsets import size_key
 RUN_FILE = "run.json"
 TASKS_DIR = "tasks"
 
-__all__ = ["SCHEMA_VERSION", "Result", "Run", "RunWriter", "atomic_write", "latest_run",
-           "load_run", "new_run_id", "results_frame"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Result",
+    "Run",
+    "RunWriter",
+    "atomic_write",
+    "latest_run",
+    "load_run",
+    "new_run_id",
+    "results_frame",
+]
 
 
 def _json_bytes(obj: dict[str, Any]) -> bytes:
@@ -59,8 +68,9 @@ def _parse(path: Path, parser: Any) -> Any:
     except ResultsError as exc:
         raise ResultsError(f"{path} {exc}") from None
     except (TypeError, ValueError) as exc:
-        raise ResultsError(f"{path} is not a valid mnistbench record ({exc}); remove it or "
-                           "re-run that task") from None
+        raise ResultsError(
+            f"{path} is not a valid mnistbench record ({exc}); remove it or re-run that task"
+        ) from None
 
 
 @dataclass
@@ -89,23 +99,40 @@ class Result:
                 try:
                     with np.load(npz, allow_pickle=False) as data:
                         arrays = {k: data[k] for k in data.files}
-                except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile,
-                        zlib.error) as exc:
+                except (
+                    OSError,
+                    ValueError,
+                    EOFError,
+                    KeyError,
+                    zipfile.BadZipFile,
+                    zlib.error,
+                ) as exc:
                     text = " ".join(str(exc).split()) or type(exc).__name__
-                    raise ResultsError(f"{npz} is damaged ({text}); re-run that task "
-                                       "(--resume after removing it)") from None
+                    raise ResultsError(
+                        f"{npz} is damaged ({text}); re-run that task (--resume after removing it)"
+                    ) from None
                 problem = _array_problem(arrays)
                 if problem:
-                    raise ResultsError(f"{npz} is damaged ({problem}); re-run that task "
-                                       "(--resume after removing it)")
+                    raise ResultsError(
+                        f"{npz} is damaged ({problem}); re-run that task "
+                        "(--resume after removing it)"
+                    )
                 self._arrays = arrays
         return self._arrays
 
 
 #: the number of dimensions of each array a task stores (see harness.runner)
-ARRAY_NDIM = {"confusion": 2, "y_pred": 1, "proba": 2, "weight_images": 3,
-              "mistake_index": 1, "mistake_image": 3, "mistake_true": 1, "mistake_pred": 1,
-              "mistake_confidence": 1}
+ARRAY_NDIM = {
+    "confusion": 2,
+    "y_pred": 1,
+    "proba": 2,
+    "weight_images": 3,
+    "mistake_index": 1,
+    "mistake_image": 3,
+    "mistake_true": 1,
+    "mistake_pred": 1,
+    "mistake_confidence": 1,
+}
 
 
 def _array_problem(arrays: dict[str, np.ndarray]) -> str | None:
@@ -124,8 +151,17 @@ def _array_problem(arrays: dict[str, np.ndarray]) -> str | None:
     proba, y_pred = arrays.get("proba"), arrays.get("y_pred")
     if proba is not None and y_pred is not None and len(proba) != len(y_pred):
         return f"proba has {len(proba)} rows for {len(y_pred)} predictions"
-    mistakes = [arrays[k] for k in ("mistake_index", "mistake_image", "mistake_true",
-                                    "mistake_pred", "mistake_confidence") if k in arrays]
+    mistakes = [
+        arrays[k]
+        for k in (
+            "mistake_index",
+            "mistake_image",
+            "mistake_true",
+            "mistake_pred",
+            "mistake_confidence",
+        )
+        if k in arrays
+    ]
     if len({len(m) for m in mistakes}) > 1:
         return "the mistake arrays differ in length"
     return None
@@ -148,8 +184,19 @@ class Run:
         return results_frame(self.results)
 
 
-IDENTITY_COLUMNS = ("task_id", "spec", "base_spec", "model", "preset", "family", "seed", "status",
-                    "dataset", "split_scheme", "split_fingerprint")
+IDENTITY_COLUMNS = (
+    "task_id",
+    "spec",
+    "base_spec",
+    "model",
+    "preset",
+    "family",
+    "seed",
+    "status",
+    "dataset",
+    "split_scheme",
+    "split_fingerprint",
+)
 
 
 def results_frame(results: Iterable[Result]) -> pd.DataFrame:
@@ -181,10 +228,23 @@ def results_frame(results: Iterable[Result]) -> pd.DataFrame:
         row["train_size"] = rec.train_size  # None: the whole training part
         row["model_spec"] = rec.model_spec or rec.spec  # the spec without the size
         rows.append(row)
-    columns = [*IDENTITY_COLUMNS, "epochs", *(m.key for m in METRICS),
-               *(k for k in timing_fields if k not in {m.key for m in METRICS}),
-               *flags, "accuracy_ci_low", "accuracy_ci_high", "host", "cpu", "cores",
-               "worker", "parallel_jobs", "error", "train_size", "model_spec"]
+    columns = [
+        *IDENTITY_COLUMNS,
+        "epochs",
+        *(m.key for m in METRICS),
+        *(k for k in timing_fields if k not in {m.key for m in METRICS}),
+        *flags,
+        "accuracy_ci_low",
+        "accuracy_ci_high",
+        "host",
+        "cpu",
+        "cores",
+        "worker",
+        "parallel_jobs",
+        "error",
+        "train_size",
+        "model_spec",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -196,13 +256,19 @@ def load_run(path: str | Path) -> Run:
     if not (path / RUN_FILE).exists():
         raise ResultsError(f"{path} is not a mnistbench run (no {RUN_FILE} inside)")
     meta = _parse(path / RUN_FILE, RunMeta.from_json)
-    results = [Result(_parse(p, TaskRecord.from_json), p)
-               for p in (path / TASKS_DIR).glob("*.json")]
+    results = [
+        Result(_parse(p, TaskRecord.from_json), p) for p in (path / TASKS_DIR).glob("*.json")
+    ]
     order = {spec: i for i, spec in enumerate(meta.specs)}
     # Specs in the order asked; a curve's points (one model_spec) by size, the whole last.
-    results.sort(key=lambda r: (order.get(r.record.model_spec or r.record.spec, len(order)),
-                                r.record.model_spec or r.record.spec,
-                                size_key(r.record.train_size), r.record.seed))
+    results.sort(
+        key=lambda r: (
+            order.get(r.record.model_spec or r.record.spec, len(order)),
+            r.record.model_spec or r.record.spec,
+            size_key(r.record.train_size),
+            r.record.seed,
+        )
+    )
     return Run(path, meta, results)
 
 
@@ -235,11 +301,14 @@ class RunWriter:
             lock = DirectoryLock(path)
             taken = lock.acquire()
         except OSError as exc:
-            raise ResultsError(f"cannot write the run directory {path}: "
-                               f"{exc.strerror or exc}") from None
+            raise ResultsError(
+                f"cannot write the run directory {path}: {exc.strerror or exc}"
+            ) from None
         if not taken:
-            raise ResultsError(f"another mnistbench process is writing {path}; wait for it to "
-                               "finish, or use another --run-id")
+            raise ResultsError(
+                f"another mnistbench process is writing {path}; wait for it to "
+                "finish, or use another --run-id"
+            )
         return lock
 
     @classmethod
@@ -251,8 +320,7 @@ class RunWriter:
             lock.release()
             raise ResultsError(f"{path} already holds a run; use --resume or another --run-id")
         remove_temporary_files(path)  # a run killed while writing its first file
-        meta = dataclasses.replace(meta, run_id=path.name, status="running",
-                                   created=timestamp())
+        meta = dataclasses.replace(meta, run_id=path.name, status="running", created=timestamp())
         writer = cls(path, meta, lock)
         writer._write_meta()
         return writer
@@ -278,15 +346,24 @@ class RunWriter:
             raise ResultsError(
                 f"cannot resume {path}: it was written with results schema "
                 f"{old.upgraded_from}; start a new run (its results still load for report "
-                "and compare)")
+                "and compare)"
+            )
         if old.dataset != meta.dataset:
-            raise ResultsError(f"cannot resume {path}: it was run with a different dataset; "
-                               "start a new run instead")
+            raise ResultsError(
+                f"cannot resume {path}: it was run with a different dataset; "
+                "start a new run instead"
+            )
         if old.split != _roundtrip(meta.split):
-            raise ResultsError(f"cannot resume {path}: it was run with a different split; "
-                               "start a new run instead")
-        merged = dataclasses.replace(meta, run_id=old.run_id, created=old.created,
-                                     status="running", resumed=[*old.resumed, timestamp()])
+            raise ResultsError(
+                f"cannot resume {path}: it was run with a different split; start a new run instead"
+            )
+        merged = dataclasses.replace(
+            meta,
+            run_id=old.run_id,
+            created=old.created,
+            status="running",
+            resumed=[*old.resumed, timestamp()],
+        )
         writer = cls(path, merged, lock)
         writer._write_meta()
         return writer
@@ -305,9 +382,11 @@ class RunWriter:
             atomic_write(target.with_suffix(".npz"), buffer.getvalue())
             atomic_write(target, _json_bytes(record.to_json()))
         except OSError as exc:
-            raise ResultsError(f"cannot save {target.name} in {self.path}: "
-                               f"{exc.strerror or exc}; the finished tasks are saved, "
-                               "make room and use --resume") from None
+            raise ResultsError(
+                f"cannot save {target.name} in {self.path}: "
+                f"{exc.strerror or exc}; the finished tasks are saved, "
+                "make room and use --resume"
+            ) from None
         return target
 
     def finish(self, status: str, error: str | None = None) -> None:
@@ -325,8 +404,9 @@ class RunWriter:
         try:
             atomic_write(self.path / RUN_FILE, _json_bytes(self.meta.to_json()))
         except OSError as exc:
-            raise ResultsError(f"cannot write {self.path / RUN_FILE}: "
-                               f"{exc.strerror or exc}") from None
+            raise ResultsError(
+                f"cannot write {self.path / RUN_FILE}: {exc.strerror or exc}"
+            ) from None
 
 
 def _roundtrip(value: Any) -> Any:

@@ -28,8 +28,9 @@ from sklearn.base import clone
 from mnistbench.models import BenchModel, ModelSpec, get_entry, get_model, parse_spec
 
 # Keys a history row may carry (per epoch or iteration).
-HISTORY_KEYS = frozenset({"epoch", "elapsed_s", "wall_s", "cpu_s", "loss", "accuracy",
-                          "val_loss", "val_accuracy"})
+HISTORY_KEYS = frozenset(
+    {"epoch", "elapsed_s", "wall_s", "cpu_s", "loss", "accuracy", "val_loss", "val_accuracy"}
+)
 # Two fits with one seed on one machine: scikit-learn and TensorFlow on CPU repeat exactly
 # (measured: identical probabilities for every built-in, 1 and 2 threads); the slack only
 # absorbs last-bit differences of reordered float32 sums, far below any seed's effect.
@@ -138,19 +139,25 @@ def check_model(
     # --- declarations and scikit-learn's estimator API, before any fit ----------------
     def declarations() -> None:
         _require(isinstance(cls.family, str), "family must be a str")
-        _require(isinstance(cls.weight_caption, str) and cls.weight_caption.strip() != "",
-                 "weight_caption must be a non-empty str")
+        _require(
+            isinstance(cls.weight_caption, str) and cls.weight_caption.strip() != "",
+            "weight_caption must be a non-empty str",
+        )
         _require(isinstance(cls.weights_per_class, bool), "weights_per_class must be a bool")
         unknown = set(cls.quick_params) - set(cls.defaults)
         _require(not unknown, f"quick_params sets unknown parameters {sorted(unknown)}")
-        _require(isinstance(inspect.getattr_static(cls, "configure_threads"), classmethod),
-                 "configure_threads must be a classmethod")
+        _require(
+            isinstance(inspect.getattr_static(cls, "configure_threads"), classmethod),
+            "configure_threads must be a classmethod",
+        )
 
     def params() -> None:
         model = get_model(spec)
         got = model.get_params()
-        _require(set(got) == set(cls.defaults),
-                 f"get_params keys {sorted(got)} differ from defaults {sorted(cls.defaults)}")
+        _require(
+            set(got) == set(cls.defaults),
+            f"get_params keys {sorted(got)} differ from defaults {sorted(cls.defaults)}",
+        )
         expected = {**cls.defaults, **spec.params()}
         for key, value in expected.items():
             _require(got[key] == value, f"get_params()[{key!r}] is {got[key]!r}, not {value!r}")
@@ -179,8 +186,12 @@ def check_model(
 
     def fit() -> None:
         start = time.perf_counter()
-        out = model.fit(X, y, validation_data=(split.X_val, split.y_val),
-                        epoch_callback=lambda e, n, row: calls.append((e, n, row)))
+        out = model.fit(
+            X,
+            y,
+            validation_data=(split.X_val, split.y_val),
+            epoch_callback=lambda e, n, row: calls.append((e, n, row)),
+        )
         report.fit_s = time.perf_counter() - start
         fitted.append(out)
         _require(out is model, "fit must return self")
@@ -197,51 +208,68 @@ def check_model(
     pred, proba = outputs
 
     def fitted_attributes() -> None:
-        _require(np.array_equal(np.asarray(model.classes_), classes),
-                 f"classes_ {model.classes_!r} are not the training labels {classes!r}")
+        _require(
+            np.array_equal(np.asarray(model.classes_), classes),
+            f"classes_ {model.classes_!r} are not the training labels {classes!r}",
+        )
         unfitted = clone(model)
         _require(unfitted.get_params() == model.get_params(), "clone() changes the parameters")
         _require(not hasattr(unfitted, "classes_"), "clone() of a fitted model is fitted")
 
     def predict() -> None:
-        _require(pred.shape == (len(X_test),),
-                 f"predict gives shape {pred.shape}, expected ({len(X_test)},)")
+        _require(
+            pred.shape == (len(X_test),),
+            f"predict gives shape {pred.shape}, expected ({len(X_test)},)",
+        )
         stray = set(np.unique(pred).tolist()) - set(classes.tolist())
         _require(not stray, f"predict gives labels {sorted(stray)} not in classes_")
 
     def probabilities() -> None:
         if proba is None:
             return
-        _require(proba.shape == (len(X_test), n_classes),
-                 f"predict_proba gives shape {proba.shape}, expected {(len(X_test), n_classes)}")
-        _require(bool(np.isfinite(proba).all()) and proba.min() >= 0 and proba.max() <= 1,
-                 "predict_proba values must be finite and in [0, 1]")
+        _require(
+            proba.shape == (len(X_test), n_classes),
+            f"predict_proba gives shape {proba.shape}, expected {(len(X_test), n_classes)}",
+        )
+        _require(
+            bool(np.isfinite(proba).all()) and proba.min() >= 0 and proba.max() <= 1,
+            "predict_proba values must be finite and in [0, 1]",
+        )
         worst = float(np.abs(proba.sum(axis=1) - 1).max())
         _require(worst <= PROBA_SUM_ATOL, f"predict_proba rows sum to 1 +- {worst:.2g}")
         agree = float(np.mean(model.classes_[np.argmax(proba, axis=1)] == pred))
-        _require(agree == 1.0, f"predict agrees with argmax(predict_proba) on only "
-                               f"{agree:.1%} of the test digits")
+        _require(
+            agree == 1.0,
+            f"predict agrees with argmax(predict_proba) on only {agree:.1%} of the test digits",
+        )
 
     def with_proba() -> None:
         labels, both = model.predict_with_proba(X_test)
-        _require(np.array_equal(np.asarray(labels), pred),
-                 "predict_with_proba labels differ from predict")
+        _require(
+            np.array_equal(np.asarray(labels), pred),
+            "predict_with_proba labels differ from predict",
+        )
         if proba is None:
-            _require(both is None, "predict_with_proba gives probabilities without "
-                                   "predict_proba")
+            _require(both is None, "predict_with_proba gives probabilities without predict_proba")
         else:
-            _require(both is not None and np.allclose(both, proba, atol=REPEAT_ATOL),
-                     "predict_with_proba probabilities differ from predict_proba")
+            _require(
+                both is not None and np.allclose(both, proba, atol=REPEAT_ATOL),
+                "predict_with_proba probabilities differ from predict_proba",
+            )
 
     def repeatable() -> None:
         again = _seeded(spec, 0).fit(X, y, validation_data=(split.X_val, split.y_val))
         same = float(np.mean(np.asarray(again.predict(X_test)) == pred))
-        _require(same == 1.0, f"a second fit with the same random_state agrees on only "
-                              f"{same:.1%} of the predictions")
+        _require(
+            same == 1.0,
+            f"a second fit with the same random_state agrees on only {same:.1%} of the predictions",
+        )
         if proba is not None:
             diff = float(np.abs(again.predict_proba(X_test) - proba).max())
-            _require(diff <= REPEAT_ATOL,
-                     f"a second fit with the same random_state moves probabilities by {diff:.2g}")
+            _require(
+                diff <= REPEAT_ATOL,
+                f"a second fit with the same random_state moves probabilities by {diff:.2g}",
+            )
 
     def history() -> None:
         rows = model.history
@@ -251,51 +279,74 @@ def check_model(
             _require(isinstance(row, dict), f"history row {i} is not a dict")
             unknown = set(row) - HISTORY_KEYS
             _require(not unknown, f"history row {i} has unknown keys {sorted(unknown)}")
-            _require({"epoch", "elapsed_s"} <= set(row), f"history row {i} lacks epoch or "
-                                                         f"elapsed_s")
+            _require(
+                {"epoch", "elapsed_s"} <= set(row), f"history row {i} lacks epoch or elapsed_s"
+            )
             for key, value in row.items():
-                _require(isinstance(value, int | float) and math.isfinite(value),
-                         f"history row {i}: {key}={value!r} is not a finite number")
+                _require(
+                    isinstance(value, int | float) and math.isfinite(value),
+                    f"history row {i}: {key}={value!r} is not a finite number",
+                )
             epochs.append(row["epoch"])
             elapsed.append(row["elapsed_s"])
-        _require(all(isinstance(e, int) and e >= 1 for e in epochs),
-                 "history epochs must be integers from 1")
-        _require(all(b > a for a, b in zip(epochs, epochs[1:], strict=False)),
-                 f"history epochs {epochs} do not increase")
-        _require(all(e >= 0 for e in elapsed) and
-                 all(b >= a for a, b in zip(elapsed, elapsed[1:], strict=False)),
-                 "history elapsed_s must be non-negative and non-decreasing")
+        _require(
+            all(isinstance(e, int) and e >= 1 for e in epochs),
+            "history epochs must be integers from 1",
+        )
+        _require(
+            all(b > a for a, b in zip(epochs, epochs[1:], strict=False)),
+            f"history epochs {epochs} do not increase",
+        )
+        _require(
+            all(e >= 0 for e in elapsed)
+            and all(b >= a for a, b in zip(elapsed, elapsed[1:], strict=False)),
+            "history elapsed_s must be non-negative and non-decreasing",
+        )
         if calls:
-            _require(len(calls) == len(rows),
-                     f"epoch_callback called {len(calls)} times for {len(rows)} history rows")
+            _require(
+                len(calls) == len(rows),
+                f"epoch_callback called {len(calls)} times for {len(rows)} history rows",
+            )
 
     def weight_images() -> None:
         images = model.weight_images()
-        _require(isinstance(images, np.ndarray) and images.ndim == 3,
-                 f"weight_images must be an array (k, h, w), got "
-                 f"{getattr(images, 'shape', type(images).__name__)}")
+        _require(
+            isinstance(images, np.ndarray) and images.ndim == 3,
+            f"weight_images must be an array (k, h, w), got "
+            f"{getattr(images, 'shape', type(images).__name__)}",
+        )
         _require(images.shape[0] >= 1 and images.size > 0, "weight_images is empty")
         _require(bool(np.isfinite(images).all()), "weight_images has non-finite values")
         if cls.weights_per_class:
             expected = (n_classes, *split.image_shape)
-            _require(images.shape == expected,
-                     f"weights_per_class: weight_images shape {images.shape}, "
-                     f"expected {expected} (one image per class)")
+            _require(
+                images.shape == expected,
+                f"weights_per_class: weight_images shape {images.shape}, "
+                f"expected {expected} (one image per class)",
+            )
 
     def n_parameters() -> None:
         n = model.n_parameters
-        _require(isinstance(n, int | np.integer) and not isinstance(n, bool) and n > 0,
-                 f"n_parameters must be a positive int, got {n!r}")
+        _require(
+            isinstance(n, int | np.integer) and not isinstance(n, bool) and n > 0,
+            f"n_parameters must be a positive int, got {n!r}",
+        )
 
     def pickles() -> None:
         twin = pickle.loads(pickle.dumps(model))
-        _require(np.array_equal(np.asarray(twin.predict(X_test)), pred),
-                 "a pickled copy predicts differently")
+        _require(
+            np.array_equal(np.asarray(twin.predict(X_test)), pred),
+            "a pickled copy predicts differently",
+        )
         if proba is not None:
-            _require(np.array_equal(twin.predict_proba(X_test), proba),
-                     "a pickled copy gives different probabilities")
-        _require(np.array_equal(np.asarray(model.predict(X_test)), pred),
-                 "pickling changed the original model")
+            _require(
+                np.array_equal(twin.predict_proba(X_test), proba),
+                "a pickled copy gives different probabilities",
+            )
+        _require(
+            np.array_equal(np.asarray(model.predict(X_test)), pred),
+            "pickling changed the original model",
+        )
 
     check("classes_ and clone of a fitted model", fitted_attributes)
     check("predict shape and labels", predict)

@@ -36,8 +36,10 @@ def digits_split():
 
 # The report's tests: one real run (2 seeds, the six contract models plus an @seed pair),
 # made once per session through the CLI, and the report built from it.
-REPORT_MODELS = ("linear_svc,linear_svc@seed,sgd,knn,softmax:epochs=2,min_steps=0,"
-                 "mlp:epochs=2,min_steps=0,cnn:epochs=1,min_steps=0")
+REPORT_MODELS = (
+    "linear_svc,linear_svc@seed,sgd,knn,softmax:epochs=2,min_steps=0,"
+    "mlp:epochs=2,min_steps=0,cnn:epochs=1,min_steps=0"
+)
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +47,22 @@ def report_run(tmp_path_factory) -> Path:
     from mnistbench.cli import main
 
     out = tmp_path_factory.mktemp("report-results")
-    status = main(["run", "--dataset", "digits", "--models", REPORT_MODELS, "--seeds", "0,1",
-                   "--out", str(out), "--run-id", "base", "--quiet"])
+    status = main(
+        [
+            "run",
+            "--dataset",
+            "digits",
+            "--models",
+            REPORT_MODELS,
+            "--seeds",
+            "0,1",
+            "--out",
+            str(out),
+            "--run-id",
+            "base",
+            "--quiet",
+        ]
+    )
     assert status == 0
     return out / "base"
 

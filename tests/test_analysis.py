@@ -12,15 +12,31 @@ from mnistbench.errors import MnistbenchError
 
 def _row(spec, seed, accuracy, fit, predict, dataset="mnist", scheme="official"):
     model, _, preset = spec.partition("@")
-    return {"spec": spec, "base_spec": model, "model": model, "preset": preset or None,
-            "family": "classical", "seed": seed, "status": "ok", "dataset": dataset,
-            "split_scheme": scheme, "accuracy": accuracy, "error_rate": 1 - accuracy,
-            "fit_wall_s": fit, "predict_s": predict}
+    return {
+        "spec": spec,
+        "base_spec": model,
+        "model": model,
+        "preset": preset or None,
+        "family": "classical",
+        "seed": seed,
+        "status": "ok",
+        "dataset": dataset,
+        "split_scheme": scheme,
+        "accuracy": accuracy,
+        "error_rate": 1 - accuracy,
+        "fit_wall_s": fit,
+        "predict_s": predict,
+    }
 
 
 def test_aggregate_gives_mean_spread_and_count():
-    frame = pd.DataFrame([_row("knn", 0, 0.96, 1.0, 2.0), _row("knn", 1, 0.98, 3.0, 2.0),
-                          {**_row("sgd", 0, 0.9, 1.0, 1.0), "status": "error"}])
+    frame = pd.DataFrame(
+        [
+            _row("knn", 0, 0.96, 1.0, 2.0),
+            _row("knn", 1, 0.98, 3.0, 2.0),
+            {**_row("sgd", 0, 0.9, 1.0, 1.0), "status": "error"},
+        ]
+    )
     agg = aggregate(frame).set_index("spec")
     assert list(agg.index) == ["knn"]
     assert agg.loc["knn", "accuracy"] == pytest.approx(0.97)
@@ -31,8 +47,7 @@ def test_aggregate_gives_mean_spread_and_count():
 def _full_suite(knn_predict_tuned: float) -> pd.DataFrame:
     rows = []
     for model, target in SPEED_TARGETS.items():
-        rows.append(_row(f"{model}@{target.preset}", 0, target.min_accuracy - 0.01, 100.0,
-                         100.0))
+        rows.append(_row(f"{model}@{target.preset}", 0, target.min_accuracy - 0.01, 100.0, 100.0))
         predict = knn_predict_tuned if model == "knn" else 1.0
         rows.append(_row(model, 0, target.min_accuracy + 0.001, 10.0, predict))
     return pd.DataFrame(rows)
@@ -62,8 +77,12 @@ def test_targets_on_full_mnist():
 def test_targets_judge_each_model_against_its_own_reference():
     frame = _full_suite(knn_predict_tuned=1.0)
     # a notebook-named preset of a model whose reference is another preset does not count
-    frame = pd.concat([frame.query("spec != 'logreg@bench_mnist'"),
-                       pd.DataFrame([_row("logreg@notebook", 0, 0.9, 100.0, 100.0)])])
+    frame = pd.concat(
+        [
+            frame.query("spec != 'logreg@bench_mnist'"),
+            pd.DataFrame([_row("logreg@notebook", 0, 0.9, 100.0, 100.0)]),
+        ]
+    )
     with pytest.raises(MnistbenchError, match="logreg or logreg@bench_mnist"):
         judge(frame)
 
@@ -75,9 +94,12 @@ def test_a_missed_target_is_reported():
 
 
 def test_no_targets_off_full_mnist():
-    frame = pd.DataFrame([_row("knn@notebook", 0, 0.9, 1, 1, dataset="digits",
-                               scheme="stratified"),
-                          _row("knn", 0, 0.95, 1, 1, dataset="digits", scheme="stratified")])
+    frame = pd.DataFrame(
+        [
+            _row("knn@notebook", 0, 0.9, 1, 1, dataset="digits", scheme="stratified"),
+            _row("knn", 0, 0.95, 1, 1, dataset="digits", scheme="stratified"),
+        ]
+    )
     assert len(speedups(frame)) == 1
     with pytest.raises(MnistbenchError, match="targets are set on mnist"):
         judge(frame)
@@ -91,26 +113,28 @@ def test_a_run_of_some_models_is_judged_on_those():
     verdicts, totals = judge(_full_suite(1.0).query("model != 'cnn'"))
     assert "cnn" not in set(verdicts["model"]) and verdicts["met"].all()
     assert totals["not_in_run"] == ["cnn"] and not totals["judged"] and totals["all_met"]
-    six = _full_suite(1.0).query("model in ['linear_svc', 'sgd', 'knn', 'softmax', 'mlp', "
-                                 "'cnn']")
+    six = _full_suite(1.0).query("model in ['linear_svc', 'sgd', 'knn', 'softmax', 'mlp', 'cnn']")
     verdicts, totals = judge(six)
     assert len(verdicts) == 6 and totals["judged"] and totals["all_met"]
     assert "logreg" in totals["not_in_run"]
 
 
 def test_notebook_presets_are_held_to_what_their_notebook_reports_minus_one_point():
-    frame = pd.DataFrame([
-        _row("mlp@flux", 0, 0.9101, 10.0, 0.1),      # notebook: about 92 %
-        _row("mlp@flux", 1, 0.9099, 10.0, 0.1),      # mean 0.91: just met
-        _row("mlp@mlcc", 0, 0.9390, 5.0, 0.1),       # notebook: 0.95; 0.939 misses
-        _row("mlp@bern", 0, 0.9700, 5.0, 0.1),       # the notebook states none
-        _row("logreg@bench_mnist", 0, 0.92, 3.0, 0.1),  # a reference, not a notebook
-        _row("mlp", 0, 0.985, 30.0, 0.1),
-    ])
+    frame = pd.DataFrame(
+        [
+            _row("mlp@flux", 0, 0.9101, 10.0, 0.1),  # notebook: about 92 %
+            _row("mlp@flux", 1, 0.9099, 10.0, 0.1),  # mean 0.91: just met
+            _row("mlp@mlcc", 0, 0.9390, 5.0, 0.1),  # notebook: 0.95; 0.939 misses
+            _row("mlp@bern", 0, 0.9700, 5.0, 0.1),  # the notebook states none
+            _row("logreg@bench_mnist", 0, 0.92, 3.0, 0.1),  # a reference, not a notebook
+            _row("mlp", 0, 0.985, 30.0, 0.1),
+        ]
+    )
     verdicts = judge_notebooks(frame).set_index("spec")
     assert sorted(verdicts.index) == ["mlp@bern", "mlp@flux", "mlp@mlcc"]
     assert verdicts.loc["mlp@flux", "met"] == True  # noqa: E712 - an object column
-    assert verdicts.loc["mlp@flux", "floor"] == pytest.approx(NOTEBOOK_ACCURACY["mlp@flux"][0]
-                                                              - 0.01)
+    assert verdicts.loc["mlp@flux", "floor"] == pytest.approx(
+        NOTEBOOK_ACCURACY["mlp@flux"][0] - 0.01
+    )
     assert not verdicts.loc["mlp@mlcc", "met"]
     assert verdicts.loc["mlp@bern", "met"] is None and pd.isna(verdicts.loc["mlp@bern", "floor"])

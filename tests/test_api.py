@@ -28,13 +28,23 @@ class Recorder(Progress):
 def test_tiny_run_on_digits_and_its_report(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the default report path is reports/<run-id>.html
     progress = Recorder()
-    run = mnistbench.run(models=["linear_svc", "knn:n_neighbors=3"], dataset="digits",
-                         seeds=[0, 1], out=tmp_path / "results", threads=1, progress=progress)
+    run = mnistbench.run(
+        models=["linear_svc", "knn:n_neighbors=3"],
+        dataset="digits",
+        seeds=[0, 1],
+        out=tmp_path / "results",
+        threads=1,
+        progress=progress,
+    )
     assert isinstance(run, mnistbench.Run) and not run.failed
     assert run.path.parent == tmp_path / "results"
     frame = run.to_frame()
-    assert list(frame["spec"]) == ["linear_svc", "linear_svc", "knn:n_neighbors=3",
-                                   "knn:n_neighbors=3"]
+    assert list(frame["spec"]) == [
+        "linear_svc",
+        "linear_svc",
+        "knn:n_neighbors=3",
+        "knn:n_neighbors=3",
+    ]
     assert list(frame["seed"]) == [0, 1, 0, 1]
     assert (frame["status"] == "ok").all() and (frame["accuracy"] > 0.9).all()
     assert sorted(progress.finished) == sorted(frame["task_id"])
@@ -53,9 +63,17 @@ def test_tiny_run_on_digits_and_its_report(tmp_path, monkeypatch):
 
 
 def test_the_api_makes_the_request_the_cli_makes(tmp_path):
-    request = api.request(["knn", "mlp:hidden_units=(64,32)"], "digits", [0, 2],
-                          settings=["mlp.epochs=1"], out=tmp_path, threads=1,
-                          download=False, split="stratified", test_size=0.25)
+    request = api.request(
+        ["knn", "mlp:hidden_units=(64,32)"],
+        "digits",
+        [0, 2],
+        settings=["mlp.epochs=1"],
+        out=tmp_path,
+        threads=1,
+        download=False,
+        split="stratified",
+        test_size=0.25,
+    )
     args = build_parser().parse_args(request.command)
     from_cli = request_from(args)
     from_cli.command = request.command
@@ -91,12 +109,15 @@ def test_user_errors_raise_and_write_nothing(tmp_path):
 
 
 def test_import_mnistbench_is_light_and_the_api_is_lazy():
-    code = ("import sys, mnistbench; "
-            "print(sorted(m for m in ('mnistbench.api', 'pandas', 'tensorflow', "
-            "'mnistbench.harness.suite') if m in sys.modules)); "
-            "print(mnistbench.run.__module__, 'run' in dir(mnistbench))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    code = (
+        "import sys, mnistbench; "
+        "print(sorted(m for m in ('mnistbench.api', 'pandas', 'tensorflow', "
+        "'mnistbench.harness.suite') if m in sys.modules)); "
+        "print(mnistbench.run.__module__, 'run' in dir(mnistbench))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert out == ["[]", "mnistbench.api True"]
     with pytest.raises(AttributeError):
         mnistbench.no_such_attribute  # noqa: B018

@@ -104,17 +104,22 @@ def test_the_cycle_finder_finds_cycles():
 MODEL_NAMES = ("linear_svc", "sgd", "knn", "softmax", "mlp", "cnn")
 
 
-@pytest.mark.parametrize("path", sorted(p for p in PACKAGE.rglob("*.py")
-                                        if "models" not in p.relative_to(PACKAGE).parts),
-                         ids=lambda p: str(p.relative_to(PACKAGE)))
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in PACKAGE.rglob("*.py") if "models" not in p.relative_to(PACKAGE).parts),
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
 def test_no_model_knowledge_outside_models(path):
     """No model name in code, and no test of a model's family, outside mnistbench/models."""
     tree = ast.parse(path.read_text())
-    strings = [n.value for n in ast.walk(tree)
-               if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-    docstrings = {ast.get_docstring(n) for n in ast.walk(tree)
-                  if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef)}
+    strings = [
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
+    docstrings = {
+        ast.get_docstring(n)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef)
+    }
     named = [s for s in strings if s not in docstrings and s in MODEL_NAMES]
     assert named == [], f"model names {named} in {path.name}"
-    assert not re.search(r"family\s*[!=]=|[!=]=\s*['\"](deep|classical)['\"]",
-                         path.read_text())
+    assert not re.search(r"family\s*[!=]=|[!=]=\s*['\"](deep|classical)['\"]", path.read_text())

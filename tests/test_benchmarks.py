@@ -53,14 +53,19 @@ def test_suite_parameters(bench):
     datasets, specs, threads = suite.params
     assert datasets == ["digits"] and threads == [1]
     names = [e.name for e in available_models()]  # the contract six first, then the field
-    assert [s.split(":")[0] for s in specs] == names and names[:3] == ["linear_svc", "sgd",
-                                                                        "knn"]
+    assert [s.split(":")[0] for s in specs] == names and names[:3] == ["linear_svc", "sgd", "knn"]
     assert set(cache) == set(specs)
     assert suite.track_error_rate.unit == "error rate"
     assert suite.setup_cache.timeout >= suite.timeout >= 600
     names = {n for n in dir(suite) if re.match(r"(time|peakmem|track)_", n)}
-    assert names == {"time_fit", "peakmem_fit", "time_predict", "time_predict_single",
-                     "track_error_rate", "track_log_loss"}
+    assert names == {
+        "time_fit",
+        "peakmem_fit",
+        "time_predict",
+        "time_predict_single",
+        "track_error_rate",
+        "track_log_loss",
+    }
 
 
 def test_every_benchmark_runs_for_every_model(bench):
@@ -78,8 +83,11 @@ def test_every_benchmark_runs_for_every_model(bench):
         error = suite.track_error_rate(*args)
         assert 0 <= error < 1
         loss = suite.track_log_loss(*args)
-        assert loss > 0 if spec.split(":")[0] in ("softmax", "mlp", "cnn") else (
-            math.isnan(loss) or loss > 0)  # n/a for models without probabilities
+        assert (
+            loss > 0
+            if spec.split(":")[0] in ("softmax", "mlp", "cnn")
+            else (math.isnan(loss) or loss > 0)
+        )  # n/a for models without probabilities
         # the reloaded model predicts what was scored in setup_cache
         y_pred = suite.model.predict(suite.split.X_test)
         assert (y_pred != suite.split.y_test).mean() == pytest.approx(error)

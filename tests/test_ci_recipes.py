@@ -25,8 +25,21 @@ RECIPES = (GITHUB, GITLAB)
 
 SEPARATORS = {";", "&&", "||", "|", "|&", "&", "(", ")", "$(", "{", "}"}
 REDIRECTS = {">", ">>", "<", ">&", "<&", "&>", "&>>", "2>", "2>>"}
-SHELL_WORDS = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "time",
-               "{", "}"}
+SHELL_WORDS = {
+    "if",
+    "then",
+    "else",
+    "elif",
+    "fi",
+    "do",
+    "done",
+    "while",
+    "until",
+    "!",
+    "time",
+    "{",
+    "}",
+}
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -34,8 +47,7 @@ ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def github_scripts(doc: dict) -> list[str]:
-    return [step["run"] for job in doc["jobs"].values() for step in job["steps"]
-            if "run" in step]
+    return [step["run"] for job in doc["jobs"].values() for step in job["steps"] if "run" in step]
 
 
 def gitlab_scripts(doc: dict) -> list[str]:
@@ -110,35 +122,53 @@ def mnistbench_commands(path: Path) -> list[list[str]]:
 
 def module_commands(path: Path) -> list[tuple[str, list[str]]]:
     """(module, arguments) of every other `python -m MODULE ...`."""
-    return [(cmd[2], cmd[3:]) for cmd in all_commands(path)
-            if is_python(cmd[0]) and len(cmd) > 2 and cmd[1] == "-m" and cmd[2] != "mnistbench"]
+    return [
+        (cmd[2], cmd[3:])
+        for cmd in all_commands(path)
+        if is_python(cmd[0]) and len(cmd) > 2 and cmd[1] == "-m" and cmd[2] != "mnistbench"
+    ]
 
 
 @cache
 def module_help(module: str, subcommands: tuple[str, ...]) -> str:
-    proc = subprocess.run([sys.executable, "-m", module, *subcommands, "--help"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, f"python -m {module} {' '.join(subcommands)} --help failed:" \
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *subcommands, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, (
+        f"python -m {module} {' '.join(subcommands)} --help failed:"
         f"\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+    )
     return proc.stdout
 
 
 def options(args: list[str]) -> list[str]:
-    return [a.split("=", 1)[0] for a in args
-            if a.startswith("-") and a != "-" and not re.fullmatch(r"-\d+(\.\d+)?", a)]
+    return [
+        a.split("=", 1)[0]
+        for a in args
+        if a.startswith("-") and a != "-" and not re.fullmatch(r"-\d+(\.\d+)?", a)
+    ]
 
 
 # ------------------------------------------------------------------------------- tests
 
 
 def test_the_command_splitter():
-    script = ('set -o pipefail\nFOO=1 mnistbench compare a b --format markdown > v.md || s=$?\n'
-              'python -m asv continuous "$B" "$H" 2>&1 | tee out.txt\n'
-              'if [ -d x ]; then\n  python -m benchmarks.gate \\\n    --out g  # a comment\nfi')
+    script = (
+        "set -o pipefail\nFOO=1 mnistbench compare a b --format markdown > v.md || s=$?\n"
+        'python -m asv continuous "$B" "$H" 2>&1 | tee out.txt\n'
+        "if [ -d x ]; then\n  python -m benchmarks.gate \\\n    --out g  # a comment\nfi"
+    )
     assert commands(script) == [
-        ["set", "-o", "pipefail"], ["mnistbench", "compare", "a", "b", "--format", "markdown"],
-        ["python", "-m", "asv", "continuous", "$B", "$H"], ["tee", "out.txt"],
-        ["[", "-d", "x", "]"], ["python", "-m", "benchmarks.gate", "--out", "g"],
+        ["set", "-o", "pipefail"],
+        ["mnistbench", "compare", "a", "b", "--format", "markdown"],
+        ["python", "-m", "asv", "continuous", "$B", "$H"],
+        ["tee", "out.txt"],
+        ["[", "-d", "x", "]"],
+        ["python", "-m", "benchmarks.gate", "--out", "g"],
     ]
 
 
@@ -193,8 +223,11 @@ def module_problem(module: str, args: list[str]) -> str | None:
         help_text = module_help(module, tuple(args[:first_option]))
     except AssertionError as exc:
         return str(exc)
-    unknown = [flag for flag in options(args)
-               if not re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", help_text)]
+    unknown = [
+        flag
+        for flag in options(args)
+        if not re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", help_text)
+    ]
     return f"python -m {module} does not know {', '.join(unknown)}" if unknown else None
 
 
@@ -213,8 +246,9 @@ def test_the_checks_catch_bad_commands():
 def test_every_mnistbench_command_parses(path):
     found = mnistbench_commands(path)
     assert found
-    problems = [f"mnistbench {' '.join(argv)}: {why}" for argv in found
-                if (why := mnistbench_problem(argv))]
+    problems = [
+        f"mnistbench {' '.join(argv)}: {why}" for argv in found if (why := mnistbench_problem(argv))
+    ]
     assert problems == [], path.name
 
 
@@ -222,8 +256,11 @@ def test_every_mnistbench_command_parses(path):
 def test_every_python_module_exists_and_accepts_its_flags(path):
     found = module_commands(path)
     assert found
-    problems = [f"python -m {module} {' '.join(args)}: {why}" for module, args in found
-                if (why := module_problem(module, args))]
+    problems = [
+        f"python -m {module} {' '.join(args)}: {why}"
+        for module, args in found
+        if (why := module_problem(module, args))
+    ]
     assert problems == [], path.name
 
 
@@ -231,7 +268,8 @@ def test_the_recipes_use_extras_that_exist():
     import tomllib
 
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
-        "optional-dependencies"]
+        "optional-dependencies"
+    ]
     for path in RECIPES:
         for cmd in all_commands(path):
             for arg in cmd:

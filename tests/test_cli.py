@@ -40,8 +40,7 @@ def test_models_lists_models_presets_and_parameters(capsys):
 
 
 def test_tuned_and_seed_variants_share_the_split(tmp_path, capsys):
-    assert _run(tmp_path, "--dataset", "digits", "--models", "knn,knn@seed",
-                "--seeds", "0,1") == 0
+    assert _run(tmp_path, "--dataset", "digits", "--models", "knn,knn@seed", "--seeds", "0,1") == 0
     run = _one_run(tmp_path)
     frame = run.to_frame()
     # @seed is the old name of the notebook preset, still accepted
@@ -53,8 +52,10 @@ def test_tuned_and_seed_variants_share_the_split(tmp_path, capsys):
 
 
 def test_summary_tables_are_printed(tmp_path, capsys):
-    assert main(["run", "--out", str(tmp_path), "--dataset", "digits",
-                 "--models", "knn,knn@notebook"]) == 0
+    assert (
+        main(["run", "--out", str(tmp_path), "--dataset", "digits", "--models", "knn,knn@notebook"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Results (test set)" in out and "As written (@preset) vs tuned" in out
 
@@ -91,8 +92,11 @@ def test_resume_trains_only_the_unfinished_tasks(tmp_path, monkeypatch):
     assert [r.record.spec for r in run.results] == ["linear_svc", "sgd"]
 
     trained.clear()
-    monkeypatch.setattr(runner, "run_task", lambda task, *a, **k: (
-        trained.append(task.spec.label), real_run_task(task, *a, **k))[1])
+    monkeypatch.setattr(
+        runner,
+        "run_task",
+        lambda task, *a, **k: (trained.append(task.spec.label), real_run_task(task, *a, **k))[1],
+    )
     assert _run(tmp_path, "--resume") == 0
     assert trained == ["knn", f"softmax:{QUICK_KERAS}"]
     run = _one_run(tmp_path)
@@ -154,12 +158,22 @@ def test_user_errors_are_one_line_exit_2_and_write_nothing(tmp_path, capsys, cas
         args = ["--dataset", f"csv:{csv}"]
     elif case == "truncated idx":
         data = _idx_images_header(10) + bytes(784 * 3)
-        args = ["--dataset", "mnist", "--data-dir", str(_write_idx_dir(tmp_path / "d", data)),
-                "--no-download"]
+        args = [
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            str(_write_idx_dir(tmp_path / "d", data)),
+            "--no-download",
+        ]
     elif case == "wrong magic":
         data = b"\x12\x34\x08\x03" + bytes(12 + 784)
-        args = ["--dataset", "mnist", "--data-dir", str(_write_idx_dir(tmp_path / "d", data)),
-                "--no-download"]
+        args = [
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            str(_write_idx_dir(tmp_path / "d", data)),
+            "--no-download",
+        ]
     assert _run(tmp_path, *args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("mnistbench: error:") and expected in err
@@ -178,23 +192,33 @@ def test_missing_mnist_offline_names_every_way_to_supply_it(tmp_path, capsys, mo
 
 
 def test_python_dash_m_and_no_traceback_in_a_real_process(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "mnistbench", "run", "--models", "nope",
-                          "--out", str(tmp_path)], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "mnistbench", "run", "--models", "nope", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1
-    assert out.stderr.startswith("mnistbench: error: unknown model 'nope'; known models: "
-                                 "linear_svc, sgd, knn, softmax, mlp, cnn")
+    assert out.stderr.startswith(
+        "mnistbench: error: unknown model 'nope'; known models: "
+        "linear_svc, sgd, knn, softmax, mlp, cnn"
+    )
 
 
 @requires_mnist
 @pytest.mark.slow
 def test_full_mnist_official_split_knn(tmp_path):
-    assert _run(tmp_path, "--dataset", "mnist", "--data-dir", str(mnist_dir()),
-                "--models", "sgd,knn") == 0
+    assert (
+        _run(tmp_path, "--dataset", "mnist", "--data-dir", str(mnist_dir()), "--models", "sgd,knn")
+        == 0
+    )
     run = _one_run(tmp_path)
     split = run.meta.split
     assert (split["scheme"], split["n_train"] + split["n_val"], split["n_test"]) == (
-        "official", 60000, 10000)
+        "official",
+        60000,
+        10000,
+    )
     accuracy = run.to_frame().set_index("spec")["accuracy"]
     assert accuracy["knn"] >= 0.97
     assert accuracy["sgd"] >= 0.85

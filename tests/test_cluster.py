@@ -30,19 +30,48 @@ class DaskCluster:
     def __init__(self, tmp: Path, n_workers: int) -> None:
         self.file = tmp / "scheduler.json"
         env = {**os.environ, "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-        self.procs = [subprocess.Popen(
-            [*DASK, "--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0",
-             "--scheduler-file", str(self.file)], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        self.procs = [
+            subprocess.Popen(
+                [
+                    *DASK,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--dashboard-address",
+                    ":0",
+                    "--scheduler-file",
+                    str(self.file),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        ]
         deadline = time.time() + 60
         while not self.file.exists() and time.time() < deadline:
             time.sleep(0.2)
         self.address = json.loads(self.file.read_text())["address"]
         for _ in range(n_workers):
-            self.procs.append(subprocess.Popen(
-                [*WORKER, self.address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1",
-                 "--no-dashboard", "--local-directory", str(tmp / "workers")], env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        *WORKER,
+                        self.address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--host",
+                        "127.0.0.1",
+                        "--no-dashboard",
+                        "--local-directory",
+                        str(tmp / "workers"),
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         with distributed.Client(self.address, timeout=30) as client:
             client.wait_for_workers(n_workers, timeout=120)
 
@@ -69,18 +98,33 @@ MODELS = "sgd,knn,softmax:epochs=2,min_steps=0"
 
 
 def _accuracies(run_dir: Path) -> dict[tuple[str, int], float]:
-    return {(r.record.spec, r.record.seed): r.record.metrics.accuracy
-            for r in load_run(run_dir).results}
+    return {
+        (r.record.spec, r.record.seed): r.record.metrics.accuracy for r in load_run(run_dir).results
+    }
 
 
 @pytest.mark.slow
 def test_a_cluster_run_gives_the_local_run_accuracies(cluster, tmp_path):
-    common = ["run", "--dataset", "digits", "--models", MODELS, "--seeds", "0,1,2",
-              "--threads", "1", "--out", str(tmp_path / "results"), "--quiet"]
+    common = [
+        "run",
+        "--dataset",
+        "digits",
+        "--models",
+        MODELS,
+        "--seeds",
+        "0,1,2",
+        "--threads",
+        "1",
+        "--out",
+        str(tmp_path / "results"),
+        "--quiet",
+    ]
     assert main([*common, "--run-id", "local"]) == 0
     assert main([*common, "--run-id", "dask", "--scheduler", cluster.address]) == 0
-    local, remote = _accuracies(tmp_path / "results" / "local"), \
-        _accuracies(tmp_path / "results" / "dask")
+    local, remote = (
+        _accuracies(tmp_path / "results" / "local"),
+        _accuracies(tmp_path / "results" / "dask"),
+    )
     assert local.keys() == remote.keys() and len(local) == 9
     for (spec, seed), accuracy in local.items():
         if spec in ("sgd", "knn"):  # classical: bit-identical
@@ -100,16 +144,35 @@ def test_a_cluster_run_gives_the_local_run_accuracies(cluster, tmp_path):
 def test_a_worker_killed_mid_task_loses_nothing(cluster, tmp_path):
     out = tmp_path / "results"
     models = "mlp:epochs=40,min_steps=0,hidden_units=(512,),sgd,knn"
-    args = ["run", "--dataset", "digits", "--models", models, "--seeds", "0,1", "--threads",
-            "1", "--out", str(out), "--run-id", "k", "--quiet", "--scheduler", cluster.address]
+    args = [
+        "run",
+        "--dataset",
+        "digits",
+        "--models",
+        models,
+        "--seeds",
+        "0,1",
+        "--threads",
+        "1",
+        "--out",
+        str(out),
+        "--run-id",
+        "k",
+        "--quiet",
+        "--scheduler",
+        cluster.address,
+    ]
     killed: list[int] = []
 
     def kill_a_busy_worker() -> None:
         with distributed.Client(cluster.address, timeout=30) as client:
             deadline = time.time() + 120
             while time.time() < deadline:
-                busy = [w for w, keys in client.processing().items()
-                        if any("mlp" in str(k) for k in keys)]
+                busy = [
+                    w
+                    for w, keys in client.processing().items()
+                    if any("mlp" in str(k) for k in keys)
+                ]
                 if busy:
                     time.sleep(1.0)  # well inside the training
                     pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
@@ -135,8 +198,19 @@ def test_a_worker_killed_mid_task_loses_nothing(cluster, tmp_path):
 
 
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, capsys):
-    status = main(["run", "--dataset", "digits", "--models", "sgd", "--out",
-                   str(tmp_path / "results"), "--scheduler", "tcp://127.0.0.1:1"])
+    status = main(
+        [
+            "run",
+            "--dataset",
+            "digits",
+            "--models",
+            "sgd",
+            "--out",
+            str(tmp_path / "results"),
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+        ]
+    )
     err = capsys.readouterr().err
     assert status == 2
     assert err.startswith("mnistbench: error: cannot reach the Dask scheduler")
@@ -146,8 +220,22 @@ def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, capsy
 
 @pytest.mark.parametrize("address", ["local:0", "local:x"])
 def test_a_bad_local_cluster_size_is_refused(tmp_path, capsys, address):
-    assert main(["run", "--dataset", "digits", "--models", "sgd", "--out", str(tmp_path),
-                 "--scheduler", address]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "digits",
+                "--models",
+                "sgd",
+                "--out",
+                str(tmp_path),
+                "--scheduler",
+                address,
+            ]
+        )
+        == 2
+    )
     assert "local:N" in capsys.readouterr().err
 
 
@@ -156,8 +244,9 @@ def test_a_worker_without_the_data_fails_its_task_with_the_reason():
     from mnistbench.harness.runner import Task
     from mnistbench.models import parse_spec
 
-    data = DataRequest("csv:/nowhere/on/this/worker.csv", "stratified", 0.2, 0.1, 0,
-                       "0123456789abcdef")
+    data = DataRequest(
+        "csv:/nowhere/on/this/worker.csv", "stratified", 0.2, 0.1, 0, "0123456789abcdef"
+    )
     record, arrays = remote_task(Task(parse_spec("sgd"), 0), data, 1, {})
     assert record.status == "error" and arrays == {}
     assert "cannot load csv:/nowhere/on/this/worker.csv" in record.error

@@ -19,8 +19,24 @@ MODELS = "linear_svc,sgd,knn"
 def base_run(tmp_path_factory) -> Path:
     """A real run on digits: three quick models, three seeds."""
     out = tmp_path_factory.mktemp("compare-results")
-    status = main(["run", "--dataset", "digits", "--models", MODELS, "--seeds", "0,1,2",
-                   "--out", str(out), "--run-id", "base", "--quiet", "--threads", "1"])
+    status = main(
+        [
+            "run",
+            "--dataset",
+            "digits",
+            "--models",
+            MODELS,
+            "--seeds",
+            "0,1,2",
+            "--out",
+            str(out),
+            "--run-id",
+            "base",
+            "--quiet",
+            "--threads",
+            "1",
+        ]
+    )
     assert status == 0
     return out / "base"
 
@@ -43,6 +59,7 @@ def lower_accuracy(amount: float):
     def change(record: dict) -> None:
         record["metrics"]["accuracy"] -= amount
         record["metrics"]["error_rate"] += amount
+
     return change
 
 
@@ -51,6 +68,7 @@ def set_error(values: dict[int, float]):
         err = values[record["seed"]]
         record["metrics"]["error_rate"] = err
         record["metrics"]["accuracy"] = 1 - err
+
     return change
 
 
@@ -63,7 +81,8 @@ def test_same_run_exits_0(base_run, capsys):
     assert list(comparison.table["spec"]) == MODELS.split(",")
     for m in ("accuracy", "error_rate"):
         assert {f"{m}_base", f"{m}_current", f"{m}_delta", f"{m}_verdict"} <= set(
-            comparison.table.columns)
+            comparison.table.columns
+        )
     for m in ("fit_wall_s", "predict_s"):
         assert f"{m}_ratio" in comparison.table.columns
     assert set(comparison.table["error_rate_verdict"]) == {"unchanged"}
@@ -99,10 +118,12 @@ def test_improvement_and_threshold(base_run, tmp_path):
 def fit_seconds(base: float):
     """Fit time ``base`` plus 1% per seed, taken on a quiet machine: a steady spread,
     unlike real sub-second fits on a shared one (which may be marked disturbed)."""
+
     def change(record: dict) -> None:
         record["timing"]["fit_wall_s"] = base * (1 + 0.01 * record["seed"])
         for phase in record["timing"].get("phases", {}).values():
             phase.update(verdict="clean", reasons=[])
+
     return change
 
 
@@ -114,8 +135,9 @@ def test_slowdown_is_a_regression_for_times(base_run, tmp_path):
     current = copy_run(base, tmp_path / "slow")
     edit_tasks(current, "linear_svc", fit_seconds(2.0))
     comparison = compare_runs(load_run(base), load_run(current), metrics=["fit_wall_s"])
-    assert comparison.table.set_index("spec").loc["linear_svc", "fit_wall_s_ratio"] == \
-        pytest.approx(2.0)
+    assert comparison.table.set_index("spec").loc[
+        "linear_svc", "fit_wall_s_ratio"
+    ] == pytest.approx(2.0)
     assert [r.split(":")[0] for r in comparison.regressions] == ["linear_svc"]
     assert main(["compare", str(base), str(current), "--metrics", "fit_wall_s"]) == 1
     assert main(["compare", str(base), str(current), "--metrics", "error_rate"]) == 0
@@ -141,8 +163,27 @@ def test_different_split_fingerprint_exits_2(base_run, tmp_path, capsys):
 
 def test_different_split_made_by_the_cli_exits_2(base_run, tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["run", "--dataset", "digits", "--models", MODELS, "--split-seed", "1",
-                 "--out", str(out), "--run-id", "other", "--quiet", "--threads", "1"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "digits",
+                "--models",
+                MODELS,
+                "--split-seed",
+                "1",
+                "--out",
+                str(out),
+                "--run-id",
+                "other",
+                "--quiet",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["compare", str(base_run), str(out / "other")]) == 2
     assert "different splits" in capsys.readouterr().err
@@ -233,14 +274,19 @@ def test_html_comparison_report(base_run, tmp_path, capsys):
     current = copy_run(base_run, tmp_path / "worse-html")
     edit_tasks(current, "knn", lower_accuracy(0.01))
     html = tmp_path / "cmp.html"
-    assert main(["compare", str(base_run), str(current), "--metrics", "error_rate",
-                 "--html", str(html)]) == 1
+    assert (
+        main(
+            ["compare", str(base_run), str(current), "--metrics", "error_rate", "--html", str(html)]
+        )
+        == 1
+    )
     text = html.read_text()
     assert "knn" in text and "regression" in text
 
 
 def test_a_bug_in_compare_is_exit_3_with_its_traceback_never_a_regression(
-        base_run, monkeypatch, capsys):
+    base_run, monkeypatch, capsys
+):
     from mnistbench.commands import compare as compare_command
 
     def broken(*args, **kwargs):

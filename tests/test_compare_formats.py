@@ -22,8 +22,24 @@ MODELS = "linear_svc,sgd,knn"
 @pytest.fixture(scope="module")
 def base_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("compare-formats")
-    status = main(["run", "--dataset", "digits", "--models", MODELS, "--seeds", "0",
-                   "--out", str(out), "--run-id", "base", "--quiet", "--threads", "1"])
+    status = main(
+        [
+            "run",
+            "--dataset",
+            "digits",
+            "--models",
+            MODELS,
+            "--seeds",
+            "0",
+            "--out",
+            str(out),
+            "--run-id",
+            "base",
+            "--quiet",
+            "--threads",
+            "1",
+        ]
+    )
     assert status == 0
     return out / "base"
 
@@ -82,8 +98,20 @@ def test_markdown_of_an_unchanged_run_says_so(base_run, capsys):
 
 def test_markdown_names_improvements_and_noise(base_run, tmp_path, capsys):
     current = worse_copy(base_run, tmp_path / "better", spec="sgd", by=-0.02)
-    assert main(["compare", str(base_run), str(current), "--format", "markdown",
-                 "--metrics", "error_rate"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(base_run),
+                str(current),
+                "--format",
+                "markdown",
+                "--metrics",
+                "error_rate",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("### mnistbench compare: no regression (1 improvement)")
     assert table_rows(out)[0][0] == "`sgd`" and table_rows(out)[0][-1] == "improvement"
@@ -91,8 +119,17 @@ def test_markdown_names_improvements_and_noise(base_run, tmp_path, capsys):
 
 def test_json_holds_the_whole_comparison(base_run, tmp_path, capsys):
     current = worse_copy(base_run, tmp_path / "worse")
-    status = main(["compare", str(base_run), str(current), "--format", "json",
-                   "--metrics", "error_rate,log_loss,fit_wall_s"])
+    status = main(
+        [
+            "compare",
+            str(base_run),
+            str(current),
+            "--format",
+            "json",
+            "--metrics",
+            "error_rate,log_loss,fit_wall_s",
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     assert status == 1
     assert data["outcome"] == "regression" and data["ok"] is False
@@ -109,8 +146,7 @@ def test_json_holds_the_whole_comparison(base_run, tmp_path, capsys):
     assert data["problems"] == [] and data["baseline"]["path"] == str(base_run)
 
 
-def test_runs_that_cannot_be_compared_still_get_a_document_and_exit_2(base_run, tmp_path,
-                                                                        capsys):
+def test_runs_that_cannot_be_compared_still_get_a_document_and_exit_2(base_run, tmp_path, capsys):
     current = worse_copy(base_run, tmp_path / "other")
     meta = json.loads((current / "run.json").read_text())
     meta["dataset"] = "mnist-5k"
@@ -141,8 +177,10 @@ def test_text_from_files_cannot_break_the_markdown():
 
 def test_html_report_path_goes_to_stderr_with_a_document(base_run, tmp_path, capsys):
     html = tmp_path / "c.html"
-    assert main(["compare", str(base_run), str(base_run), "--format", "json",
-                 "--html", str(html)]) == 0
+    assert (
+        main(["compare", str(base_run), str(base_run), "--format", "json", "--html", str(html)])
+        == 0
+    )
     captured = capsys.readouterr()
     json.loads(captured.out)
     assert html.exists() and "report:" in captured.err
@@ -151,8 +189,12 @@ def test_html_report_path_goes_to_stderr_with_a_document(base_run, tmp_path, cap
 def test_markdown_reads_labels_and_formats_from_the_metric_table(base_run, monkeypatch):
     import mnistbench.compare_formats as formats
 
-    renamed = {**formats.BY_KEY, "error_rate": BY_KEY["error_rate"].__class__(
-        **{**BY_KEY["error_rate"].__dict__, "label": "test error"})}
+    renamed = {
+        **formats.BY_KEY,
+        "error_rate": BY_KEY["error_rate"].__class__(
+            **{**BY_KEY["error_rate"].__dict__, "label": "test error"}
+        ),
+    }
     monkeypatch.setattr(formats, "BY_KEY", renamed)
     comparison = compare_runs(load_run(base_run), load_run(base_run))
     assert "compared on accuracy, test error," in to_markdown(comparison)

@@ -56,8 +56,11 @@ class UnseededSGD(LinearSklearnModel):
 @pytest.fixture
 def broken() -> Iterator[None]:
     names = []
-    for name, cls in (("blind_knn", InputBlindKNN), ("flat_svc", FlatTemplatesSVC),
-                      ("unseeded_sgd", UnseededSGD)):
+    for name, cls in (
+        ("blind_knn", InputBlindKNN),
+        ("flat_svc", FlatTemplatesSVC),
+        ("unseeded_sgd", UnseededSGD),
+    ):
         register(ModelEntry(name, cls, f"deliberately broken: {cls.__doc__}"))
         names.append(name)
     yield
@@ -68,14 +71,32 @@ def broken() -> Iterator[None]:
 @pytest.mark.parametrize(
     ("name", "failed"),
     [
-        ("blind_knn", {"predict_proba rows sum to 1 and agree with predict":
-                       "predict agrees with argmax(predict_proba) on only",
-                       "predict_with_proba agrees with predict and predict_proba":
-                       "predict_with_proba labels differ from predict"}),
-        ("flat_svc", {"weight_images": "weights_per_class: weight_images shape (10, 64, 1), "
-                                        "expected (10, 8, 8)"}),
-        ("unseeded_sgd", {"same random_state, same predictions":
-                          "a second fit with the same random_state agrees on only"}),
+        (
+            "blind_knn",
+            {
+                "predict_proba rows sum to 1 and agree with predict": (
+                    "predict agrees with argmax(predict_proba) on only"
+                ),
+                "predict_with_proba agrees with predict and predict_proba": (
+                    "predict_with_proba labels differ from predict"
+                ),
+            },
+        ),
+        (
+            "flat_svc",
+            {
+                "weight_images": "weights_per_class: weight_images shape (10, 64, 1), "
+                "expected (10, 8, 8)"
+            },
+        ),
+        (
+            "unseeded_sgd",
+            {
+                "same random_state, same predictions": (
+                    "a second fit with the same random_state agrees on only"
+                )
+            },
+        ),
     ],
 )
 def test_broken_models_fail_with_every_reason(broken, name, failed):

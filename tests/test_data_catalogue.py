@@ -24,6 +24,7 @@ def isolated(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- the catalogue
 
+
 def test_catalogue_names_and_aliases():
     assert DATASET_NAMES == tuple(d.name for d in descriptions())
     for desc in descriptions():
@@ -52,6 +53,7 @@ def test_catalogue_entries_are_complete():
 
 # --------------------------------------------------------------------------- list == load
 
+
 def _empty(base: Path, monkeypatch) -> None:
     base.mkdir()
 
@@ -70,8 +72,7 @@ def _in_subfolders(base: Path, monkeypatch) -> None:
     declare_official(monkeypatch, "fashion-mnist", make_idx_set(base / "fashion", seed=5))
 
 
-SET_UPS = {"empty": _empty, "valid": _valid, "partial": _partial,
-           "subfolders": _in_subfolders}
+SET_UPS = {"empty": _empty, "valid": _valid, "partial": _partial, "subfolders": _in_subfolders}
 
 
 def _check_agreement(rows, load) -> None:

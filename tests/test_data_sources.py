@@ -50,8 +50,9 @@ def declare_official(monkeypatch, name: str, sums: dict[str, str]) -> None:
 
 def real_mnist_dir() -> Path:
     if not REAL_MNIST_DIR:
-        pytest.skip("full MNIST not available: set MNISTBENCH_DATA_DIR to a folder of MNIST "
-                    "IDX files")
+        pytest.skip(
+            "full MNIST not available: set MNISTBENCH_DATA_DIR to a folder of MNIST IDX files"
+        )
     path = Path(REAL_MNIST_DIR)
     if not idxset.find_idx_files(path):
         pytest.skip(f"full MNIST not available: no IDX files in MNISTBENCH_DATA_DIR={path}")
@@ -60,15 +61,19 @@ def real_mnist_dir() -> Path:
 
 def real_fashion_dir() -> Path:
     if not idxset.find_idx_files(FASHION_DIR):
-        pytest.skip(f"Fashion-MNIST not available: {FASHION_DIR} missing "
-                    "(apt install dataset-fashion-mnist)")
+        pytest.skip(
+            f"Fashion-MNIST not available: {FASHION_DIR} missing "
+            "(apt install dataset-fashion-mnist)"
+        )
     return FASHION_DIR
 
 
 # --------------------------------------------------------------------------- synthetic IDX sets
 
-def make_idx_set(directory: Path, *, n_train=40, n_test=20, dotted=False, gz=True, seed=0,
-                 n_train_labels=None) -> dict[str, str]:
+
+def make_idx_set(
+    directory: Path, *, n_train=40, n_test=20, dotted=False, gz=True, seed=0, n_train_labels=None
+) -> dict[str, str]:
     """Write four small IDX files; returns the MD5 of each uncompressed file."""
     rng = np.random.default_rng(seed)
     directory.mkdir(parents=True, exist_ok=True)
@@ -101,6 +106,7 @@ def fake_mnist(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- embedded sets
 
+
 def test_digits():
     ds = load_dataset("digits")
     assert ds.name == "digits" and ds.images.shape == (1797, 8, 8) and ds.image_shape == (8, 8)
@@ -132,6 +138,7 @@ def test_name_aliases(fake_mnist):
 
 # --------------------------------------------------------------------------- IDX directories
 
+
 @pytest.mark.parametrize("dotted", [False, True], ids=["dash", "dot"])
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
 def test_idx_spellings_and_compression(tmp_path, monkeypatch, dotted, gz):
@@ -149,7 +156,8 @@ def test_cache_round_trip(fake_mnist, isolated):
     first = load_dataset("mnist", data_dir=fake_mnist)
     assert not isinstance(first.images, np.memmap)
     assert {"images.npy", "labels.npy", "meta.json"} <= {
-        p.name for p in (isolated / "mnist").iterdir()}
+        p.name for p in (isolated / "mnist").iterdir()
+    }
     second = load_dataset("mnist", data_dir=fake_mnist)
     assert isinstance(second.images, np.memmap) and not second.images.flags.writeable
     np.testing.assert_array_equal(second.images, first.images)
@@ -193,8 +201,9 @@ def test_env_var_and_subdirectory(tmp_path, monkeypatch):
     assert ds.source == str(tmp_path / "data" / "mnist")
     # an explicit data_dir may also be the parent holding a folder per data set
     assert load_dataset("mnist", data_dir=tmp_path / "data").source == ds.source
-    declare_official(monkeypatch, "fashion-mnist",
-                     make_idx_set(tmp_path / "data" / "fashion", seed=3))
+    declare_official(
+        monkeypatch, "fashion-mnist", make_idx_set(tmp_path / "data" / "fashion", seed=3)
+    )
     fashion = load_dataset("fashion-mnist", download=False)
     assert fashion.source == str(tmp_path / "data" / "fashion")
     assert not np.array_equal(fashion.images, ds.images)
@@ -272,6 +281,7 @@ def test_not_found_message_names_every_way(name, isolated):
 
 
 # --------------------------------------------------------------------------- download
+
 
 def _fake_openml_arrays():
     x = np.zeros((70_000, 784), dtype=np.uint8)
@@ -360,6 +370,7 @@ def test_download_not_attempted_when_disabled(monkeypatch):
 
 # --------------------------------------------------------------------------- list_datasets
 
+
 def test_list_datasets_without_parsing(fake_mnist, monkeypatch):
     real_read = idxset.read_idx
 
@@ -383,10 +394,10 @@ def test_list_datasets_without_parsing(fake_mnist, monkeypatch):
 
 # --------------------------------------------------------------------------- CSV
 
+
 def _write_csv(path: Path, labels, pixels, header=False) -> Path:
     rows = np.column_stack([labels, pixels])
-    lines = [",".join(["label"] + [f"pixel{i}" for i in range(pixels.shape[1])])] if header \
-        else []
+    lines = [",".join(["label"] + [f"pixel{i}" for i in range(pixels.shape[1])])] if header else []
     lines += [",".join(str(v) for v in row) for row in rows.tolist()]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -464,6 +475,7 @@ def test_csv_missing_empty_and_header_only(tmp_path):
 
 # --------------------------------------------------------------------------- real files
 
+
 @pytest.fixture(scope="module")
 def shared_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("real-cache")
@@ -492,8 +504,9 @@ def test_real_mnist_altered_file_fails_md5(tmp_path):
     target.mkdir()
     for part, path in files.items():
         if part == "t10k-labels":
-            raw = bytearray(gzip.decompress(path.read_bytes()) if path.suffix == ".gz"
-                            else path.read_bytes())
+            raw = bytearray(
+                gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            )
             raw[-1] = (raw[-1] + 1) % 10  # one wrong label, structure intact
             (target / "t10k-labels-idx1-ubyte").write_bytes(bytes(raw))
         else:

@@ -26,8 +26,17 @@ from mnistbench.results import load_run
 
 
 def _signals(**changes) -> PhaseSignals:
-    quiet = dict(wall_s=2.0, cpu_s=3.8, threads=2, cpu_per_wall=1.9, steal_fraction=0.0,
-                 others_cores=0.05, load_1min=1.5, cores=2, concurrent_tasks=0)
+    quiet = dict(
+        wall_s=2.0,
+        cpu_s=3.8,
+        threads=2,
+        cpu_per_wall=1.9,
+        steal_fraction=0.0,
+        others_cores=0.05,
+        load_1min=1.5,
+        cores=2,
+        concurrent_tasks=0,
+    )
     return PhaseSignals(**{**quiet, **changes})
 
 
@@ -35,12 +44,15 @@ def test_a_quiet_phase_is_clean():
     assert judge(_signals()) == []
 
 
-@pytest.mark.parametrize("changes, reason", [
-    ({"steal_fraction": 0.12}, "steal 12 %"),
-    ({"others_cores": 1.1}, "other processes 1.10 of 2 cores"),
-    ({"cpu_per_wall": 0.6, "load_1min": 3.5}, "CPU/wall 0.60 of 2 thread(s) at load 3.5"),
-    ({"concurrent_tasks": 1}, "1 concurrent task(s)"),
-])
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"steal_fraction": 0.12}, "steal 12 %"),
+        ({"others_cores": 1.1}, "other processes 1.10 of 2 cores"),
+        ({"cpu_per_wall": 0.6, "load_1min": 3.5}, "CPU/wall 0.60 of 2 thread(s) at load 3.5"),
+        ({"concurrent_tasks": 1}, "1 concurrent task(s)"),
+    ],
+)
 def test_each_signal_past_its_threshold_disturbs(changes, reason):
     reasons = judge(_signals(**changes))
     assert len(reasons) == 1 and reasons[0].startswith(reason)
@@ -66,8 +78,7 @@ def test_signals_from_snapshots():
     # 200 busy ticks are 2 CPU-seconds; this process used 1 of them
     assert found.others_cores == pytest.approx(2 * 100 * disturbance._TICK_S - 1.0, abs=0.01)
     assert found.disturbed and "steal 10 %" in found.reasons[0]
-    unreported = Snapshot(wall=1.0, cpu=1.0, busy_ticks=None, steal_ticks=None,
-                          total_ticks=None)
+    unreported = Snapshot(wall=1.0, cpu=1.0, busy_ticks=None, steal_ticks=None, total_ticks=None)
     assert signals(unreported, unreported, threads=1).steal_fraction is None
 
 
@@ -84,8 +95,7 @@ def test_short_phases_are_repeated_long_ones_timed_once():
     assert len(phase.walls) == 4 and phase.min_s <= phase.median_s
     assert phase.signals.repeats == 4
     calls.clear()
-    _, phase = timed_phase(lambda i: (calls.append(i), time.sleep(1.05)), threads=1,
-                           max_repeats=10)
+    _, phase = timed_phase(lambda i: (calls.append(i), time.sleep(1.05)), threads=1, max_repeats=10)
     assert calls == [0] and phase.signals.repeats == 1
 
 
@@ -111,8 +121,12 @@ def _start_hog() -> int:
     """A spinning process that is not ours: started through a shell that exits at once, so
     it is re-parented (a child's CPU would count as the task's own). It ends by itself
     within a minute; the test kills it sooner."""
-    shell = subprocess.run(["sh", "-c", '"$0" -c "$1" >/dev/null 2>&1 & echo $!',
-                            sys.executable, _HOG], capture_output=True, text=True, check=True)
+    shell = subprocess.run(
+        ["sh", "-c", '"$0" -c "$1" >/dev/null 2>&1 & echo $!', sys.executable, _HOG],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(shell.stdout)
 
 
@@ -165,8 +179,10 @@ def test_cpu_in_the_tasks_own_worker_processes_is_the_tasks_not_another_processe
 
     _, phase = timed_phase(fit, threads=2)
     assert phase.cpus[0] > 2.0  # both workers' spinning counted (about 3 s)
-    if any("other processes" in r for r in phase.signals.reasons) \
-            and _other_processes_cores() > 0.2:
+    if (
+        any("other processes" in r for r in phase.signals.reasons)
+        and _other_processes_cores() > 0.2
+    ):
         pytest.skip("another process started during the phase")
     assert not phase.signals.disturbed, phase.signals.reasons
 
@@ -174,8 +190,25 @@ def test_cpu_in_the_tasks_own_worker_processes_is_the_tasks_not_another_processe
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("disturbed")
-    assert main(["run", "--dataset", "digits", "--models", "knn,linear_svc", "--out", str(out),
-                 "--run-id", "base", "--quiet", "--threads", "1"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "digits",
+                "--models",
+                "knn,linear_svc",
+                "--out",
+                str(out),
+                "--run-id",
+                "base",
+                "--quiet",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     base = out / "base"
     current = out / "current"
     shutil.copytree(base, current)
@@ -208,8 +241,10 @@ def test_compare_does_not_call_a_disturbed_timing_a_regression(two_runs, capsys)
     assert "steal 30 %" in comparison.disturbed[0]
     assert main(["compare", str(base), str(current), "--metrics", "fit_wall_s"]) == 0
     assert "disturbed knn: fit_wall_s" in capsys.readouterr().out
-    assert main(["compare", str(base), str(current), "--metrics", "fit_wall_s",
-                 "--strict-timing"]) == 2
+    assert (
+        main(["compare", str(base), str(current), "--metrics", "fit_wall_s", "--strict-timing"])
+        == 2
+    )
     assert "--strict-timing" in capsys.readouterr().err
 
 

@@ -19,9 +19,24 @@ from mnistbench.results import load_run
 def run_dir(tmp_path_factory) -> Path:
     """A real run on digits: a tuned model and a preset pair, two seeds."""
     out = tmp_path_factory.mktemp("export-results")
-    status = main(["run", "--dataset", "digits", "--models", "linear_svc,knn,knn@notebook",
-                   "--seeds", "0,1", "--out", str(out), "--run-id", "one", "--quiet",
-                   "--threads", "1"])
+    status = main(
+        [
+            "run",
+            "--dataset",
+            "digits",
+            "--models",
+            "linear_svc,knn,knn@notebook",
+            "--seeds",
+            "0,1",
+            "--out",
+            str(out),
+            "--run-id",
+            "one",
+            "--quiet",
+            "--threads",
+            "1",
+        ]
+    )
     assert status == 0
     return out / "one"
 
@@ -29,13 +44,16 @@ def run_dir(tmp_path_factory) -> Path:
 def _same(expected: pd.Series, got: pd.Series, column: str) -> None:
     """Numbers equal exactly (NaN where missing); anything else equal as text."""
     if pd.api.types.is_numeric_dtype(expected) and not pd.api.types.is_bool_dtype(expected):
-        np.testing.assert_array_equal(got.to_numpy(dtype=float), expected.to_numpy(dtype=float),
-                                      err_msg=column)
+        np.testing.assert_array_equal(
+            got.to_numpy(dtype=float), expected.to_numpy(dtype=float), err_msg=column
+        )
         return
 
     def text(series: pd.Series) -> list[str | None]:
-        return [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
-                else str(v) for v in series.astype(object)]
+        return [
+            None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
+            for v in series.astype(object)
+        ]
 
     assert text(got) == text(expected), column
 
@@ -55,8 +73,19 @@ def test_export_round_trips(run_dir, tmp_path, suffix, capsys):
     for column in expected.columns:
         _same(expected[column], got[column], column)
     # What the issue asks a row to hold, by name.
-    for column in ("spec", "seed", "dataset", "split_fingerprint", "accuracy", "error_rate",
-                   "fit_wall_s", "predict_s", "latency_p50_s", "parallel_jobs", "host"):
+    for column in (
+        "spec",
+        "seed",
+        "dataset",
+        "split_fingerprint",
+        "accuracy",
+        "error_rate",
+        "fit_wall_s",
+        "predict_s",
+        "latency_p50_s",
+        "parallel_jobs",
+        "host",
+    ):
         assert column in got.columns
     assert any(c.endswith("_disturbed") for c in got.columns)
     records = [r.record for r in load_run(run_dir).results]

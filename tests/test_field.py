@@ -25,10 +25,21 @@ from mnistbench.testing import check_model
 
 # Presets added with the field; the contract six's @notebook presets are older.
 NEW_PRESETS = [
-    "logreg@bench_mnist", "svc@notebook", "kernel_approx@bench_mnist",
-    "random_forest@bench_mnist", "extra_trees@bench_mnist", "hist_gb@defaults",
-    "sk_mlp@bench_mnist", "softmax@mlcc", "softmax@bern", "mlp@notebook_48", "mlp@mlcc",
-    "mlp@mlcc_julia", "mlp@bern", "mlp@flux", "cnn@notebook_deep",
+    "logreg@bench_mnist",
+    "svc@notebook",
+    "kernel_approx@bench_mnist",
+    "random_forest@bench_mnist",
+    "extra_trees@bench_mnist",
+    "hist_gb@defaults",
+    "sk_mlp@bench_mnist",
+    "softmax@mlcc",
+    "softmax@bern",
+    "mlp@notebook_48",
+    "mlp@mlcc",
+    "mlp@mlcc_julia",
+    "mlp@bern",
+    "mlp@flux",
+    "cnn@notebook_deep",
 ]
 
 
@@ -48,15 +59,15 @@ def test_every_preset_names_where_it_comes_from():
 
 def test_groups_follow_families_and_presets():
     groups = model_groups()
-    labels = {e.name: [e.name, *(f"{e.name}@{p}" for p in e.presets)]
-              for e in available_models()}
+    labels = {e.name: [e.name, *(f"{e.name}@{p}" for p in e.presets)] for e in available_models()}
     assert groups["all"] == [label for name in labels for label in labels[name]]
     assert groups["default"] == list(DEFAULT_MODELS)
     assert groups["notebooks"] == [label for name in labels for label in labels[name][1:]]
     assert {"classical", "deep"} <= set(groups)
     for family in ("classical", "deep"):
-        assert groups[family] == [label for name in labels for label in labels[name]
-                                  if get_entry(name).family == family]
+        assert groups[family] == [
+            label for name in labels for label in labels[name] if get_entry(name).family == family
+        ]
     assert set(groups["classical"]) | set(groups["deep"]) == set(groups["all"])
 
 
@@ -85,8 +96,12 @@ def test_new_keras_parameters_default_to_todays_behaviour():
     for entry in available_models():
         params = entry.defaults
         if "optimizer" in params:  # every Keras model
-            assert (params["optimizer"], params["clip_norm"], params["steps"],
-                    params["output_sigmoid"]) == ("adam", 0.0, 0, False)
+            assert (
+                params["optimizer"],
+                params["clip_norm"],
+                params["steps"],
+                params["output_sigmoid"],
+            ) == ("adam", 0.0, 0, False)
     assert get_model("mlp").hidden_l1 == 0.0
     cnn = get_model("cnn")
     assert (cnn.kernel_sizes, cnn.pool_size, cnn.dense_activation) == ((), 2, "relu")
@@ -120,7 +135,11 @@ def test_notebook_networks_are_built_as_written(digits):
     assert [d.units for d in dense] == [32, 10]
     # hidden Dense + sigmoid, then the output Dense's sigmoid and a softmax on top
     assert [layer.activation.__name__ for layer in flux.layers] == [
-        "linear", "sigmoid", "sigmoid", "softmax"]
+        "linear",
+        "sigmoid",
+        "sigmoid",
+        "softmax",
+    ]
     proba = flux(digits.X_test[:5]).numpy()
     assert np.allclose(proba.sum(axis=1), 1, atol=1e-5)
 
@@ -131,11 +150,23 @@ def test_notebook_networks_are_built_as_written(digits):
 
     deep = get_model(ModelSpec("cnn", "notebook_deep"))
     layers = deep.build_layers(__import__("keras"), (28, 28), 10)
-    kinds = [(type(layer).__name__, getattr(layer, "kernel_size", None)
-              or getattr(layer, "pool_size", None)) for layer in layers]
-    assert kinds == [("Reshape", None), ("Conv2D", (5, 5)), ("Activation", None),
-                     ("Conv2D", (9, 9)), ("Activation", None), ("MaxPooling2D", (4, 4)),
-                     ("Flatten", None), ("Dense", None)]
+    kinds = [
+        (
+            type(layer).__name__,
+            getattr(layer, "kernel_size", None) or getattr(layer, "pool_size", None),
+        )
+        for layer in layers
+    ]
+    assert kinds == [
+        ("Reshape", None),
+        ("Conv2D", (5, 5)),
+        ("Activation", None),
+        ("Conv2D", (9, 9)),
+        ("Activation", None),
+        ("MaxPooling2D", (4, 4)),
+        ("Flatten", None),
+        ("Dense", None),
+    ]
     assert layers[-1].units == 64 and layers[-1].activation.__name__ == "sigmoid"
 
 

@@ -15,14 +15,21 @@ def test_baseline_copy_with_one_model_a_point_worse_fails(tmp_path, capsys):
 
     worse = tmp_path / "worse"
     shutil.copytree(BASELINE, worse)
-    (task,) = [p for p in (worse / "tasks").glob("*.json")
-               if json.loads(p.read_text())["spec"].startswith("mlp")]
+    (task,) = [
+        p
+        for p in (worse / "tasks").glob("*.json")
+        if json.loads(p.read_text())["spec"].startswith("mlp")
+    ]
     record = json.loads(task.read_text())
     record["metrics"]["accuracy"] -= 0.01
     record["metrics"]["error_rate"] += 0.01
     task.write_text(json.dumps(record))
-    argv = ["--metrics", "error_rate",
-            "--max-error-increase", str(DEFAULT_THRESHOLDS.max_error_increase)]
+    argv = [
+        "--metrics",
+        "error_rate",
+        "--max-error-increase",
+        str(DEFAULT_THRESHOLDS.max_error_increase),
+    ]
     assert main(["compare", str(BASELINE), str(BASELINE), *argv]) == 0
     capsys.readouterr()
     assert main(["compare", str(BASELINE), str(worse), *argv]) == 1

@@ -26,8 +26,9 @@ pytestmark = [
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def test_asv_continuous_on_two_commits(tmp_path):
@@ -39,16 +40,33 @@ def test_asv_continuous_on_two_commits(tmp_path):
     init = repo / "mnistbench" / "__init__.py"
     init.write_text(init.read_text() + "\n# throw-away commit for asv continuous\n")
     _git(repo, "commit", "-q", "-am", "second commit")
-    env = {**os.environ, "MNISTBENCH_ASV_PROFILE": "tiny", "MNISTBENCH_ASV_THREADS": "1",
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env = {
+        **os.environ,
+        "MNISTBENCH_ASV_PROFILE": "tiny",
+        "MNISTBENCH_ASV_THREADS": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     asv = [sys.executable, "-m", "asv"]
-    subprocess.run([*asv, "machine", "--yes"], cwd=repo, env=env, check=True,
-                   capture_output=True)
+    subprocess.run([*asv, "machine", "--yes"], cwd=repo, env=env, check=True, capture_output=True)
     proc = subprocess.run(
-        [*asv, "continuous", "--factor", "1.2", "--python", python, "--show-stderr",
-         "--bench", "ModelSuite.track_error_rate", "HEAD~1", "HEAD"],
-        cwd=repo, env=env, capture_output=True, text=True,
+        [
+            *asv,
+            "continuous",
+            "--factor",
+            "1.2",
+            "--python",
+            python,
+            "--show-stderr",
+            "--bench",
+            "ModelSuite.track_error_rate",
+            "HEAD~1",
+            "HEAD",
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]

@@ -57,8 +57,9 @@ def test_measure_records_wall_cpu_and_memory():
 
 def test_latency_percentiles():
     calls = []
-    out = single_sample_latency(lambda x: calls.append(len(x)), np.zeros((50, 4)),
-                                n_samples=20, warmup=3)
+    out = single_sample_latency(
+        lambda x: calls.append(len(x)), np.zeros((50, 4)), n_samples=20, warmup=3
+    )
     assert calls == [1] * 23
     assert out["latency_samples"] == 20
     assert 0 <= out["latency_p50_s"] <= out["latency_p95_s"]
@@ -73,8 +74,15 @@ def test_task_record_is_complete(digits_split):
     assert record.params["random_state"] == 1
     assert record.metrics.accuracy > 0.9
     timing = record.timing
-    for key in ("fit_wall_s", "fit_cpu_s", "predict_s", "predict_throughput", "latency_p50_s",
-                "latency_p95_s", "fit_peak_rss_mb"):
+    for key in (
+        "fit_wall_s",
+        "fit_cpu_s",
+        "predict_s",
+        "predict_throughput",
+        "latency_p50_s",
+        "latency_p95_s",
+        "fit_peak_rss_mb",
+    ):
         assert getattr(timing, key) > 0, key
     env = record.environment
     assert env.cores_logical >= 1 and env.cpu and env.versions["scikit-learn"] and env.host
@@ -89,8 +97,9 @@ def test_task_record_is_complete(digits_split):
 
 
 def test_keras_task_records_history_and_tensorflow_threads(digits_split):
-    record, _ = run_task(Task(parse_spec("softmax:epochs=2,min_steps=0"), 0), digits_split,
-                         threads=2)
+    record, _ = run_task(
+        Task(parse_spec("softmax:epochs=2,min_steps=0"), 0), digits_split, threads=2
+    )
     assert record.status == "ok", record.error
     assert len(record.history) == 2
     assert record.environment.threads.tensorflow_intra_op is not None
@@ -133,7 +142,7 @@ def test_memory_is_warmed_once_per_process_for_the_largest_data_yet(monkeypatch)
     timing.warm_memory(100 * 2**20)
     assert touched == [timing.WARM_FACTOR * 100 * 2**20]
     timing.warm_memory(100 * 2**20)  # the same data again: nothing
-    timing.warm_memory(1)            # smaller data: nothing
+    timing.warm_memory(1)  # smaller data: nothing
     assert len(touched) == 1
     timing.warm_memory(200 * 2**20)  # larger data: warm that much
     assert touched[-1] == timing.WARM_FACTOR * 200 * 2**20

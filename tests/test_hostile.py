@@ -37,8 +37,11 @@ def _one_line_error(capsys, expected: str = "") -> str:
 
 def _idx(array: np.ndarray) -> bytes:
     array = np.asarray(array, dtype=np.uint8)
-    return bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + \
-        array.tobytes()
+    return (
+        bytes([0, 0, 8, array.ndim])
+        + struct.pack(f">{array.ndim}I", *array.shape)
+        + array.tobytes()
+    )
 
 
 def _idx_dir(path: Path, train_images: bytes | None = None, *, gz: bool = True) -> Path:
@@ -68,6 +71,7 @@ def _bomb(n_images: int) -> bytes:
 
 # ------------------------------------------------------------------ 1 gzip bomb
 
+
 def test_1_gzip_bomb_is_refused_before_it_is_decompressed(tmp_path):
     from mnistbench.data import load_dataset
 
@@ -95,8 +99,11 @@ def test_1_read_idx_caps_what_it_decompresses(tmp_path):
 
 # ------------------------------------------------------------------ 2 listing = loading
 
-@pytest.mark.parametrize("case", ["empty file", "bomb", "huge dimensions", "empty labels",
-                                  "count mismatch", "raw truncated"])
+
+@pytest.mark.parametrize(
+    "case",
+    ["empty file", "bomb", "huge dimensions", "empty labels", "count mismatch", "raw truncated"],
+)
 def test_2_datasets_listing_refuses_what_loading_refuses(tmp_path, case):
     from mnistbench.data import list_datasets, load_dataset
 
@@ -107,8 +114,9 @@ def test_2_datasets_listing_refuses_what_loading_refuses(tmp_path, case):
     elif case == "bomb":
         images.write_bytes(_bomb(200_000))
     elif case == "huge dimensions":
-        images.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 60000,
-                                                                            60000, 60000)))
+        images.write_bytes(
+            gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 60000, 60000, 60000))
+        )
     elif case == "empty labels":
         (folder / "t10k-labels-idx1-ubyte").write_bytes(b"")
     elif case == "count mismatch":
@@ -123,6 +131,7 @@ def test_2_datasets_listing_refuses_what_loading_refuses(tmp_path, case):
 
 # ------------------------------------------------------------------ 3 missing digits
 
+
 def test_3_data_set_without_all_ten_digits_scores_every_model(tmp_path):
     rng = np.random.default_rng(0)
     labels = np.repeat([3, 5], 60)
@@ -130,8 +139,12 @@ def test_3_data_set_without_all_ten_digits_scores_every_model(tmp_path):
     pixels[labels == 3, :392] += 150  # separable, so every model learns something
     csv = tmp_path / "two.csv"
     np.savetxt(csv, np.column_stack([labels, pixels]), fmt="%d", delimiter=",")
-    assert _run(tmp_path, "--dataset", f"csv:{csv}", "--models",
-                "sgd,knn,softmax:epochs=1,min_steps=0") == 0
+    assert (
+        _run(
+            tmp_path, "--dataset", f"csv:{csv}", "--models", "sgd,knn,softmax:epochs=1,min_steps=0"
+        )
+        == 0
+    )
     frame = load_run(next((tmp_path / "results").iterdir())).to_frame().set_index("spec")
     assert (frame["status"] == "ok").all(), frame["error"].tolist()
     assert np.isfinite(frame.loc["knn", "log_loss"])
@@ -142,8 +155,9 @@ def test_3_metrics_use_the_model_classes_for_probabilities():
 
     y = np.array([3, 5, 3, 5])
     proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
-    metrics, confusion = classification_metrics(y, np.array([3, 5, 3, 5]), proba,
-                                                np.arange(10), proba_labels=np.array([3, 5]))
+    metrics, confusion = classification_metrics(
+        y, np.array([3, 5, 3, 5]), proba, np.arange(10), proba_labels=np.array([3, 5])
+    )
     expected = -np.mean(np.log([0.9, 0.8, 0.6, 0.7]))
     assert metrics["log_loss"] == pytest.approx(expected)
     assert confusion.shape == (10, 10)
@@ -151,24 +165,27 @@ def test_3_metrics_use_the_model_classes_for_probabilities():
 
 # ------------------------------------------------------------------ 4-7 refused up front
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["--seeds", "-1"], "--seeds"),                            # 4
-    (["--seeds", "4294967296"], "--seeds"),                    # 4
-    (["--models", ""], "no model"),                            # 5 (already refused)
-    (["--models", " , "], "no model"),                         # 5
-    (["--val-size", "inf"], "--val-size"),                     # 6 (already refused)
-    (["--val-size", "nan"], "--val-size"),                     # 6
-    (["--jobs", "2", "--backend", "bogus"], "--backend"),      # 6
-    (["--models", "knn:n_neighbors=" + "1" * 100_000], "long"),  # 6
-    (["--set", "knn.weights=" + "[" * 100_000], "long"),        # 6
-    (["--run-id", "../../etc"], "--run-id"),                   # 7
-    (["--run-id", "/tmp/abs"], "--run-id"),                    # 7
-    (["--run-id", "x/../../y"], "--run-id"),                   # 7
-    (["--run-id", ".."], "--run-id"),                          # 7
-    (["--run-id", ""], "--run-id"),                            # 7
-])
-def test_4_to_7_bad_values_are_refused_before_anything_is_written(tmp_path, capsys, args,
-                                                                  expected):
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--seeds", "-1"], "--seeds"),  # 4
+        (["--seeds", "4294967296"], "--seeds"),  # 4
+        (["--models", ""], "no model"),  # 5 (already refused)
+        (["--models", " , "], "no model"),  # 5
+        (["--val-size", "inf"], "--val-size"),  # 6 (already refused)
+        (["--val-size", "nan"], "--val-size"),  # 6
+        (["--jobs", "2", "--backend", "bogus"], "--backend"),  # 6
+        (["--models", "knn:n_neighbors=" + "1" * 100_000], "long"),  # 6
+        (["--set", "knn.weights=" + "[" * 100_000], "long"),  # 6
+        (["--run-id", "../../etc"], "--run-id"),  # 7
+        (["--run-id", "/tmp/abs"], "--run-id"),  # 7
+        (["--run-id", "x/../../y"], "--run-id"),  # 7
+        (["--run-id", ".."], "--run-id"),  # 7
+        (["--run-id", ""], "--run-id"),  # 7
+    ],
+)
+def test_4_to_7_bad_values_are_refused_before_anything_is_written(tmp_path, capsys, args, expected):
     assert _run(tmp_path, "--dataset", "digits", "--models", "knn", *args) == 2
     _one_line_error(capsys, expected)
     assert not (tmp_path / "results").exists()
@@ -177,19 +194,60 @@ def test_4_to_7_bad_values_are_refused_before_anything_is_written(tmp_path, caps
 
 def test_6_out_naming_a_file_is_one_line(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
-    assert main(["run", "--dataset", "digits", "--models", "knn", "--quiet",
-                 "--out", str(tmp_path / "file")]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "digits",
+                "--models",
+                "knn",
+                "--quiet",
+                "--out",
+                str(tmp_path / "file"),
+            ]
+        )
+        == 2
+    )
     _one_line_error(capsys, "--out")
-    assert main(["run", "--dataset", "digits", "--models", "knn", "--quiet",
-                 "--out", str(tmp_path / "file" / "sub")]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "digits",
+                "--models",
+                "knn",
+                "--quiet",
+                "--out",
+                str(tmp_path / "file" / "sub"),
+            ]
+        )
+        == 2
+    )
     _one_line_error(capsys, "--out")
 
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("hostile")
-    assert main(["run", "--dataset", "digits", "--models", "knn,sgd", "--out", str(out),
-                 "--run-id", "r", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "digits",
+                "--models",
+                "knn,sgd",
+                "--out",
+                str(out),
+                "--run-id",
+                "r",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return out / "r"
 
 
@@ -199,8 +257,14 @@ def test_6_report_and_compare_outputs_that_cannot_be_written(small_run, tmp_path
     cases = [
         ["report", str(small_run), "-o", str(tmp_path / "dir")],
         ["report", str(small_run), "-o", str(tmp_path / "file" / "r.html")],
-        ["report", str(small_run), "-o", str(tmp_path / "ok.html"),
-         "--figures-dir", str(tmp_path / "file")],
+        [
+            "report",
+            str(small_run),
+            "-o",
+            str(tmp_path / "ok.html"),
+            "--figures-dir",
+            str(tmp_path / "file"),
+        ],
         ["compare", str(small_run), str(small_run), "--html", str(tmp_path / "dir")],
     ]
     for argv in cases:
@@ -211,6 +275,7 @@ def test_6_report_and_compare_outputs_that_cannot_be_written(small_run, tmp_path
 
 
 # ------------------------------------------------------------------ 8 hand-edited records
+
 
 def _copy_run(src: Path, dst: Path) -> Path:
     import shutil
@@ -262,8 +327,15 @@ def test_8_field_is_named(small_run, tmp_path):
         load_run(run)
 
 
-@pytest.mark.parametrize("change", [lambda d: d.pop("run_id"), lambda d: d.update(specs="knn"),
-                                    lambda d: d.update(seeds=[0.5]), lambda d: d.update(split=3)])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.pop("run_id"),
+        lambda d: d.update(specs="knn"),
+        lambda d: d.update(seeds=[0.5]),
+        lambda d: d.update(split=3),
+    ],
+)
 def test_8_hand_edited_run_json(small_run, tmp_path, capsys, change):
     run = _copy_run(small_run, tmp_path / "edited")
     _edit(run / "run.json", change)
@@ -272,6 +344,7 @@ def test_8_hand_edited_run_json(small_run, tmp_path, capsys, change):
 
 
 # ------------------------------------------------------------------ 9 corrupt NPZ
+
 
 @pytest.mark.parametrize("case", ["truncated", "empty", "not a zip", "wrong shapes"])
 def test_9_corrupt_npz_names_the_file(small_run, tmp_path, capsys, case):
@@ -298,6 +371,7 @@ def test_9_corrupt_npz_names_the_file(small_run, tmp_path, capsys, case):
 
 # ------------------------------------------------------------------ 10 markup in names
 
+
 def test_10_dollar_signs_in_names_are_drawn_literally():
     from mnistbench.report import figures
 
@@ -314,18 +388,28 @@ def test_10_dollar_signs_in_names_are_drawn_literally():
 
 # ------------------------------------------------------------------ 11, 12 the gate
 
+
 def test_11_missing_metrics_cannot_pass_the_gate(small_run, tmp_path, capsys):
     run = _copy_run(small_run, tmp_path / "edited")
-    _edit(run / "tasks" / "knn--seed0.json",
-          lambda d: d.update(metrics={"accuracy": None, "error_rate": None}))
+    _edit(
+        run / "tasks" / "knn--seed0.json",
+        lambda d: d.update(metrics={"accuracy": None, "error_rate": None}),
+    )
     assert main(["compare", str(small_run), str(run)]) == 2
     _one_line_error(capsys, "knn")
     assert main(["compare", str(run), str(small_run)]) == 2
     _one_line_error(capsys, "knn")
 
 
-@pytest.mark.parametrize("args", [["--max-error-increase", "nan"], ["--max-slowdown", "nan"],
-                                  ["--max-error-increase", "inf"], ["--max-slowdown", "inf"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--max-error-increase", "nan"],
+        ["--max-slowdown", "nan"],
+        ["--max-error-increase", "inf"],
+        ["--max-slowdown", "inf"],
+    ],
+)
 def test_12_nan_or_infinite_thresholds_are_refused(small_run, capsys, args):
     assert main(["compare", str(small_run), str(small_run), *args]) == 2
     _one_line_error(capsys, args[0])
@@ -334,13 +418,18 @@ def test_12_nan_or_infinite_thresholds_are_refused(small_run, capsys, args):
 def test_12_thresholds_refuse_non_finite_values():
     from mnistbench.compare import CompareError, Thresholds
 
-    for bad in ({"max_error_increase": math.nan}, {"max_slowdown": math.inf},
-                {"max_error_increase": math.inf}, {"max_slowdown": math.nan}):
+    for bad in (
+        {"max_error_increase": math.nan},
+        {"max_slowdown": math.inf},
+        {"max_error_increase": math.inf},
+        {"max_slowdown": math.nan},
+    ):
         with pytest.raises(CompareError):
             Thresholds(**bad)
 
 
 # ------------------------------------------------------------------ 13 full disk
+
 
 def test_13_full_disk_is_one_line_and_the_status_says_so(tmp_path, capsys, monkeypatch):
     from mnistbench import results
@@ -353,8 +442,7 @@ def test_13_full_disk_is_one_line_and_the_status_says_so(tmp_path, capsys, monke
         return real(path, data)
 
     monkeypatch.setattr(results, "atomic_write", full)
-    assert _run(tmp_path, "--dataset", "digits", "--models", "knn,sgd",
-                "--run-id", "r") == 2
+    assert _run(tmp_path, "--dataset", "digits", "--models", "knn,sgd", "--run-id", "r") == 2
     _one_line_error(capsys, "No space left on device")
     run = load_run(tmp_path / "results" / "r")
     assert run.meta.status == "failed"
@@ -367,12 +455,14 @@ def test_13_full_disk_is_one_line_and_the_status_says_so(tmp_path, capsys, monke
 
 # ------------------------------------------------------------------ 14 two writers
 
+
 def test_14_a_second_writer_is_refused_while_the_first_holds_the_run(tmp_path, capsys):
     from mnistbench.harness.record import RunMeta
     from mnistbench.results import RunWriter
 
-    meta = RunMeta(run_id="", dataset="digits", split={"fingerprint": "f"}, specs=["knn"],
-                   seeds=[0])
+    meta = RunMeta(
+        run_id="", dataset="digits", split={"fingerprint": "f"}, specs=["knn"], seeds=[0]
+    )
     first = RunWriter.create(tmp_path / "r", meta)
     with pytest.raises(ResultsError, match="already holds a run"):
         RunWriter.create(tmp_path / "r", meta)
@@ -398,10 +488,25 @@ _HELD_RUN = textwrap.dedent("""
 
 
 def _start(tmp_path, *args):
-    return subprocess.Popen([sys.executable, "-c", _HELD_RUN, str(tmp_path / "go"), "run",
-                             "--quiet", "--dataset", "digits", "--models", "knn", "--out",
-                             str(tmp_path / "results"), *args],
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _HELD_RUN,
+            str(tmp_path / "go"),
+            "run",
+            "--quiet",
+            "--dataset",
+            "digits",
+            "--models",
+            "knn",
+            "--out",
+            str(tmp_path / "results"),
+            *args,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_14_two_processes_on_one_run_id_and_resume_of_a_live_run(tmp_path):
@@ -428,11 +533,11 @@ def test_14_two_processes_on_one_run_id_and_resume_of_a_live_run(tmp_path):
 
 # ------------------------------------------------------------------ 15 stale temporaries
 
+
 def test_15_resume_removes_stale_temporary_files(tmp_path):
     assert _run(tmp_path, "--dataset", "digits", "--models", "knn", "--run-id", "r") == 0
     run_dir = tmp_path / "results" / "r"
-    for stale in (run_dir / ".run.json.abc123.tmp",
-                  run_dir / "tasks" / ".knn--seed0.npz.xyz.tmp"):
+    for stale in (run_dir / ".run.json.abc123.tmp", run_dir / "tasks" / ".knn--seed0.npz.xyz.tmp"):
         stale.write_bytes(b"half")
     assert _run(tmp_path, "--resume", "--run-id", "r") == 0
     assert not list(run_dir.rglob("*.tmp"))
@@ -440,22 +545,40 @@ def test_15_resume_removes_stale_temporary_files(tmp_path):
 
 # ------------------------------------------------------------------ 17 orphaned workers
 
+
 def test_17_joblib_workers_end_with_their_parent(tmp_path):
     import psutil
 
     # SGD with ten million epochs: minutes of work in each worker (the parent's own code
     # cannot be patched into loky's workers)
     slow = "sgd:max_iter=10000000,sparse=False,n_jobs=1"
-    proc = subprocess.Popen([sys.executable, "-m", "mnistbench", "run", "--quiet", "--dataset",
-                             "digits", "--models", f"{slow},{slow.replace('sgd', 'sgd@notebook')}",
-                             "--jobs", "2", "--out", str(tmp_path / "results")],
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mnistbench",
+            "run",
+            "--quiet",
+            "--dataset",
+            "digits",
+            "--models",
+            f"{slow},{slow.replace('sgd', 'sgd@notebook')}",
+            "--jobs",
+            "2",
+            "--out",
+            str(tmp_path / "results"),
+        ],
+        stderr=subprocess.DEVNULL,
+    )
     parent = psutil.Process(proc.pid)
     deadline = time.time() + 60
     workers: list[psutil.Process] = []
     while time.time() < deadline:
-        workers = [p for p in parent.children(recursive=True)
-                   if "loky" in " ".join(p.cmdline()) or "joblib" in " ".join(p.cmdline())]
+        workers = [
+            p
+            for p in parent.children(recursive=True)
+            if "loky" in " ".join(p.cmdline()) or "joblib" in " ".join(p.cmdline())
+        ]
         if len(workers) >= 2:
             break
         time.sleep(0.2)
@@ -483,6 +606,7 @@ def _running(proc) -> bool:
 
 
 # ------------------------------------------------------------------ 16 epochs means epochs
+
 
 def test_16_an_explicit_epoch_count_is_the_epoch_count(digits_split):
     from mnistbench.models import get_model

@@ -85,8 +85,9 @@ def test_gzip_crc_error(tmp_path):
     assert "crc.gz" in str(err.value)
 
 
-@pytest.mark.parametrize("data", [b"\x01\x00\x08\x01" + b"\0" * 20, b"PK\x03\x04" + b"\0" * 20,
-                                  b"\x00\x00"])
+@pytest.mark.parametrize(
+    "data", [b"\x01\x00\x08\x01" + b"\0" * 20, b"PK\x03\x04" + b"\0" * 20, b"\x00\x00"]
+)
 def test_wrong_magic(tmp_path, data):
     path = _write(tmp_path / "bad", data, False)
     with pytest.raises(DataError, match="not an IDX file") as err:
@@ -108,8 +109,7 @@ def test_unsupported_element_type(tmp_path):
 
 
 def test_unknown_element_type(tmp_path):
-    path = _write(tmp_path / "odd", bytes([0, 0, 0x42, 1]) + struct.pack(">I", 3) + b"abc",
-                  False)
+    path = _write(tmp_path / "odd", bytes([0, 0, 0x42, 1]) + struct.pack(">I", 3) + b"abc", False)
     with pytest.raises(DataError, match="unknown IDX element type code 0x42"):
         read_idx(path)
 

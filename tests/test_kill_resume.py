@@ -61,14 +61,27 @@ _KILLED_RUN = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize(("point", "n"), [("write", 1), ("write", 3),
-                                          ("task", 2), ("task", 3)])
+@pytest.mark.parametrize(("point", "n"), [("write", 1), ("write", 3), ("task", 2), ("task", 3)])
 def test_sigkill_then_resume_finishes_the_run(tmp_path, point, n):
     out = tmp_path / "results"
-    args = ["run", "--quiet", "--dataset", "digits", "--models", MODELS, "--out", str(out),
-            "--run-id", "r"]
-    killed = subprocess.run([sys.executable, "-c", _KILLED_RUN, point, str(n), *args],
-                            capture_output=True, text=True, timeout=300)
+    args = [
+        "run",
+        "--quiet",
+        "--dataset",
+        "digits",
+        "--models",
+        MODELS,
+        "--out",
+        str(out),
+        "--run-id",
+        "r",
+    ]
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN, point, str(n), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     run_dir = out / "r"
     start = time.monotonic()
@@ -84,7 +97,8 @@ def test_sigkill_then_resume_finishes_the_run(tmp_path, point, n):
     assert run.meta.status == "complete"
     assert len(run.meta.resumed) == (0 if point == "write" and n == 1 else 1)
     assert sorted(r.task_id for r in run.results) == sorted(
-        ["knn--seed0", "sgd--seed0", "linear_svc--seed0"])
+        ["knn--seed0", "sgd--seed0", "linear_svc--seed0"]
+    )
     for res in run.results:
         assert res.ok
         json.loads(res.path.read_text())

@@ -18,9 +18,7 @@ def fitted(digits_split):
     models = {}
     s = digits_split
     for spec in ALL_SPECS:
-        models[spec] = get_model(spec).fit(
-            s.X_train, s.y_train, validation_data=(s.X_val, s.y_val)
-        )
+        models[spec] = get_model(spec).fit(s.X_train, s.y_train, validation_data=(s.X_val, s.y_val))
     return models
 
 
@@ -59,8 +57,14 @@ def test_models_own_their_weight_kind_threads_and_quick_parameters():
     from mnistbench.models import get_entry
 
     per_class = {name: get_entry(name).cls.weights_per_class for name in DEFAULT_MODELS}
-    assert per_class == {"linear_svc": True, "sgd": True, "knn": True, "softmax": True,
-                         "mlp": False, "cnn": False}
+    assert per_class == {
+        "linear_svc": True,
+        "sgd": True,
+        "knn": True,
+        "softmax": True,
+        "mlp": False,
+        "cnn": False,
+    }
     assert get_entry("knn").cls.weight_caption.startswith("class means")
     assert get_entry("cnn").cls.weight_caption == "first-layer filters"
     assert get_entry("mlp").cls.weight_caption == "first-layer units"
@@ -82,8 +86,9 @@ def test_keras_pickle_keeps_the_network_and_the_original(digits_split):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", [s for s in ALL_SPECS if s.split("@")[0] in
-                                  ("softmax", "mlp", "cnn")])
+@pytest.mark.parametrize(
+    "spec", [s for s in ALL_SPECS if s.split("@")[0] in ("softmax", "mlp", "cnn")]
+)
 def test_keras_history(fitted, spec):
     history = fitted[spec].history
     assert len(history) >= fitted[spec].epochs
@@ -125,8 +130,9 @@ def test_steps_per_execution_changes_speed_not_results(digits_split):
 
 def test_early_stopping_stops_on_the_validation_set(digits_split):
     s = digits_split
-    model = get_model("softmax:epochs=200,min_steps=0,early_stopping=1,learning_rate=0.3,"
-                      "schedule=constant")
+    model = get_model(
+        "softmax:epochs=200,min_steps=0,early_stopping=1,learning_rate=0.3,schedule=constant"
+    )
     model.fit(s.X_train, s.y_train, validation_data=(s.X_val, s.y_val))
     assert len(model.history) < 200
 
@@ -143,7 +149,8 @@ def test_epoch_callback_sees_every_epoch(digits_split):
     seen = []
     s = digits_split
     get_model("softmax:epochs=3,min_steps=0").fit(
-        s.X_train, s.y_train, epoch_callback=lambda e, n, row: seen.append((e, n, row["loss"])))
+        s.X_train, s.y_train, epoch_callback=lambda e, n, row: seen.append((e, n, row["loss"]))
+    )
     assert [(e, n) for e, n, _ in seen] == [(1, 3), (2, 3), (3, 3)]
 
 

@@ -21,8 +21,9 @@ from mnistbench.data.idx import read_idx
 from mnistbench.errors import MnistbenchError
 from mnistbench.harness.record import RunMeta, TaskRecord
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 MNIST_IMAGES = (70_000, 28, 28)
 
 
@@ -54,10 +55,13 @@ def test_idx_reader_on_random_bytes(tmp_path, data, compress):
 
 
 @SETTINGS
-@given(header=st.binary(min_size=16, max_size=16).map(bytearray),
-       real=st.booleans(), flips=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 255)),
-                                          max_size=4),
-       payload=st.integers(0, 3 * 784 + 8), compress=st.booleans())
+@given(
+    header=st.binary(min_size=16, max_size=16).map(bytearray),
+    real=st.booleans(),
+    flips=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 255)), max_size=4),
+    payload=st.integers(0, 3 * 784 + 8),
+    compress=st.booleans(),
+)
 def test_idx_reader_on_mutated_real_headers(tmp_path, header, real, flips, payload, compress):
     head = bytearray(_real_header()) if real else header
     for index, value in flips:
@@ -65,18 +69,24 @@ def test_idx_reader_on_mutated_real_headers(tmp_path, header, real, flips, paylo
     _check_idx(tmp_path / "mutated.idx", bytes(head) + bytes(payload), compress)
 
 
-_cell = st.one_of(st.integers(-5, 300).map(str), st.sampled_from(["", "x", "1.5", "nan", "-0",
-                                                                   "1e3", " 7", '"3"']))
+_cell = st.one_of(
+    st.integers(-5, 300).map(str),
+    st.sampled_from(["", "x", "1.5", "nan", "-0", "1e3", " 7", '"3"']),
+)
 
 
 @SETTINGS
-@given(rows=st.lists(st.lists(_cell, min_size=783, max_size=787), min_size=0, max_size=4),
-       header=st.booleans(), valid=st.booleans())
+@given(
+    rows=st.lists(st.lists(_cell, min_size=783, max_size=787), min_size=0, max_size=4),
+    header=st.booleans(),
+    valid=st.booleans(),
+)
 def test_csv_reader_on_random_rows(tmp_path, rows, header, valid):
     if valid and rows:  # one well-formed row among the random ones
         rows[0] = [str(3)] + ["0"] * 784
-    lines = ([",".join(["label"] + [f"pixel{i}" for i in range(784)])] if header else []) + \
-        [",".join(r) for r in rows]
+    lines = ([",".join(["label"] + [f"pixel{i}" for i in range(784)])] if header else []) + [
+        ",".join(r) for r in rows
+    ]
     path = tmp_path / "rows.csv"
     path.write_text("\n".join(lines) + ("\n" if lines else ""))
     try:
@@ -88,26 +98,43 @@ def test_csv_reader_on_random_rows(tmp_path, rows, header, valid):
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats(allow_nan=True)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=True)
     | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
-    max_leaves=20)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 
-_REAL_TASK = {"schema_version": 2, "task_id": "knn--seed0", "spec": "knn", "model": "knn",
-              "seed": 0, "status": "ok",
-              "metrics": {"accuracy": 0.9, "error_rate": 0.1,
-                          "per_class": {"label": [0, 1], "f1": [0.9, 0.8]}},
-              "timing": {"fit_wall_s": 1.0}, "history": [{"epoch": 1, "loss": 0.5}],
-              "environment": {"threads": {"requested": 2}, "versions": {"numpy": "2"}}}
+_REAL_TASK = {
+    "schema_version": 2,
+    "task_id": "knn--seed0",
+    "spec": "knn",
+    "model": "knn",
+    "seed": 0,
+    "status": "ok",
+    "metrics": {
+        "accuracy": 0.9,
+        "error_rate": 0.1,
+        "per_class": {"label": [0, 1], "f1": [0.9, 0.8]},
+    },
+    "timing": {"fit_wall_s": 1.0},
+    "history": [{"epoch": 1, "loss": 0.5}],
+    "environment": {"threads": {"requested": 2}, "versions": {"numpy": "2"}},
+}
 
 
 def _mutations(record: dict) -> st.SearchStrategy:
     """The real record with some fields (top level or one level down) replaced or removed."""
-    paths = [(k,) for k in record] + [(k, j) for k, v in record.items() if isinstance(v, dict)
-                                      for j in v]
-    return st.lists(st.tuples(st.sampled_from(paths), st.one_of(st.just(KeyError), _json)),
-                    max_size=3)
+    paths = [(k,) for k in record] + [
+        (k, j) for k, v in record.items() if isinstance(v, dict) for j in v
+    ]
+    return st.lists(
+        st.tuples(st.sampled_from(paths), st.one_of(st.just(KeyError), _json)), max_size=3
+    )
 
 
 def _apply(record: dict, changes) -> dict:

@@ -37,12 +37,37 @@ def test_the_six_contract_models_are_registered_with_notebook_presets():
         ("knn@notebook", {"n_neighbors": 10, "metric": "manhattan"}),
         # Keras's own steps_per_execution (1): the tuned defaults batch steps, the notebook
         # did not.
-        ("softmax@notebook", {"zero_init": True, "l1": 1e-6, "epochs": 30, "batch_size": 512,
-                          "steps_per_execution": 1}),
-        ("mlp@notebook", {"hidden_units": (128, 64), "activation": "sigmoid", "epochs": 42,
-                      "batch_size": 256, "steps_per_execution": 1}),
-        ("cnn@notebook", {"filters": (64,), "kernel_size": 15, "padding": "valid", "epochs": 20,
-                      "batch_size": 256, "steps_per_execution": 1}),
+        (
+            "softmax@notebook",
+            {
+                "zero_init": True,
+                "l1": 1e-6,
+                "epochs": 30,
+                "batch_size": 512,
+                "steps_per_execution": 1,
+            },
+        ),
+        (
+            "mlp@notebook",
+            {
+                "hidden_units": (128, 64),
+                "activation": "sigmoid",
+                "epochs": 42,
+                "batch_size": 256,
+                "steps_per_execution": 1,
+            },
+        ),
+        (
+            "cnn@notebook",
+            {
+                "filters": (64,),
+                "kernel_size": 15,
+                "padding": "valid",
+                "epochs": 20,
+                "batch_size": 256,
+                "steps_per_execution": 1,
+            },
+        ),
     ],
 )
 def test_notebook_presets_reproduce_the_notebook(spec, expected):
@@ -55,7 +80,8 @@ def test_spec_labels_are_canonical():
     assert parse_spec("knn").label == "knn"
     assert parse_spec("knn@notebook").label == "knn@notebook"
     assert parse_spec(" knn : weights=uniform , n_neighbors=3 ").label == (
-        "knn:n_neighbors=3,weights=uniform")
+        "knn:n_neighbors=3,weights=uniform"
+    )
     spec = parse_spec("mlp@notebook:hidden_units=(64,32)")
     assert spec.label == "mlp@notebook:hidden_units=(64,32)"
     assert spec.base_label == "mlp:hidden_units=(64,32)"
@@ -69,18 +95,26 @@ def test_seed_is_the_old_name_of_the_notebook_preset():
     assert parse_spec("knn@seed").label == "knn@notebook"
     assert parse_spec("mlp@seed:epochs=3").label == "mlp@notebook:epochs=3"
     assert [s.label for s in parse_spec_list("knn@seed,cnn@seed:epochs=1")] == [
-        "knn@notebook", "cnn@notebook:epochs=1"]
+        "knn@notebook",
+        "cnn@notebook:epochs=1",
+    ]
     assert [s.label for s in apply_settings([ModelSpec("sgd", "seed")], ["sgd.max_iter=9"])] == [
-        "sgd@notebook:max_iter=9"]
+        "sgd@notebook:max_iter=9"
+    ]
     assert get_model("cnn@seed").get_params() == get_model("cnn@notebook").get_params()
     assert ModelSpec("knn", "seed").params() == ModelSpec("knn", "notebook").params()
 
 
 def test_spec_list_keeps_parameters_with_their_model():
     specs = parse_spec_list(
-        "knn:n_neighbors=3,weights=uniform,sgd,mlp:hidden_units=(8,4),cnn@notebook")
+        "knn:n_neighbors=3,weights=uniform,sgd,mlp:hidden_units=(8,4),cnn@notebook"
+    )
     assert [s.label for s in specs] == [
-        "knn:n_neighbors=3,weights=uniform", "sgd", "mlp:hidden_units=(8,4)", "cnn@notebook"]
+        "knn:n_neighbors=3,weights=uniform",
+        "sgd",
+        "mlp:hidden_units=(8,4)",
+        "cnn@notebook",
+    ]
 
 
 def test_set_applies_to_every_spec_of_a_model():
@@ -132,7 +166,8 @@ def test_constructor_rejects_unknown_parameters():
 
 def test_third_party_models_register_through_entry_points(tmp_path, monkeypatch):
     """A real installed distribution (a dist-info on sys.path) with an entry point."""
-    (tmp_path / "bench_plugin.py").write_text(textwrap.dedent("""
+    (tmp_path / "bench_plugin.py").write_text(
+        textwrap.dedent("""
         from mnistbench.models import ModelEntry
         from mnistbench.models.builtin.knn import KNNModel
 
@@ -141,7 +176,8 @@ def test_third_party_models_register_through_entry_points(tmp_path, monkeypatch)
 
         def entries():
             return [ModelEntry("one_nn", OneNN, "1-NN plug-in", {"raw": {"pca_components": 0}})]
-    """))
+    """)
+    )
     dist = tmp_path / "bench_plugin-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-plugin\nVersion: 0.1\n")

@@ -15,8 +15,7 @@ from mnistbench.errors import ResultsError
 from mnistbench.report import write_report
 from mnistbench.report.html import generic_table
 
-SECTIONS = ("header", "summary", "tradeoff", "confusion", "weights", "curves", "perclass",
-            "tuned")
+SECTIONS = ("header", "summary", "tradeoff", "confusion", "weights", "curves", "perclass", "tuned")
 XSS = "<script>alert(1)</script>"
 
 
@@ -119,8 +118,23 @@ def test_class_names_of_other_data_sets(report_run, tmp_path):
 def test_full_size_images_render(tmp_path):
     """28x28 digits (mnist-5k) as well as the 8x8 ones of the shared fixture."""
     out = tmp_path / "results"
-    assert main(["run", "--dataset", "mnist-5k", "--models", "sgd", "--out", str(out),
-                 "--run-id", "m5k", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "mnist-5k",
+                "--models",
+                "sgd",
+                "--out",
+                str(out),
+                "--run-id",
+                "m5k",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     html = write_report([out / "m5k"], tmp_path / "r.html").read_text()
     assert "mnist-5k" in html and "28×28" in html
     assert "Per-class F1" in html
@@ -181,18 +195,43 @@ def test_cli_report(report_run, tmp_path, capsys):
 
 def test_run_with_report_flag(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["run", "--dataset", "digits", "--models", "knn,knn@seed", "--out",
-                 str(tmp_path / "results"), "--run-id", "flag", "--quiet", "--report"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "digits",
+                "--models",
+                "knn,knn@seed",
+                "--out",
+                str(tmp_path / "results"),
+                "--run-id",
+                "flag",
+                "--quiet",
+                "--report",
+            ]
+        )
+        == 0
+    )
     html = (tmp_path / "reports" / "flag.html").read_text()
     assert "knn@notebook" in html and "fit speedup" in html
 
 
 def test_generic_table_formats_columns_added_later():
-    frame = pd.DataFrame([{
-        "tuned": "knn", "accuracy_gain": 0.01, "fit_speedup": 3.0, "tuned_fit_s": 1.5,
-        "note": "as written", "disturbed": True,
-        "new_ratio": 0.5, "missing": float("nan"),
-    }])
+    frame = pd.DataFrame(
+        [
+            {
+                "tuned": "knn",
+                "accuracy_gain": 0.01,
+                "fit_speedup": 3.0,
+                "tuned_fit_s": 1.5,
+                "note": "as written",
+                "disturbed": True,
+                "new_ratio": 0.5,
+                "missing": float("nan"),
+            }
+        ]
+    )
     table = generic_table(frame)
     texts = [c.text for c in table["rows"][0]]
     assert texts == ["knn", "+0.0100", "3.00×", "1.500", "as written", "yes", "0.50×", "–"]
@@ -206,21 +245,45 @@ def _fake_comparison(report_run, tmp_path, *, same_data: bool):
 
     base = load_run(report_run)
     current = load_run(_copy(report_run, tmp_path, "current"))
-    table = pd.DataFrame([
-        {"spec": "knn", "model": "knn", "accuracy_base": 0.98, "accuracy_current": 0.95,
-         "accuracy_delta": -0.03, "accuracy_verdict": "regression",
-         "fit_wall_s_base": 1.0, "fit_wall_s_current": 0.5, "fit_wall_s_ratio": 0.5,
-         "fit_wall_s_verdict": "improvement"},
-        {"spec": "sgd" + XSS, "model": "sgd", "accuracy_base": 0.93,
-         "accuracy_current": 0.93, "accuracy_delta": 0.0, "accuracy_verdict": "unchanged",
-         "fit_wall_s_base": 1.0, "fit_wall_s_current": 1.1, "fit_wall_s_ratio": 1.1,
-         "fit_wall_s_verdict": "within noise"},
-    ])
+    table = pd.DataFrame(
+        [
+            {
+                "spec": "knn",
+                "model": "knn",
+                "accuracy_base": 0.98,
+                "accuracy_current": 0.95,
+                "accuracy_delta": -0.03,
+                "accuracy_verdict": "regression",
+                "fit_wall_s_base": 1.0,
+                "fit_wall_s_current": 0.5,
+                "fit_wall_s_ratio": 0.5,
+                "fit_wall_s_verdict": "improvement",
+            },
+            {
+                "spec": "sgd" + XSS,
+                "model": "sgd",
+                "accuracy_base": 0.93,
+                "accuracy_current": 0.93,
+                "accuracy_delta": 0.0,
+                "accuracy_verdict": "unchanged",
+                "fit_wall_s_base": 1.0,
+                "fit_wall_s_current": 1.1,
+                "fit_wall_s_ratio": 1.1,
+                "fit_wall_s_verdict": "within noise",
+            },
+        ]
+    )
     return Comparison(
-        baseline=base, current=current, same_data=same_data,
-        problems=[] if same_data else ["data set or split fingerprint differ"], table=table,
-        unmatched_baseline=["cnn"], unmatched_current=[],
-        regressions=["knn: accuracy 0.9800 -> 0.9500"], metrics=["accuracy", "fit_wall_s"])
+        baseline=base,
+        current=current,
+        same_data=same_data,
+        problems=[] if same_data else ["data set or split fingerprint differ"],
+        table=table,
+        unmatched_baseline=["cnn"],
+        unmatched_current=[],
+        regressions=["knn: accuracy 0.9800 -> 0.9500"],
+        metrics=["accuracy", "fit_wall_s"],
+    )
 
 
 def test_comparison_report_renders_a_comparison(report_run, tmp_path):
@@ -235,8 +298,9 @@ def test_comparison_report_renders_a_comparison(report_run, tmp_path):
     assert "-0.0300" in html and "0.50×" in html
     assert "Only in the baseline" in html and "1 regression(s)" in html
     assert XSS not in html and "&lt;script&gt;" in html
-    same = write_comparison_report(_fake_comparison(report_run, tmp_path / "b", same_data=True),
-                                   tmp_path / "same.html").read_text()
+    same = write_comparison_report(
+        _fake_comparison(report_run, tmp_path / "b", same_data=True), tmp_path / "same.html"
+    ).read_text()
     assert "used different data" not in same
 
 
@@ -252,8 +316,12 @@ def test_report_of_two_runs_compares_them(report_run, tmp_path):
 
     _edit_records(current, slower)
     base = _copy(report_run, tmp_path, "quiet-base")
-    _edit_records(base, lambda r: [p.update(verdict="clean", reasons=[])
-                                   for p in r["timing"].get("phases", {}).values()])
+    _edit_records(
+        base,
+        lambda r: [
+            p.update(verdict="clean", reasons=[]) for p in r["timing"].get("phases", {}).values()
+        ],
+    )
     html = write_report([base, current], tmp_path / "r.html").read_text()
     assert '<section id="compare">' in html
     assert "regression" in html

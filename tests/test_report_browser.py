@@ -22,13 +22,23 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (Debian package `chromium`; .ci/run "
-    "installs it)")
+    CHROMIUM is None,
+    reason="chromium is not installed (Debian package `chromium`; .ci/run installs it)",
+)
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND",
-         "--remote-debugging-pipe", "--window-size=1366,900")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--remote-debugging-pipe",
+    "--window-size=1366,900",
+)
 
 
 class Browser:
@@ -49,8 +59,10 @@ class Browser:
 
         self.proc = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={user_data_dir}", "about:blank"],
-            preexec_fn=child_fds, pass_fds=(3, 4),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=child_fds,
+            pass_fds=(3, 4),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         os.close(hi_r)
         os.close(hi_w)
@@ -73,11 +85,11 @@ class Browser:
         raw, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(raw)
 
-    def call(self, method: str, params: dict | None = None, *, page: bool = True,
-             timeout: float = 30.0) -> dict[str, Any]:
+    def call(
+        self, method: str, params: dict | None = None, *, page: bool = True, timeout: float = 30.0
+    ) -> dict[str, Any]:
         self._next_id += 1
-        message: dict[str, Any] = {"id": self._next_id, "method": method,
-                                   "params": params or {}}
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if page and self.session:
             message["sessionId"] = self.session
         os.write(self._out, json.dumps(message).encode() + b"\0")
@@ -104,15 +116,17 @@ class Browser:
     def open_page(self) -> None:
         targets = self.call("Target.getTargets", page=False)["targetInfos"]
         page = next(t for t in targets if t["type"] == "page")
-        self.session = self.call("Target.attachToTarget",
-                                 {"targetId": page["targetId"], "flatten": True},
-                                 page=False)["sessionId"]
+        self.session = self.call(
+            "Target.attachToTarget", {"targetId": page["targetId"], "flatten": True}, page=False
+        )["sessionId"]
         for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable")
 
     def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", {"expression": expression,
-                                                "awaitPromise": True, "returnByValue": True})
+        result = self.call(
+            "Runtime.evaluate",
+            {"expression": expression, "awaitPromise": True, "returnByValue": True},
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -122,18 +136,24 @@ class Browser:
         box = self.evaluate(
             f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
             " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
-            " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
         for kind in ("mousePressed", "mouseReleased"):
-            self.call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
-                                                   "button": "left", "clickCount": 1})
+            self.call(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1},
+            )
 
     def screenshot(self, path: Path, *, full_page: bool = False) -> Path:
         params: dict[str, Any] = {"format": "png"}
         if full_page:
             width, height = self.evaluate(
-                "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
-            params.update(captureBeyondViewport=True,
-                          clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+                "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+            )
+            params.update(
+                captureBeyondViewport=True,
+                clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+            )
         path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", params)["data"]))
         return path
 
@@ -142,8 +162,11 @@ class Browser:
         for event in self.events:
             method, params = event.get("method"), event.get("params", {})
             if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-                errors.append(" ".join(str(a.get("value", a.get("description")))
-                                       for a in params.get("args", [])))
+                errors.append(
+                    " ".join(
+                        str(a.get("value", a.get("description"))) for a in params.get("args", [])
+                    )
+                )
             elif method == "Runtime.exceptionThrown":
                 errors.append(str(params.get("exceptionDetails")))
             elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
@@ -174,44 +197,51 @@ def browser(tmp_path):
         instance.close()
 
 
-SPEC_ORDER = ("Array.from(document.querySelectorAll('#summary-table tbody tr'))"
-              ".map(r => r.cells[0].textContent)")
+SPEC_ORDER = (
+    "Array.from(document.querySelectorAll('#summary-table tbody tr'))"
+    ".map(r => r.cells[0].textContent)"
+)
 
 
 def test_report_in_headless_chromium(browser, report_html, tmp_path):
-    browser.call("Emulation.setDeviceMetricsOverride",
-                 {"width": 1366, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1366, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+    )
     browser.call("Page.navigate", {"url": report_html.resolve().as_uri()})
     browser.wait_for("Page.loadEventFired")
 
     images = browser.evaluate(
         "Promise.all(Array.from(document.images).map(i => i.decode().then(() => null,"
-        " () => null))).then(() => Array.from(document.images).map(i => i.naturalWidth))")
+        " () => null))).then(() => Array.from(document.images).map(i => i.naturalWidth))"
+    )
     assert len(images) > 20
     assert all(width > 0 for width in images), "some <img> did not decode"
 
     before = browser.evaluate(SPEC_ORDER)
     fit_column = browser.evaluate(
         "Array.from(document.querySelectorAll('#summary-table thead th'))"
-        ".findIndex(th => th.textContent.trim() === 'fit s')")
+        ".findIndex(th => th.textContent.trim() === 'fit s')"
+    )
     assert fit_column > 0
     browser.click(f"#summary-table thead th:nth-child({fit_column + 1})")
     after = browser.evaluate(SPEC_ORDER)
     times = browser.evaluate(
         "Array.from(document.querySelectorAll('#summary-table tbody tr'))"
-        f".map(r => Number(r.cells[{fit_column}].dataset.v))")
+        f".map(r => Number(r.cells[{fit_column}].dataset.v))"
+    )
     assert sorted(after) == sorted(before)
     assert times == sorted(times), "the table did not sort by fit time on click"
     assert after != before
     browser.click(f"#summary-table thead th:nth-child({fit_column + 1})")
     times = browser.evaluate(
         "Array.from(document.querySelectorAll('#summary-table tbody tr'))"
-        f".map(r => Number(r.cells[{fit_column}].dataset.v))")
+        f".map(r => Number(r.cells[{fit_column}].dataset.v))"
+    )
     assert times == sorted(times, reverse=True), "a second click should sort descending"
 
     browser.click("#counts-toggle")
-    assert browser.evaluate("document.getElementById('cm-grid').classList"
-                            ".contains('show-counts')")
+    assert browser.evaluate("document.getElementById('cm-grid').classList.contains('show-counts')")
 
     browser.evaluate("window.scrollTo(0, 0)")
     shot = browser.screenshot(tmp_path / "report-top.png")
@@ -235,8 +265,10 @@ VISIBLE_ANSWERS = """Array.from(document.querySelectorAll('.digit-panel')).filte
 def test_explorer_filter_and_layout_in_headless_chromium(browser, report_html, tmp_path):
     """Issue 12: click a digit and see every model's answer; hide a model everywhere with
     the filter; collapse a section; no table wider than its section at 1,400 px."""
-    browser.call("Emulation.setDeviceMetricsOverride",
-                 {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+    )
     browser.call("Page.navigate", {"url": report_html.resolve().as_uri()})
     browser.wait_for("Page.loadEventFired")
     assert browser.evaluate(NO_OVERFLOW) == [], "a table overflows its section"
@@ -257,7 +289,8 @@ def test_explorer_filter_and_layout_in_headless_chromium(browser, report_html, t
     browser.click("button.probe:nth-child(2)")  # a probe digit: saliency for every model
     assert browser.evaluate(
         "Array.from(document.querySelectorAll('.digit-panel:not([hidden]) img.map'))"
-        ".filter(i => i.naturalWidth > 0).length") >= len(specs)
+        ".filter(i => i.naturalWidth > 0).length"
+    ) >= len(specs)
     browser.evaluate("document.getElementById('explorer').scrollIntoView()")
     shot = browser.screenshot(tmp_path / "explorer.png")
     assert shot.stat().st_size > 10_000
@@ -267,11 +300,14 @@ def test_explorer_filter_and_layout_in_headless_chromium(browser, report_html, t
     browser.click(f"input.spec-filter[value='{hidden}']")
     shown = browser.evaluate(
         f"Array.from(document.querySelectorAll('[data-spec=\"{hidden}\"]'))"
-        ".map(e => e.offsetParent !== null)")
+        ".map(e => e.offsetParent !== null)"
+    )
     assert len(shown) > 3 and not any(shown), "the filter left the model visible somewhere"
     assert hidden not in [r[0] for r in browser.evaluate(VISIBLE_ANSWERS)[0]]
-    assert browser.evaluate("document.getElementById('filter-count').textContent") == \
-        f"{len(specs) - 1} of {len(specs)}"
+    assert (
+        browser.evaluate("document.getElementById('filter-count').textContent")
+        == f"{len(specs) - 1} of {len(specs)}"
+    )
     browser.click(f"input.spec-filter[value='{hidden}']")
     assert len(browser.evaluate(VISIBLE_ANSWERS)[0]) == len(rows)
 

@@ -13,9 +13,21 @@ import numpy as np
 from mnistbench.report import write_report
 from mnistbench.report.explorer import ROWS_SHOWN
 
-NEW_ARRAYS = ("probe_index", "probe_hard", "probe_true", "probe_image", "probe_proba",
-              "probe_decision", "occlusion", "occlusion_decision", "saliency_grad",
-              "decision_margin", "mistake_margin", "probe_seconds", "curve_seconds")
+NEW_ARRAYS = (
+    "probe_index",
+    "probe_hard",
+    "probe_true",
+    "probe_image",
+    "probe_proba",
+    "probe_decision",
+    "occlusion",
+    "occlusion_decision",
+    "saliency_grad",
+    "decision_margin",
+    "mistake_margin",
+    "probe_seconds",
+    "curve_seconds",
+)
 
 
 def _specs(html: str) -> list[str]:
@@ -44,8 +56,11 @@ def test_explorer_shows_every_model_for_every_digit(report_html):
 def test_classical_curves_ranked_mistakes_and_confused_pairs(report_html):
     html = report_html.read_text()
     assert 'alt="every model\'s learning curve against elapsed seconds"' in html
-    assert re.search(r'<summary class="mono">sgd</summary>\s*<p class="axis">replayed after '
-                     r'the timed fit', html)
+    assert re.search(
+        r'<summary class="mono">sgd</summary>\s*<p class="axis">replayed after '
+        r"the timed fit",
+        html,
+    )
     assert "ranked by decision margin" in html
     assert "most confused (true → predicted, all seeds)" in html
 

@@ -14,15 +14,25 @@ from mnistbench.files import atomic_write
 from mnistbench.harness.record import Metrics, RunMeta, TaskRecord, Timing
 from mnistbench.results import SCHEMA_VERSION, RunWriter, load_run
 
-META = RunMeta(run_id="", dataset="digits",
-               split={"fingerprint": "abc", "scheme": "stratified"},
-               specs=["sgd", "knn"], seeds=[0])
+META = RunMeta(
+    run_id="",
+    dataset="digits",
+    split={"fingerprint": "abc", "scheme": "stratified"},
+    specs=["sgd", "knn"],
+    seeds=[0],
+)
 
 
 def _record(task_id, spec, status="ok", accuracy=0.9):
-    return TaskRecord(task_id=task_id, spec=spec, model=spec, seed=0, status=status,
-                      metrics=Metrics(accuracy=accuracy, error_rate=1 - accuracy),
-                      timing=Timing(fit_wall_s=1.0))
+    return TaskRecord(
+        task_id=task_id,
+        spec=spec,
+        model=spec,
+        seed=0,
+        status=status,
+        metrics=Metrics(accuracy=accuracy, error_rate=1 - accuracy),
+        timing=Timing(fit_wall_s=1.0),
+    )
 
 
 def test_round_trip_and_frame(tmp_path):
@@ -112,17 +122,31 @@ def test_records_of_schema_1_load_with_the_notebook_preset_renamed(tmp_path):
     compare (the gate's committed baseline is one), but cannot be resumed."""
     run_dir = tmp_path / "old"
     (run_dir / "tasks").mkdir(parents=True)
-    meta = {"schema_version": 1, "run_id": "old", "dataset": "digits", "status": "complete",
-            "split": {"fingerprint": "abc", "scheme": "stratified"},
-            "specs": ["knn", "knn@seed:n_neighbors=3"], "seeds": [0]}
+    meta = {
+        "schema_version": 1,
+        "run_id": "old",
+        "dataset": "digits",
+        "status": "complete",
+        "split": {"fingerprint": "abc", "scheme": "stratified"},
+        "specs": ["knn", "knn@seed:n_neighbors=3"],
+        "seeds": [0],
+    }
     (run_dir / "run.json").write_text(json.dumps(meta))
     for spec, preset in (("knn", None), ("knn@seed:n_neighbors=3", "seed")):
-        record = {"schema_version": 1, "task_id": Path(spec).name + "--seed0", "spec": spec,
-                  "base_spec": "knn:n_neighbors=3" if preset else "knn", "model": "knn",
-                  "preset": preset, "seed": 0, "status": "ok",
-                  "metrics": {"accuracy": 0.9, "error_rate": 0.1, "per_class": {"f1": [1.0]}},
-                  "timing": {"fit_wall_s": 1.0}, "environment": {"cpu": "x", "threads": {}},
-                  "an_unknown_key": 1}
+        record = {
+            "schema_version": 1,
+            "task_id": Path(spec).name + "--seed0",
+            "spec": spec,
+            "base_spec": "knn:n_neighbors=3" if preset else "knn",
+            "model": "knn",
+            "preset": preset,
+            "seed": 0,
+            "status": "ok",
+            "metrics": {"accuracy": 0.9, "error_rate": 0.1, "per_class": {"f1": [1.0]}},
+            "timing": {"fit_wall_s": 1.0},
+            "environment": {"cpu": "x", "threads": {}},
+            "an_unknown_key": 1,
+        }
         (run_dir / "tasks" / f"{preset or 'tuned'}.json").write_text(json.dumps(record))
     run = load_run(run_dir)
     assert run.meta.specs == ["knn", "knn@notebook:n_neighbors=3"]

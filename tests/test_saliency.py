@@ -47,13 +47,13 @@ def _must_agree(W, X, fill, image_shape, patch, top):
         for r in range(0, h, patch):
             for c in range(0, w, patch):
                 delta = np.zeros((h, w))
-                delta[r:r + patch, c:c + patch] = (f - img)[r:r + patch, c:c + patch]
+                delta[r : r + patch, c : c + patch] = (f - img)[r : r + patch, c : c + patch]
                 change = W @ delta.ravel()  # each logit's change
                 rel = change[top[n]] - np.delete(change, top[n])
                 if (rel < -1e-9).all():
-                    signs[n, r:r + patch, c:c + patch] = 1  # must fall: positive drop
+                    signs[n, r : r + patch, c : c + patch] = 1  # must fall: positive drop
                 elif (rel > 1e-9).all():
-                    signs[n, r:r + patch, c:c + patch] = -1
+                    signs[n, r : r + patch, c : c + patch] = -1
     return signs
 
 
@@ -98,13 +98,14 @@ def test_keras_gradients_match_finite_differences(which, request, digits_split):
     assert grads.shape == (3, 10, 64)
     eps = 1e-2
     for n in range(len(X)):
-        cls = int(model.predict_proba(X[n:n + 1]).argmax())
+        cls = int(model.predict_proba(X[n : n + 1]).argmax())
         for pixel in np.argsort(-np.abs(grads[n, cls]))[:4]:
-            up, down = X[n:n + 1].copy(), X[n:n + 1].copy()
+            up, down = X[n : n + 1].copy(), X[n : n + 1].copy()
             up[0, pixel] += eps
             down[0, pixel] -= eps
-            estimate = (model.predict_proba(up)[0, cls] - model.predict_proba(down)[0, cls]) \
-                / (2 * eps)
+            estimate = (model.predict_proba(up)[0, cls] - model.predict_proba(down)[0, cls]) / (
+                2 * eps
+            )
             assert grads[n, cls, pixel] == pytest.approx(estimate, rel=0.05, abs=2e-4)
 
 
@@ -125,8 +126,11 @@ def test_saliency_adds_no_time_to_any_clock(digits_split, monkeypatch):
     import mnistbench.harness.timing as timing
 
     clock_running = []
-    real_timed_phase, real_probe, real_curve = (runner.timed_phase, runner.probe_arrays,
-                                                runner.training_curve)
+    real_timed_phase, real_probe, real_curve = (
+        runner.timed_phase,
+        runner.probe_arrays,
+        runner.training_curve,
+    )
 
     def watched_phase(*args, **kwargs):
         clock_running.append(True)
@@ -140,6 +144,7 @@ def test_saliency_adds_no_time_to_any_clock(digits_split, monkeypatch):
             assert not clock_running, "saliency ran inside a timed phase"
             time.sleep(0.4)
             return real(*args, **kwargs)
+
         return wrapper
 
     monkeypatch.setattr(runner, "timed_phase", watched_phase)
@@ -190,10 +195,13 @@ def test_curves_of_iterating_scikit_learn_estimators(digits_split):
     assert len(rows) == 5 and rows[-1]["loss"] < rows[0]["loss"]
     final = boost.predict_proba(s.X_val)
     assert rows[-1]["val_accuracy"] == pytest.approx(
-        np.mean(boost.classes_[final.argmax(1)] == s.y_val))
-    mlp = Pipeline([("scale", StandardScaler()),
-                    ("clf", MLPClassifier((16,), max_iter=4, random_state=0))])
+        np.mean(boost.classes_[final.argmax(1)] == s.y_val)
+    )
+    mlp = Pipeline(
+        [("scale", StandardScaler()), ("clf", MLPClassifier((16,), max_iter=4, random_state=0))]
+    )
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mlp.fit(s.X_train, s.y_train)
@@ -204,13 +212,13 @@ def test_curves_of_iterating_scikit_learn_estimators(digits_split):
 
 
 def test_keras_task_stores_gradients_and_probe_answers(digits_split):
-    record, arrays = run_task(Task(parse_spec("softmax:epochs=1,min_steps=0"), 0),
-                              digits_split, threads=1)
+    record, arrays = run_task(
+        Task(parse_spec("softmax:epochs=1,min_steps=0"), 0), digits_split, threads=1
+    )
     assert record.status == "ok", record.error
     assert arrays["saliency_grad"].shape == (12, 10, 8, 8)
     assert arrays["occlusion"].shape == (12, 8, 8)
     np.testing.assert_allclose(arrays["probe_proba"], arrays["proba"][arrays["probe_index"]])
-    np.testing.assert_array_equal(arrays["probe_true"],
-                                  digits_split.y_test[arrays["probe_index"]])
+    np.testing.assert_array_equal(arrays["probe_true"], digits_split.y_test[arrays["probe_index"]])
     assert arrays["probe_image"].dtype == np.uint8 and float(arrays["probe_seconds"]) < 5
     assert len(record.history) == 1 and "replay" not in record.history[0]

@@ -25,8 +25,15 @@ def synthetic(n_train: int = 1_000, n_test: int = 200, *, official: bool = True)
     images = rng.integers(0, 256, (n, 4, 4), dtype=np.uint8)
     images[0] = 255
     labels = (np.arange(n) % 10).astype(np.int64)
-    return Dataset("synthetic", images, labels, 255.0, n_train if official else None, "test",
-                   tuple("0123456789"))
+    return Dataset(
+        "synthetic",
+        images,
+        labels,
+        255.0,
+        n_train if official else None,
+        "test",
+        tuple("0123456789"),
+    )
 
 
 def check_partition(split: Split, n: int) -> None:
@@ -39,9 +46,11 @@ def check_partition(split: Split, n: int) -> None:
 
 
 def check_arrays(split: Split, ds: Dataset) -> None:
-    for X, y, idx in ((split.X_train, split.y_train, split.train_idx),
-                      (split.X_val, split.y_val, split.val_idx),
-                      (split.X_test, split.y_test, split.test_idx)):
+    for X, y, idx in (
+        (split.X_train, split.y_train, split.train_idx),
+        (split.X_val, split.y_val, split.val_idx),
+        (split.X_test, split.y_test, split.test_idx),
+    ):
         assert X.dtype == np.float32 and X.flags.c_contiguous and not X.flags.writeable
         assert X.shape == (len(idx), ds.image_shape[0] * ds.image_shape[1])
         assert y.dtype == np.int64 and not y.flags.writeable
@@ -138,17 +147,20 @@ def test_official_without_official_part_is_an_error(digits):
         make_split(digits, "official")
 
 
-@pytest.mark.parametrize("kwargs, pattern", [
-    ({"scheme": "random"}, "unknown split scheme"),
-    ({"test_size": 1.5}, "strictly between 0 and 1"),
-    ({"test_size": float("nan")}, "strictly between 0 and 1"),
-    ({"test_size": 0}, "impossible"),
-    ({"test_size": 5_000}, "impossible"),
-    ({"test_size": "0.2"}, "must be a fraction"),
-    ({"test_size": 3}, "cannot carve test_size=3"),  # fewer rows than classes
-    ({"val_size": -0.1}, "strictly between 0 and 1"),
-    ({"seed": -1}, "seed must be a non-negative integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [
+        ({"scheme": "random"}, "unknown split scheme"),
+        ({"test_size": 1.5}, "strictly between 0 and 1"),
+        ({"test_size": float("nan")}, "strictly between 0 and 1"),
+        ({"test_size": 0}, "impossible"),
+        ({"test_size": 5_000}, "impossible"),
+        ({"test_size": "0.2"}, "must be a fraction"),
+        ({"test_size": 3}, "cannot carve test_size=3"),  # fewer rows than classes
+        ({"val_size": -0.1}, "strictly between 0 and 1"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+    ],
+)
 def test_bad_arguments(digits, kwargs, pattern):
     with pytest.raises(DataError, match=pattern) as err:
         make_split(digits, **kwargs)
@@ -159,18 +171,27 @@ def test_describe_is_json(digits):
     split = make_split(digits, seed=np.int64(4), test_size=np.int64(200))
     info = json.loads(json.dumps(split.describe()))
     assert info == {
-        "dataset": "digits", "scheme": "stratified", "seed": 4, "test_size": 200,
-        "val_size": 0.1, "n_train": len(split.train_idx), "n_val": len(split.val_idx),
-        "n_test": 200, "image_shape": [8, 8], "n_classes": 10,
-        "class_names": list("0123456789"), "fingerprint": split.fingerprint,
+        "dataset": "digits",
+        "scheme": "stratified",
+        "seed": 4,
+        "test_size": 200,
+        "val_size": 0.1,
+        "n_train": len(split.train_idx),
+        "n_val": len(split.val_idx),
+        "n_test": 200,
+        "image_shape": [8, 8],
+        "n_classes": 10,
+        "class_names": list("0123456789"),
+        "fingerprint": split.fingerprint,
     }
 
 
 def test_memmapped_images(tmp_path, digits):
     path = tmp_path / "images.npy"
     np.save(path, np.asarray(digits.images))
-    mapped = Dataset("digits", np.load(path, mmap_mode="r"), digits.labels, 16.0, None, "x",
-                     digits.class_names)
+    mapped = Dataset(
+        "digits", np.load(path, mmap_mode="r"), digits.labels, 16.0, None, "x", digits.class_names
+    )
     a, b = make_split(mapped), make_split(digits)
     assert a.fingerprint == b.fingerprint and a.X_train.tobytes() == b.X_train.tobytes()
     assert type(a.X_train) is np.ndarray
@@ -180,13 +201,17 @@ def test_memmapped_images(tmp_path, digits):
 def test_official_mnist_sizes(tmp_path):
     data_dir = os.environ.get("MNISTBENCH_DATA_DIR")
     if not data_dir or not Path(data_dir).is_dir():
-        pytest.skip("full MNIST not available: set MNISTBENCH_DATA_DIR to a folder of MNIST "
-                    "IDX files")
+        pytest.skip(
+            "full MNIST not available: set MNISTBENCH_DATA_DIR to a folder of MNIST IDX files"
+        )
     ds = load_dataset("mnist", data_dir=data_dir, cache_dir=tmp_path, download=False)
     split = make_split(ds)
     assert split.scheme == "official"
-    assert (len(split.train_idx), len(split.val_idx), len(split.test_idx)) == \
-        (55_000, 5_000, 10_000)
+    assert (len(split.train_idx), len(split.val_idx), len(split.test_idx)) == (
+        55_000,
+        5_000,
+        10_000,
+    )
     np.testing.assert_array_equal(split.test_idx, np.arange(60_000, 70_000))
     assert split.X_train.shape == (55_000, 784) and split.X_train.dtype == np.float32
     assert 0.0 <= split.X_test.min() and split.X_test.max() == 1.0

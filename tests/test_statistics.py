@@ -48,8 +48,7 @@ def test_ranking_separates_only_what_the_test_separates():
     rng = np.random.default_rng(0)
     truth = rng.random(2000)
     # two weak models as accurate as each other, wrong on different digits
-    correct = {"strong": truth < 0.97, "weak": truth < 0.80,
-               "weak_too": rng.random(2000) < 0.80}
+    correct = {"strong": truth < 0.97, "weak": truth < 0.80, "weak_too": rng.random(2000) < 0.80}
     pairs = pairwise(correct)
     ranked = rank({k: float(v.mean()) for k, v in correct.items()}, pairs)
     assert {r.name: r.rank for r in ranked} == {"strong": 1, "weak": 2, "weak_too": 2}
@@ -81,8 +80,26 @@ def test_the_seed_interval_covers_the_true_mean():
 
 def test_a_run_ranks_its_models_and_the_report_shows_the_matrix(tmp_path, capsys):
     out = tmp_path / "results"
-    assert main(["run", "--dataset", "digits", "--models", "knn,sgd@notebook,linear_svc",
-                 "--seeds", "0,1", "--out", str(out), "--run-id", "r", "--threads", "1"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "digits",
+                "--models",
+                "knn,sgd@notebook,linear_svc",
+                "--seeds",
+                "0,1",
+                "--out",
+                str(out),
+                "--run-id",
+                "r",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "Ranking on the same test digits" in printed and "95 % CI" in printed
     run = load_run(out / "r")

@@ -18,19 +18,24 @@ from mnistbench.report.curve_figures import sweep_figure
 
 def test_a_list_is_a_sweep_and_a_tuple_a_value():
     assert [s.label for s in parse_spec_list("knn:n_neighbors=[1,3,5,10]")] == [
-        f"knn:n_neighbors={k}" for k in (1, 3, 5, 10)]
-    labels = [s.label for s in parse_spec_list(
-        "mlp:hidden_units=[(128,),(512,256)],dropout=[0,0.2],knn")]
-    assert labels == ["mlp:dropout=0.0,hidden_units=(128,)",
-                      "mlp:dropout=0.2,hidden_units=(128,)",
-                      "mlp:dropout=0.0,hidden_units=(512,256)",
-                      "mlp:dropout=0.2,hidden_units=(512,256)", "knn"]
+        f"knn:n_neighbors={k}" for k in (1, 3, 5, 10)
+    ]
+    labels = [
+        s.label for s in parse_spec_list("mlp:hidden_units=[(128,),(512,256)],dropout=[0,0.2],knn")
+    ]
+    assert labels == [
+        "mlp:dropout=0.0,hidden_units=(128,)",
+        "mlp:dropout=0.2,hidden_units=(128,)",
+        "mlp:dropout=0.0,hidden_units=(512,256)",
+        "mlp:dropout=0.2,hidden_units=(512,256)",
+        "knn",
+    ]
     assert parse_spec("mlp:hidden_units=(64,32)").label == "mlp:hidden_units=(64,32)"
     # each variant is an ordinary spec: its label parses back to itself
     assert all(parse_spec(label).label == label for label in labels)
-    assert [s.label for s in apply_settings(parse_spec_list("knn,sgd"),
-                                            ["knn.n_neighbors=[2,4]"])] == [
-        "knn:n_neighbors=2", "knn:n_neighbors=4", "sgd"]
+    assert [
+        s.label for s in apply_settings(parse_spec_list("knn,sgd"), ["knn.n_neighbors=[2,4]"])
+    ] == ["knn:n_neighbors=2", "knn:n_neighbors=4", "sgd"]
     # a spec selected twice (in a sweep and by hand) runs once
     assert len(parse_spec_list("knn:n_neighbors=[3,5],knn:n_neighbors=3")) == 2
 
@@ -48,8 +53,14 @@ def test_sweeps_that_cannot_be_run_are_refused_clearly():
 
 
 def test_a_knn_sweep_gives_four_comparable_results_and_a_plot(tmp_path):
-    run = mnistbench.run(models="knn:n_neighbors=[1,3,5,10]", dataset="digits", seeds=[0, 1],
-                         out=tmp_path, run_id="sweep", threads=1)
+    run = mnistbench.run(
+        models="knn:n_neighbors=[1,3,5,10]",
+        dataset="digits",
+        seeds=[0, 1],
+        out=tmp_path,
+        run_id="sweep",
+        threads=1,
+    )
     frame = run.to_frame()
     labels = [f"knn:n_neighbors={k}" for k in (1, 3, 5, 10)]
     assert list(dict.fromkeys(frame["spec"])) == labels and (frame["status"] == "ok").all()

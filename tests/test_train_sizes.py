@@ -55,8 +55,7 @@ def test_nested_subsets_keep_the_class_balance_and_lie_inside_each_other(digits_
         # validation, test and the split's fingerprint are the run's own
         assert sub.X_val is split.X_val and sub.X_test is split.X_test
         assert sub.fingerprint == split.fingerprint and fingerprint != split.fingerprint
-        assert np.array_equal(sub.X_train, split.X_train[np.isin(split.train_idx,
-                                                                 sub.train_idx)])
+        assert np.array_equal(sub.X_train, split.X_train[np.isin(split.train_idx, sub.train_idx)])
     assert subset_split(split, None) == (split, None)
 
 
@@ -96,14 +95,30 @@ def test_task_identity_carries_the_size_and_a_plain_task_is_unchanged():
     assert ident["model_spec"] == spec.label and ident["train_size"] == 500
     assert plain.identity()["model_spec"] is None and plain.identity()["train_size"] is None
     # every size of every spec has its own id and label
-    tasks = [Task(parse_spec(s), 0, n) for s in ("knn", "knn:n_neighbors=3")
-             for n in (100, 1000, None)]
+    tasks = [
+        Task(parse_spec(s), 0, n) for s in ("knn", "knn:n_neighbors=3") for n in (100, 1000, None)
+    ]
     assert len({t.task_id for t in tasks}) == len({t.label for t in tasks}) == 6
 
 
 def _run(tmp_path, *extra: str, run_id: str = "r", models: str = "sgd") -> int:
-    return main(["run", "--dataset", "digits", "--models", models, "--threads", "1",
-                 "--out", str(tmp_path), "--run-id", run_id, "--quiet", *extra])
+    return main(
+        [
+            "run",
+            "--dataset",
+            "digits",
+            "--models",
+            models,
+            "--threads",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--run-id",
+            run_id,
+            "--quiet",
+            *extra,
+        ]
+    )
 
 
 def test_a_run_without_sizes_writes_todays_records(tmp_path):
@@ -129,7 +144,8 @@ def test_resume_completes_a_half_finished_curve(tmp_path):
     assert kept.stat().st_mtime_ns == stamp
     frame = run.to_frame()
     assert sorted(frame["task_id"]) == sorted(
-        f"sgd{n}--seed{s}" for n in ("--n100", "--n400", "") for s in (0, 1))
+        f"sgd{n}--seed{s}" for n in ("--n100", "--n400", "") for s in (0, 1)
+    )
     assert list(frame["spec"].unique()) == ["sgd [n=100]", "sgd [n=400]", "sgd"]
     assert run.meta.train_sizes == [100, 400, run.meta.split["n_train"]]
     sub = frame[frame["train_size"] == 100]
@@ -168,8 +184,9 @@ def sleepy():
 def test_a_task_that_runs_out_of_time_is_recorded_as_timeout(tmp_path, sleepy):
     models = "sleepy_sgd,sleepy_sgd:sleep_s=300.0"
     started = time.monotonic()
-    assert _run(tmp_path, "--train-sizes", "100,all", "--task-timeout", "25",
-                models=models) == 0  # a timeout is settled, not a failure
+    assert (
+        _run(tmp_path, "--train-sizes", "100,all", "--task-timeout", "25", models=models) == 0
+    )  # a timeout is settled, not a failure
     assert time.monotonic() - started < 200
     run = load_run(tmp_path / "r")
     status = {r.record.spec: r.record for r in run.results}
@@ -192,8 +209,7 @@ def test_a_task_that_runs_out_of_time_is_recorded_as_timeout(tmp_path, sleepy):
 
     # a resume with the same budget does not try the timed-out tasks again
     assert _run(tmp_path, "--resume", models=models) == 0
-    assert {r.task_id for r in load_run(tmp_path / "r").results} == \
-        {r.task_id for r in run.results}
+    assert {r.task_id for r in load_run(tmp_path / "r").results} == {r.task_id for r in run.results}
     # compare: timed out on both sides is no problem; measured on one side cannot compare
     assert compare_runs(run, run).ok
 
@@ -207,8 +223,12 @@ def test_compare_treats_a_timeout_as_no_measurement(tmp_path, sleepy):
     shutil.copytree(tmp_path / "base", current_dir)
     path = current_dir / "tasks" / "sleepy_sgd--seed0.json"
     record = json.loads(path.read_text())
-    record.update(status="timeout", metrics=None, timing=None,
-                  error="ran out of its 60 s budget (--task-timeout); stopped after 60.0 s")
+    record.update(
+        status="timeout",
+        metrics=None,
+        timing=None,
+        error="ran out of its 60 s budget (--task-timeout); stopped after 60.0 s",
+    )
     path.write_text(json.dumps(record))
     comparison = compare_runs(base, load_run(current_dir))
     assert not comparison.regressions
@@ -222,16 +242,27 @@ def test_compare_treats_a_timeout_as_no_measurement(tmp_path, sleepy):
 
 def test_power_law_and_crossovers_on_known_curves():
     n = np.array([1000, 5000, 20000, 60000], float)
-    k, c = power_law(n, 3e-4 * n ** 1.5)
+    k, c = power_law(n, 3e-4 * n**1.5)
     assert k == pytest.approx(1.5) and c == pytest.approx(3e-4)
     assert power_law([1000], [1.0]) is None
     rows = []
     for spec, acc in (("a", [0.90, 0.92, 0.94, 0.95]), ("b", [0.85, 0.91, 0.96, 0.98])):
         for size, value in zip(n, acc, strict=True):
-            rows.append({"model_spec": spec, "family": "", "n": size, "n_ok": 1,
-                         "n_timeout": 0, "accuracy": value, "accuracy_std": np.nan,
-                         "fit_wall_s": size / 1000, "fit_wall_s_std": np.nan,
-                         "predict_s": 0.1, "predict_s_std": np.nan})
+            rows.append(
+                {
+                    "model_spec": spec,
+                    "family": "",
+                    "n": size,
+                    "n_ok": 1,
+                    "n_timeout": 0,
+                    "accuracy": value,
+                    "accuracy_std": np.nan,
+                    "fit_wall_s": size / 1000,
+                    "fit_wall_s_std": np.nan,
+                    "predict_s": 0.1,
+                    "predict_s_std": np.nan,
+                }
+            )
     table = pd.DataFrame(rows)
     (cross,) = crossovers(table)
     assert (cross.leader, cross.other, cross.between) == ("b", "a", (5000, 20000))

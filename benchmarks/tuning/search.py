@@ -96,18 +96,20 @@ def start_section(note: str, command: str) -> None:
                 "invocation (`--with-seed`). Load average is read just before each fit; the "
                 "machine has 2 cores and is shared, so compare rows of one invocation.\n\n"
             )
-        fh.write(f"\n### {dt.datetime.now():%Y-%m-%d %H:%M} on {platform.node()} "
-                 f"({os.cpu_count()} cores){' - ' + note if note else ''}\n\n"
-                 f"`{command}`\n\n")
+        fh.write(
+            f"\n### {dt.datetime.now():%Y-%m-%d %H:%M} on {platform.node()} "
+            f"({os.cpu_count()} cores){' - ' + note if note else ''}\n\n"
+            f"`{command}`\n\n"
+        )
         fh.write(HEADER)
 
 
 def append_row(r: dict, dataset: str) -> None:
     with LOG.open("a") as fh:
         fh.write(
-                f"| {r['date']} | {r['load']} | {dataset} | `{r['spec']}` | {r['val_acc']:.4f} | "
-                f"{r['fit_s']:.2f} | {r['predict_s']:.3f} | {r.get('ratio', '')} | {r['note']} |\n"
-            )
+            f"| {r['date']} | {r['load']} | {dataset} | `{r['spec']}` | {r['val_acc']:.4f} | "
+            f"{r['fit_s']:.2f} | {r['predict_s']:.3f} | {r.get('ratio', '')} | {r['note']} |\n"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,8 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=int, default=0, help="split seed (as mnistbench run)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--with-seed", action="store_true",
-                        help="time each model's @seed preset first, in this invocation")
+    parser.add_argument(
+        "--with-seed",
+        action="store_true",
+        help="time each model's @seed preset first, in this invocation",
+    )
     parser.add_argument("--note", default="", help="free text for the log section heading")
     parser.add_argument("--no-log", action="store_true", help="print only")
     args = parser.parse_args(argv)
@@ -137,8 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     split = make_split(load_dataset(args.dataset, data_dir=args.data_dir), seed=args.seed)
     print(f"{split!r}; load {_load()}", flush=True)
     if not args.no_log:
-        start_section(args.note, "python benchmarks/tuning/search.py " + " ".join(
-            f"'{a}'" if any(c in a for c in "()=,") else a for a in (argv or sys.argv[1:])))
+        start_section(
+            args.note,
+            "python benchmarks/tuning/search.py "
+            + " ".join(
+                f"'{a}'" if any(c in a for c in "()=,") else a for a in (argv or sys.argv[1:])
+            ),
+        )
     rows, seed_fit = [], {}
     for text in specs:
         row = evaluate(text, split, args.threads)
@@ -148,9 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         elif row["model"] in seed_fit:
             row["ratio"] = f"{row['fit_s'] / seed_fit[row['model']]:.3f}"
         rows.append(row)
-        print(f"{row['spec']:<60} val {row['val_acc']:.4f}  fit {row['fit_s']:7.2f} s  "
-              f"pred {row['predict_s']:.3f} s  ratio {row.get('ratio', '-'):>6}  "
-              f"load {row['load']}  {row['note']}", flush=True)
+        print(
+            f"{row['spec']:<60} val {row['val_acc']:.4f}  fit {row['fit_s']:7.2f} s  "
+            f"pred {row['predict_s']:.3f} s  ratio {row.get('ratio', '-'):>6}  "
+            f"load {row['load']}  {row['note']}",
+            flush=True,
+        )
         if not args.no_log:
             append_row(row, args.dataset)
     return 0

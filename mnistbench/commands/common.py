@@ -12,5 +12,9 @@ EXIT_INTERNAL = 3
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=Path, help="directory holding the IDX files")
-    p.add_argument("--download", action=argparse.BooleanOptionalAction, default=True,
-                   help="download MNIST / Fashion-MNIST when not found locally (default: yes)")
+    p.add_argument(
+        "--download",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="download MNIST / Fashion-MNIST when not found locally (default: yes)",
+    )

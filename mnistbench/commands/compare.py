@@ -27,23 +27,40 @@ HELP = "regression check of CURRENT against BASELINE (exit 1: regression, 2: not
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("baseline", type=Path, metavar="BASELINE", help="baseline run directory")
     p.add_argument("current", type=Path, metavar="CURRENT", help="current run directory")
-    p.add_argument("--max-error-increase", type=float,
-                   default=DEFAULT_THRESHOLDS.max_error_increase,
-                   help="largest tolerated rise of the error rate (absolute; default "
-                   f"{DEFAULT_THRESHOLDS.max_error_increase:g})")
-    p.add_argument("--max-slowdown", type=float, default=DEFAULT_THRESHOLDS.max_slowdown,
-                   help="largest tolerated time ratio current/base (default "
-                   f"{DEFAULT_THRESHOLDS.max_slowdown:g})")
-    p.add_argument("--metrics", help=f"comma-separated, from: {', '.join(BY_KEY)} (default: "
-                   f"{', '.join(m.key for m in selected('compare'))})")
+    p.add_argument(
+        "--max-error-increase",
+        type=float,
+        default=DEFAULT_THRESHOLDS.max_error_increase,
+        help="largest tolerated rise of the error rate (absolute; default "
+        f"{DEFAULT_THRESHOLDS.max_error_increase:g})",
+    )
+    p.add_argument(
+        "--max-slowdown",
+        type=float,
+        default=DEFAULT_THRESHOLDS.max_slowdown,
+        help="largest tolerated time ratio current/base (default "
+        f"{DEFAULT_THRESHOLDS.max_slowdown:g})",
+    )
+    p.add_argument(
+        "--metrics",
+        help=f"comma-separated, from: {', '.join(BY_KEY)} (default: "
+        f"{', '.join(m.key for m in selected('compare'))})",
+    )
     p.add_argument("--html", type=Path, help="also write the comparison as an HTML report")
-    p.add_argument("--strict-timing", action="store_true",
-                   help="exit 2 when a compared timing was taken while the machine was "
-                   "disturbed (default: such timings are reported, never called a regression)")
-    p.add_argument("--format", choices=FORMATS, default="text",
-                   help="text (default): a table for the terminal; markdown: the regressions "
-                   "and improvements for a pull-request comment; json: the whole comparison. "
-                   "The exit status is the same for all three")
+    p.add_argument(
+        "--strict-timing",
+        action="store_true",
+        help="exit 2 when a compared timing was taken while the machine was "
+        "disturbed (default: such timings are reported, never called a regression)",
+    )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default): a table for the terminal; markdown: the regressions "
+        "and improvements for a pull-request comment; json: the whole comparison. "
+        "The exit status is the same for all three",
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -51,9 +68,13 @@ def execute(args: argparse.Namespace) -> int:
     thresholds = Thresholds(args.max_error_increase, args.max_slowdown)
     if args.html is not None:
         check_output_file(args.html, "--html")
-    comparison = compare_runs(load_run(args.baseline), load_run(args.current),
-                              thresholds=thresholds, metrics=metrics,
-                              strict_timing=args.strict_timing)
+    comparison = compare_runs(
+        load_run(args.baseline),
+        load_run(args.current),
+        thresholds=thresholds,
+        metrics=metrics,
+        strict_timing=args.strict_timing,
+    )
     if args.html is not None:
         # Markdown and JSON go to stdout alone, so that they can be redirected to a file.
         out = console if args.format == "text" else err_console
@@ -64,15 +85,19 @@ def execute(args: argparse.Namespace) -> int:
         if comparison.problems:
             raise CompareError("cannot compare: " + "; ".join(comparison.problems))
         if comparison.strict_timing and comparison.disturbed:
-            raise CompareError(f"strict timing: {len(comparison.disturbed)} timing(s) were "
-                               "taken while the machine was disturbed")
+            raise CompareError(
+                f"strict timing: {len(comparison.disturbed)} timing(s) were "
+                "taken while the machine was disturbed"
+            )
         return EXIT_FAILED if comparison.regressions else EXIT_OK
     if comparison.problems:
         raise CompareError("cannot compare: " + "; ".join(comparison.problems))
     console.print(comparison_table(comparison))
     if comparison.noisy:
-        console.print("within noise: the change passes the threshold but the seeds of the "
-                      "two runs overlap, so it does not fail")
+        console.print(
+            "within noise: the change passes the threshold but the seeds of the "
+            "two runs overlap, so it does not fail"
+        )
     for line in comparison.notes:
         console.print(f"[yellow]note[/] {escape(line)}", highlight=False)
     for line in comparison.disturbed:
@@ -82,8 +107,11 @@ def execute(args: argparse.Namespace) -> int:
             console.print(f"[bold red]regression[/] {line}", highlight=False)
         return EXIT_FAILED
     if comparison.strict_timing and comparison.disturbed:
-        raise CompareError(f"--strict-timing: {len(comparison.disturbed)} timing(s) were taken "
-                           "while the machine was disturbed; re-run on a quiet machine")
-    console.print(f"no regression ({', '.join(comparison.metrics)}; "
-                  f"{comparison.thresholds.describe()})")
+        raise CompareError(
+            f"--strict-timing: {len(comparison.disturbed)} timing(s) were taken "
+            "while the machine was disturbed; re-run on a quiet machine"
+        )
+    console.print(
+        f"no regression ({', '.join(comparison.metrics)}; {comparison.thresholds.describe()})"
+    )
     return EXIT_OK

@@ -32,8 +32,13 @@ from mnistbench.models import ModelEntry
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
-VERDICT_STYLES = {"regression": "bold red", "improvement": "green", "unchanged": "dim",
-                  "within noise": "yellow", "disturbed": "yellow"}
+VERDICT_STYLES = {
+    "regression": "bold red",
+    "improvement": "green",
+    "unchanged": "dim",
+    "within noise": "yellow",
+    "disturbed": "yellow",
+}
 
 
 def datasets_table(infos: Iterable[DatasetInfo]) -> Table:
@@ -42,26 +47,36 @@ def datasets_table(infos: Iterable[DatasetInfo]) -> Table:
         table.add_column(col)
     for info in infos:
         shape = "x".join(map(str, info.image_shape)) if info.image_shape else "-"
-        table.add_row(info.name, "[green]yes[/]" if info.available else "[red]no[/]",
-                      f"{info.n_samples:,}" if info.n_samples else "-", shape, info.source)
+        table.add_row(
+            info.name,
+            "[green]yes[/]" if info.available else "[red]no[/]",
+            f"{info.n_samples:,}" if info.n_samples else "-",
+            shape,
+            info.source,
+        )
     return table
 
 
 def models_table(entries: Iterable[ModelEntry]) -> Table:
-    table = Table(title="Models (tuned defaults; presets change the parameters shown)",
-                  show_lines=True)
+    table = Table(
+        title="Models (tuned defaults; presets change the parameters shown)", show_lines=True
+    )
     for col in ("model", "family", "parameter", "default", "presets"):
         table.add_column(col, overflow="fold")
     for entry in entries:
         names = sorted(entry.defaults)
         preset_text = "\n".join(
-            f"@{p}" + (f" ({entry.preset_source(p)})" if entry.preset_source(p) else "")
-            + ": " + ", ".join(f"{k}={v!r}" for k, v in values.items())
+            f"@{p}"
+            + (f" ({entry.preset_source(p)})" if entry.preset_source(p) else "")
+            + ": "
+            + ", ".join(f"{k}={v!r}" for k, v in values.items())
             for p, values in entry.presets.items()
         )
         table.add_row(
-            f"[bold]{entry.name}[/]\n{entry.description}", entry.family,
-            "\n".join(names), "\n".join(repr(entry.defaults[n]) for n in names),
+            f"[bold]{entry.name}[/]\n{entry.description}",
+            entry.family,
+            "\n".join(names),
+            "\n".join(repr(entry.defaults[n]) for n in names),
             preset_text or "-",
         )
     return table
@@ -96,23 +111,34 @@ def summary_table(frame: pd.DataFrame) -> Table:
             cells.append(f"[yellow]{text}*[/]" if ok and _disturbed(row, m.phase) else text)
             if m.key == "accuracy":
                 low, high = row.get("accuracy_ci_low"), row.get("accuracy_ci_high")
-                cells.append(f"{_cell(low, 'f4')}–{_cell(high, 'f4')}"
-                             if ok and finite(low) else "-")
+                cells.append(
+                    f"{_cell(low, 'f4')}–{_cell(high, 'f4')}" if ok and finite(low) else "-"
+                )
         # A timeout (--task-timeout) is a budget spent, not the model's error: yellow.
         colour = "green" if ok else "yellow" if row["status"] == "timeout" else "red"
-        table.add_row(escape(str(row["spec"])), str(row["seed"]),
-                      f"[{colour}]{escape(str(row['status']))}[/]", *cells)
+        table.add_row(
+            escape(str(row["spec"])),
+            str(row["seed"]),
+            f"[{colour}]{escape(str(row['status']))}[/]",
+            *cells,
+        )
         if not ok:
-            notes.append(f"[{colour}]{escape(str(row['spec']))} seed {row['seed']}: "
-                         f"{escape(str(row['error']))}[/]")
+            notes.append(
+                f"[{colour}]{escape(str(row['spec']))} seed {row['seed']}: "
+                f"{escape(str(row['error']))}[/]"
+            )
         phases = [p for p in PHASES if ok and _disturbed(row, p)]
         if phases:
             why = " · ".join(f"{p}: {row[f'{p}_disturbance']}" for p in phases)
-            notes.append(f"[yellow]* {escape(str(row['spec']))} seed {row['seed']} disturbed "
-                         f"— {escape(why)}[/]")
+            notes.append(
+                f"[yellow]* {escape(str(row['spec']))} seed {row['seed']} disturbed "
+                f"— {escape(why)}[/]"
+            )
     for spec, kinds in mixed_hosts(frame).items():
-        notes.append(f"[yellow]! {escape(spec)}: seeds ran on different kinds of host "
-                     f"({escape(' / '.join(kinds))}); its timings do not compare[/]")
+        notes.append(
+            f"[yellow]! {escape(spec)}: seeds ran on different kinds of host "
+            f"({escape(' / '.join(kinds))}); its timings do not compare[/]"
+        )
     if notes:
         table.caption = "\n".join(notes)
     return table
@@ -124,14 +150,21 @@ def ranking_table(sig: Significance) -> Table | None:
     if len(sig.ranking) < 2:
         return None
     seed = f"seed {sig.seed}" if sig.seed is not None else "each model's first seed"
-    table = Table(title=f"Ranking on the same test digits (McNemar exact, Holm-corrected, "
-                        f"{seed})")
-    for col, justify in (("rank", "right"), ("spec", "left"), ("accuracy", "right"),
-                         ("cannot be told apart from", "left")):
+    table = Table(title=f"Ranking on the same test digits (McNemar exact, Holm-corrected, {seed})")
+    for col, justify in (
+        ("rank", "right"),
+        ("spec", "left"),
+        ("accuracy", "right"),
+        ("cannot be told apart from", "left"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in sig.ranking:
-        table.add_row(str(r.rank), escape(r.name), format_value(r.accuracy, "acc"),
-                      escape(", ".join(r.ties)) or "-")
+        table.add_row(
+            str(r.rank),
+            escape(r.name),
+            format_value(r.accuracy, "acc"),
+            escape(", ".join(r.ties)) or "-",
+        )
     return table
 
 
@@ -140,43 +173,70 @@ def speedup_table(pairs: pd.DataFrame, totals: dict | None = None) -> Table | No
     if pairs.empty:
         return None
     table = Table(title="As written (@preset) vs tuned: preset time / tuned time")
-    for col in ("tuned", "as written", "accuracy tuned", "accuracy as written", "gain",
-                "fit speed-up", "predict speed-up", "disturbed"):
-        table.add_column(col, justify="right" if "accuracy" in col or col in (
-            "gain", "fit speed-up", "predict speed-up") else "left")
+    for col in (
+        "tuned",
+        "as written",
+        "accuracy tuned",
+        "accuracy as written",
+        "gain",
+        "fit speed-up",
+        "predict speed-up",
+        "disturbed",
+    ):
+        table.add_column(
+            col,
+            justify="right"
+            if "accuracy" in col or col in ("gain", "fit speed-up", "predict speed-up")
+            else "left",
+        )
     for _, row in pairs.iterrows():
         table.add_row(
-            escape(row["tuned"]), escape(row["preset"]), _cell(row["tuned_accuracy"], "acc"),
-            _cell(row["preset_accuracy"], "acc"), _cell(row["accuracy_gain"], "signed"),
-            _cell(row["fit_speedup"], "ratio"), _cell(row["predict_speedup"], "ratio"),
+            escape(row["tuned"]),
+            escape(row["preset"]),
+            _cell(row["tuned_accuracy"], "acc"),
+            _cell(row["preset_accuracy"], "acc"),
+            _cell(row["accuracy_gain"], "signed"),
+            _cell(row["fit_speedup"], "ratio"),
+            _cell(row["predict_speedup"], "ratio"),
             f"[yellow]{row['disturbed']}[/]" if row["disturbed"] else "clean",
         )
     if totals:
-        table.caption = (f"{totals['models']} model(s): tuned {totals['tuned_total_s']:.1f} s "
-                         f"vs as written {totals['preset_total_s']:.1f} s of fit + predict, "
-                         f"{totals['speedup']:.1f}x faster")
+        table.caption = (
+            f"{totals['models']} model(s): tuned {totals['tuned_total_s']:.1f} s "
+            f"vs as written {totals['preset_total_s']:.1f} s of fit + predict, "
+            f"{totals['speedup']:.1f}x faster"
+        )
     return table
 
 
 def comparison_table(comparison: Comparison) -> Table:
     """The deltas, one line per spec and metric, coloured by verdict."""
     table = Table(title=f"{comparison.baseline.run_id} -> {comparison.current.run_id}")
-    for name, justify in (("spec", "left"), ("seeds", "right"), ("metric", "left"),
-                          ("base", "right"), ("current", "right"), ("change", "right"),
-                          ("verdict", "left")):
+    for name, justify in (
+        ("spec", "left"),
+        ("seeds", "right"),
+        ("metric", "left"),
+        ("base", "right"),
+        ("current", "right"),
+        ("change", "right"),
+        ("verdict", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for _, row in comparison.table.iterrows():
         for i, key in enumerate(comparison.metrics):
             m = BY_KEY[key]
             verdict = row[f"{key}_verdict"]
             first = i == 0
-            table.add_row(str(row["spec"]) if first else "",
-                          f"{row['n_seeds_base']}/{row['n_seeds_current']}" if first else "",
-                          key, format_value(row[f"{key}_base"], m.fmt),
-                          format_value(row[f"{key}_current"], m.fmt),
-                          format_change(row[change_column(m)], m),
-                          f"[{VERDICT_STYLES.get(verdict, '')}]{verdict}[/]",
-                          end_section=i == len(comparison.metrics) - 1)
+            table.add_row(
+                str(row["spec"]) if first else "",
+                f"{row['n_seeds_base']}/{row['n_seeds_current']}" if first else "",
+                key,
+                format_value(row[f"{key}_base"], m.fmt),
+                format_value(row[f"{key}_current"], m.fmt),
+                format_change(row[change_column(m)], m),
+                f"[{VERDICT_STYLES.get(verdict, '')}]{verdict}[/]",
+                end_section=i == len(comparison.metrics) - 1,
+            )
     return table
 
 
@@ -185,8 +245,12 @@ class RichProgress(Progress):
 
     def __init__(self, n_tasks: int) -> None:
         self._bars = RichBar(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err_console,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            console=err_console,
             transient=False,
         )
         self._overall = self._bars.add_task("tasks", total=n_tasks, info="")
@@ -201,8 +265,9 @@ class RichProgress(Progress):
 
     def task_started(self, task: Task) -> None:
         self._drop_current()
-        self._current = self._bars.add_task(f"  {task.spec.label} (seed {task.seed})",
-                                            total=None, info="training")
+        self._current = self._bars.add_task(
+            f"  {task.spec.label} (seed {task.seed})", total=None, info="training"
+        )
 
     def epoch(self, task: Task, epoch: int, n_epochs: int, row: dict) -> None:
         info = f"loss {row.get('loss', float('nan')):.3f}"
@@ -213,15 +278,21 @@ class RichProgress(Progress):
     def task_finished(self, task: Task, record: TaskRecord) -> None:
         self._drop_current()
         if record.ok:
-            line = (f"[green]ok[/]    {escape(record.spec)} seed {record.seed}: accuracy "
-                    f"{format_value(record.metrics.accuracy, 'acc')}, fit "
-                    f"{format_value(record.timing.fit_wall_s, 'sec')} s")
+            line = (
+                f"[green]ok[/]    {escape(record.spec)} seed {record.seed}: accuracy "
+                f"{format_value(record.metrics.accuracy, 'acc')}, fit "
+                f"{format_value(record.timing.fit_wall_s, 'sec')} s"
+            )
         elif record.timed_out:
-            line = (f"[yellow]timeout[/] {escape(record.spec)} seed {record.seed}: "
-                    f"{escape(record.error or '')}")
+            line = (
+                f"[yellow]timeout[/] {escape(record.spec)} seed {record.seed}: "
+                f"{escape(record.error or '')}"
+            )
         else:
-            line = (f"[red]error[/] {escape(record.spec)} seed {record.seed}: "
-                    f"{escape(record.error or '')}")
+            line = (
+                f"[red]error[/] {escape(record.spec)} seed {record.seed}: "
+                f"{escape(record.error or '')}"
+            )
         self._bars.console.print(line, markup=True, highlight=False)
         self._bars.advance(self._overall)
 
@@ -238,8 +309,15 @@ def scaling_table(exponents: pd.DataFrame, crossings: Iterable[Any] = ()) -> Tab
     if exponents.empty:
         return None
     table = Table(title="Growth with training-set size (time ∝ n^k, least squares on log-log)")
-    for col in ("model", "sizes", "fit k", "predict k", "largest n", "accuracy there",
-                "ran out at"):
+    for col in (
+        "model",
+        "sizes",
+        "fit k",
+        "predict k",
+        "largest n",
+        "accuracy there",
+        "ran out at",
+    ):
         table.add_column(col, justify="left" if col in ("model", "sizes") else "right")
 
     def k(value: Any) -> str:
@@ -249,10 +327,15 @@ def scaling_table(exponents: pd.DataFrame, crossings: Iterable[Any] = ()) -> Tab
         return "-" if not finite(value) else f"{int(value):,}"
 
     for _, row in exponents.iterrows():
-        table.add_row(escape(str(row["model_spec"])), ", ".join(f"{s:,}" for s in row["sizes"]),
-                      k(row["k_fit"]), k(row["k_predict"]), n(row["largest_n"]),
-                      _cell(row["accuracy_at_largest"], "acc"),
-                      f"[yellow]{n(row['stopped_at'])}[/]" if finite(row["stopped_at"]) else "-")
+        table.add_row(
+            escape(str(row["model_spec"])),
+            ", ".join(f"{s:,}" for s in row["sizes"]),
+            k(row["k_fit"]),
+            k(row["k_predict"]),
+            n(row["largest_n"]),
+            _cell(row["accuracy_at_largest"], "acc"),
+            f"[yellow]{n(row['stopped_at'])}[/]" if finite(row["stopped_at"]) else "-",
+        )
     lines = [escape(c.describe()) for c in crossings]
     if lines:
         table.caption = "crossovers: " + "; ".join(lines)

@@ -18,8 +18,14 @@ HELP = "write the tasks of one or more runs to a CSV or Parquet table"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR", help="run directories")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
-                   help="the table to write: *.csv or *.parquet (the suffix picks the format)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the table to write: *.csv or *.parquet (the suffix picks the format)",
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -27,6 +33,7 @@ def execute(args: argparse.Namespace) -> int:
     table_format(check_output_file(args.output, "--output"))
     frame = export_frame([load_run(path) for path in args.runs])
     path = write_table(frame, args.output)
-    console.print(f"exported {len(frame)} task(s) of {len(args.runs)} run(s) to {path}",
-                  highlight=False)
+    console.print(
+        f"exported {len(frame)} task(s) of {len(args.runs)} run(s) to {path}", highlight=False
+    )
     return EXIT_OK

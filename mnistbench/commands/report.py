@@ -14,13 +14,17 @@ HELP = "write a self-contained HTML report from saved runs (never trains)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
-                   help="run directories; with several, the later ones are compared with "
-                   "the first")
-    p.add_argument("-o", "--output", type=Path,
-                   help="HTML file to write (default: reports/<last run id>.html)")
-    p.add_argument("--figures-dir", type=Path,
-                   help="also write every figure there as PNG and SVG")
+    p.add_argument(
+        "run_dirs",
+        nargs="+",
+        type=Path,
+        metavar="RUN_DIR",
+        help="run directories; with several, the later ones are compared with the first",
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, help="HTML file to write (default: reports/<last run id>.html)"
+    )
+    p.add_argument("--figures-dir", type=Path, help="also write every figure there as PNG and SVG")
 
 
 def execute(args: argparse.Namespace) -> int:

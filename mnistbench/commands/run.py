@@ -31,52 +31,96 @@ HELP = "train and evaluate models on one common split"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--models", help="comma-separated specs: name[@preset][:param=value,...] "
-                   "(default: the six contract models)")
-    p.add_argument("--set", action="append", default=[], metavar="MODEL.PARAM=VALUE",
-                   help="override a parameter of every spec of MODEL (repeatable)")
-    p.add_argument("--dataset", help="digits, mnist-5k (default), mnist, fashion-mnist or "
-                   "csv:PATH")
-    p.add_argument("--split", choices=("official", "stratified"),
-                   help="official where the data set has one, else stratified")
-    p.add_argument("--test-size", type=float, default=0.2,
-                   help="stratified split: test fraction (default 0.2)")
-    p.add_argument("--val-size", type=float, default=None,
-                   help="validation part of the training part: a fraction, or a count if > 1")
+    p.add_argument(
+        "--models",
+        help="comma-separated specs: name[@preset][:param=value,...] "
+        "(default: the six contract models)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="MODEL.PARAM=VALUE",
+        help="override a parameter of every spec of MODEL (repeatable)",
+    )
+    p.add_argument("--dataset", help="digits, mnist-5k (default), mnist, fashion-mnist or csv:PATH")
+    p.add_argument(
+        "--split",
+        choices=("official", "stratified"),
+        help="official where the data set has one, else stratified",
+    )
+    p.add_argument(
+        "--test-size", type=float, default=0.2, help="stratified split: test fraction (default 0.2)"
+    )
+    p.add_argument(
+        "--val-size",
+        type=float,
+        default=None,
+        help="validation part of the training part: a fraction, or a count if > 1",
+    )
     p.add_argument("--split-seed", type=int, default=0, help="seed of the split (default 0)")
     p.add_argument("--seeds", help="comma-separated model seeds, one repeat each (default 0)")
     p.add_argument("--out", type=Path, default=Path("results"), help="results root")
     p.add_argument("--run-id", help="name of the run directory (default: time and data set)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue --run-id (or the newest run under --out), skipping "
-                   "finished tasks")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue --run-id (or the newest run under --out), skipping finished tasks",
+    )
     p.add_argument("--threads", type=int, help="BLAS and TensorFlow threads (default: all)")
-    p.add_argument("--jobs", type=int, default=1,
-                   help="tasks at once (default 1; more disturbs the timings)")
+    p.add_argument(
+        "--jobs", type=int, default=1, help="tasks at once (default 1; more disturbs the timings)"
+    )
     p.add_argument("--backend", default=None, help="joblib backend for --jobs > 1")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the tasks on a Dask cluster: tcp://HOST:8786, or local:N for N "
-                   "worker processes on 127.0.0.1 (needs mnistbench[cluster])")
-    p.add_argument("--train-sizes", metavar="SIZES",
-                   help="a training-size curve: comma-separated row counts or fractions of "
-                   "the training part, and 'all' (e.g. 500,1000,5000,all); nested, "
-                   "stratified subsets, scored on the full test set")
-    p.add_argument("--task-timeout", type=float, metavar="SECONDS",
-                   help="time budget per task: each task runs in a child process and one "
-                   "that runs out is recorded with status timeout")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the tasks on a Dask cluster: tcp://HOST:8786, or local:N for N "
+        "worker processes on 127.0.0.1 (needs mnistbench[cluster])",
+    )
+    p.add_argument(
+        "--train-sizes",
+        metavar="SIZES",
+        help="a training-size curve: comma-separated row counts or fractions of "
+        "the training part, and 'all' (e.g. 500,1000,5000,all); nested, "
+        "stratified subsets, scored on the full test set",
+    )
+    p.add_argument(
+        "--task-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="time budget per task: each task runs in a child process and one "
+        "that runs out is recorded with status timeout",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
-    p.add_argument("--report", action="store_true",
-                   help="write an HTML report of the run to reports/<run-id>.html at the end")
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="write an HTML report of the run to reports/<run-id>.html at the end",
+    )
     add_data_arguments(p)
 
 
 def request_from(args: argparse.Namespace) -> RunRequest:
     return RunRequest(
-        models=args.models, settings=args.set, dataset=args.dataset, split=args.split,
-        test_size=args.test_size, val_size=args.val_size, split_seed=args.split_seed,
-        seeds=args.seeds, out=args.out, run_id=args.run_id, resume=args.resume,
-        threads=args.threads, jobs=args.jobs, backend=args.backend, data_dir=args.data_dir,
-        download=args.download, scheduler=args.scheduler, train_sizes=args.train_sizes,
+        models=args.models,
+        settings=args.set,
+        dataset=args.dataset,
+        split=args.split,
+        test_size=args.test_size,
+        val_size=args.val_size,
+        split_seed=args.split_seed,
+        seeds=args.seeds,
+        out=args.out,
+        run_id=args.run_id,
+        resume=args.resume,
+        threads=args.threads,
+        jobs=args.jobs,
+        backend=args.backend,
+        data_dir=args.data_dir,
+        download=args.download,
+        scheduler=args.scheduler,
+        train_sizes=args.train_sizes,
         task_timeout=args.task_timeout,
         command=sys.argv[1:],
     )
@@ -91,8 +135,9 @@ def execute(args: argparse.Namespace) -> int:
             f"({split.scheme} split {len(split.y_train)}/{len(split.y_val)}/"
             f"{len(split.y_test)}, fingerprint {split.fingerprint}), {plan.threads} "
             f"thread(s)" + (f", {plan.n_done} already done" if plan.n_done else ""),
-            highlight=False)
-    with (Progress() if args.quiet else RichProgress(len(plan.tasks))) as progress:
+            highlight=False,
+        )
+    with Progress() if args.quiet else RichProgress(len(plan.tasks)) as progress:
         outcome = execute_plan(plan, progress)
     if not args.quiet:
         frame = outcome.run.to_frame()

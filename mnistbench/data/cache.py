@@ -52,17 +52,28 @@ def cache_entry(cache_dir: str | Path | None, name: str) -> Path:
     return root / name
 
 
-def save_cache(entry: Path, images: np.ndarray, labels: np.ndarray, n_official_train: int,
-               source: str, sources: list[dict[str, object]]) -> bool:
+def save_cache(
+    entry: Path,
+    images: np.ndarray,
+    labels: np.ndarray,
+    n_official_train: int,
+    source: str,
+    sources: list[dict[str, object]],
+) -> bool:
     """Write images.npy, labels.npy, then meta.json (the commit marker); False if unwritable.
 
     ``sources`` are the file stats the arrays were parsed from ([] for a download), so a
     later load can tell whether the entry still matches those files.
     """
     meta = {
-        "format": CACHE_FORMAT, "name": entry.name, "n_samples": int(len(labels)),
-        "image_shape": list(images.shape[1:]), "n_official_train": int(n_official_train),
-        "source": source, "sources": sources, "created": time.time(),
+        "format": CACHE_FORMAT,
+        "name": entry.name,
+        "n_samples": int(len(labels)),
+        "image_shape": list(images.shape[1:]),
+        "n_official_train": int(n_official_train),
+        "source": source,
+        "sources": sources,
+        "created": time.time(),
     }
     try:
         entry.mkdir(parents=True, exist_ok=True)
@@ -75,15 +86,17 @@ def save_cache(entry: Path, images: np.ndarray, labels: np.ndarray, n_official_t
     return True
 
 
-def open_cache(entry: Path, sources: list[dict[str, object]] | None = None
-               ) -> CachedArrays | None:
+def open_cache(entry: Path, sources: list[dict[str, object]] | None = None) -> CachedArrays | None:
     """Memory-map a cache entry if it is complete and (when ``sources`` given) from those files."""
     try:
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT \
-            or meta.get("name") != entry.name:
+    if (
+        not isinstance(meta, dict)
+        or meta.get("format") != CACHE_FORMAT
+        or meta.get("name") != entry.name
+    ):
         return None
     if sources is not None and meta.get("sources") != sources:
         return None
@@ -94,9 +107,16 @@ def open_cache(entry: Path, sources: list[dict[str, object]] | None = None
         return None
     n = meta.get("n_samples")
     n_train = meta.get("n_official_train")
-    if (images.dtype != np.uint8 or images.ndim != 3 or images.shape[0] != n
-            or labels.dtype != np.int64 or labels.shape != (n,)
-            or not isinstance(n_train, int) or not 0 < n_train < n
-            or labels.min() < 0 or labels.max() > 9):
+    if (
+        images.dtype != np.uint8
+        or images.ndim != 3
+        or images.shape[0] != n
+        or labels.dtype != np.int64
+        or labels.shape != (n,)
+        or not isinstance(n_train, int)
+        or not 0 < n_train < n
+        or labels.min() < 0
+        or labels.max() > 9
+    ):
         return None
     return CachedArrays(images, readonly(labels), meta)

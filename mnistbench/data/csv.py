@@ -22,8 +22,10 @@ def csv_file(raw: str) -> Path:
     path = Path(raw).expanduser()
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "does not exist"
-        raise DataError(f"CSV file {raw} {what}; give the path of a CSV file with a label "
-                        "and 784 pixel values per row")
+        raise DataError(
+            f"CSV file {raw} {what}; give the path of a CSV file with a label "
+            "and 784 pixel values per row"
+        )
     return path
 
 
@@ -49,13 +51,17 @@ def read_csv(path: Path, raw: str) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"CSV file {raw} is empty; it needs at least one row") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
         text = " ".join(str(exc).split())
-        raise DataError(f"CSV file {raw} cannot be parsed ({text}); expected a label and "
-                        "784 pixel values per row, comma-separated") from exc
+        raise DataError(
+            f"CSV file {raw} cannot be parsed ({text}); expected a label and "
+            "784 pixel values per row, comma-separated"
+        ) from exc
     n_rows, n_cols = table.shape
     first_line = 2 if header == 0 else 1
     if n_cols != 785:
-        raise DataError(f"CSV file {raw} has {n_cols} columns, expected 785: "
-                        "the label then 784 pixels (28x28), no index column")
+        raise DataError(
+            f"CSV file {raw} has {n_cols} columns, expected 785: "
+            "the label then 784 pixels (28x28), no index column"
+        )
     if n_rows == 0:
         raise DataError(f"CSV file {raw} has no data rows; it needs at least one image")
     bad_cols = [i for i, dt in enumerate(table.dtypes) if not pd.api.types.is_numeric_dtype(dt)]
@@ -64,23 +70,31 @@ def read_csv(path: Path, raw: str) -> tuple[np.ndarray, np.ndarray]:
         values = pd.to_numeric(table.iloc[:, col], errors="coerce")
         rows = np.flatnonzero(values.isna().to_numpy() & table.iloc[:, col].notna().to_numpy())
         row = int(rows[0]) if len(rows) else 0
-        raise DataError(f"CSV file {raw}: non-numeric value {table.iloc[row, col]!r} on line "
-                        f"{row + first_line}, column {col + 1}; every field must be a number")
+        raise DataError(
+            f"CSV file {raw}: non-numeric value {table.iloc[row, col]!r} on line "
+            f"{row + first_line}, column {col + 1}; every field must be a number"
+        )
     values = table.to_numpy(dtype=np.float64)
     missing = np.isnan(values)
     if missing.any():
         row, col = (int(i) for i in np.argwhere(missing)[0])
-        raise DataError(f"CSV file {raw} has {int(missing.sum())} empty or NaN fields (first on "
-                        f"line {row + first_line}, column {col + 1}); fill or drop those rows")
+        raise DataError(
+            f"CSV file {raw} has {int(missing.sum())} empty or NaN fields (first on "
+            f"line {row + first_line}, column {col + 1}); fill or drop those rows"
+        )
     labels, pixels = values[:, 0], values[:, 1:]
     bad = (labels != np.round(labels)) | (labels < 0) | (labels > 9)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"CSV file {raw}: label {labels[row]:g} on line {row + first_line} is "
-                        "not an integer 0..9; column 1 must hold the digit")
+        raise DataError(
+            f"CSV file {raw}: label {labels[row]:g} on line {row + first_line} is "
+            "not an integer 0..9; column 1 must hold the digit"
+        )
     bad = ((pixels != np.round(pixels)) | (pixels < 0) | (pixels > 255)).any(axis=1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"CSV file {raw}: line {row + first_line} has a pixel value outside the "
-                        "integers 0..255; pixels must be raw grey levels")
+        raise DataError(
+            f"CSV file {raw}: line {row + first_line} has a pixel value outside the "
+            "integers 0..255; pixels must be raw grey levels"
+        )
     return pixels.astype(np.uint8).reshape(-1, 28, 28), labels.astype(np.int64)

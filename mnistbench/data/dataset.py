@@ -35,13 +35,16 @@ class Dataset:
 
     def __post_init__(self) -> None:
         if self.images.ndim != 3 or self.labels.shape != (self.images.shape[0],):
-            raise ValueError(f"images {self.images.shape} and labels {self.labels.shape} "
-                             "do not describe the same number of 2-D images")
+            raise ValueError(
+                f"images {self.images.shape} and labels {self.labels.shape} "
+                "do not describe the same number of 2-D images"
+            )
         if self.labels.dtype != np.int64:
             raise ValueError(f"labels must be int64, got {self.labels.dtype}")
         if self.n_official_train is not None and not 0 < self.n_official_train < len(self):
-            raise ValueError(f"n_official_train={self.n_official_train} is outside "
-                             f"1..{len(self) - 1}")
+            raise ValueError(
+                f"n_official_train={self.n_official_train} is outside 1..{len(self) - 1}"
+            )
 
     @property
     def image_shape(self) -> tuple[int, int]:
@@ -51,9 +54,11 @@ class Dataset:
         return int(self.images.shape[0])
 
     def __repr__(self) -> str:
-        return (f"Dataset(name={self.name!r}, n={len(self)}, image_shape={self.image_shape}, "
-                f"pixel_max={self.pixel_max}, n_official_train={self.n_official_train}, "
-                f"source={self.source!r})")
+        return (
+            f"Dataset(name={self.name!r}, n={len(self)}, image_shape={self.image_shape}, "
+            f"pixel_max={self.pixel_max}, n_official_train={self.n_official_train}, "
+            f"source={self.source!r})"
+        )
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,7 @@ def fetch_openml(name: str, *, version: int) -> tuple[Any, Any]:
     """Fetch (X, y) from OpenML; wraps scikit-learn so tests can monkeypatch it."""
     from sklearn.datasets import fetch_openml as sk_fetch_openml
 
-    return sk_fetch_openml(name, version=version, as_frame=False, return_X_y=True,
-                           parser="auto")
+    return sk_fetch_openml(name, version=version, as_frame=False, return_X_y=True, parser="auto")
 
 
 def keras_load_data(module: str) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
@@ -64,18 +63,23 @@ def _to_uint8_images(x: Any, n_rows: int, what: str, shape: tuple[int, int]) -> 
     arr = np.asarray(x)
     height, width = shape
     if arr.shape not in ((n_rows, height * width), (n_rows, height, width)):
-        raise DataError(f"{what} returned images of shape {arr.shape}, "
-                        f"expected ({n_rows}, {height * width})")
+        raise DataError(
+            f"{what} returned images of shape {arr.shape}, expected ({n_rows}, {height * width})"
+        )
     arr = arr.reshape(n_rows, height, width)
     if arr.dtype == np.uint8:
         return np.ascontiguousarray(arr)
     out = np.empty(arr.shape, dtype=np.uint8)
     for start in range(0, n_rows, 10_000):  # chunked: float64 MNIST is 440 MB already
-        block = np.asarray(arr[start:start + 10_000], dtype=np.float64)
-        if not np.all(np.isfinite(block)) or block.min() < 0 or block.max() > 255 \
-                or np.any(block != np.round(block)):
+        block = np.asarray(arr[start : start + 10_000], dtype=np.float64)
+        if (
+            not np.all(np.isfinite(block))
+            or block.min() < 0
+            or block.max() > 255
+            or np.any(block != np.round(block))
+        ):
             raise DataError(f"{what} returned pixel values that are not integers 0..255")
-        out[start:start + 10_000] = block
+        out[start : start + 10_000] = block
     return out
 
 
@@ -104,8 +108,12 @@ def download_dataset(desc: DatasetDescription) -> Downloaded:
         openml = f"{remote.openml_name} v{remote.openml_version}"
         x, y = fetch_openml(remote.openml_name, version=remote.openml_version)
         what = f"OpenML {openml}"
-        return Downloaded(_to_uint8_images(x, n_total, what, shape),
-                          _to_labels(y, n_total, what), n_train, f"OpenML download ({openml})")
+        return Downloaded(
+            _to_uint8_images(x, n_total, what, shape),
+            _to_labels(y, n_total, what),
+            n_train,
+            f"OpenML download ({openml})",
+        )
     except Exception as exc:  # any failure (offline, HTTP, parse) falls through to Keras
         reasons.append(f"OpenML: {_short(exc)}")
     try:

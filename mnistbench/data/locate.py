@@ -44,14 +44,19 @@ class Location:
     available: bool
     source: str
     n_samples: int | None = None
-    path: Path | None = None                # IDX folder, cache entry or CSV file
-    files: dict[str, Path] | None = None    # the IDX files (None: served by the cache alone)
-    cached: CachedArrays | None = None      # the cache entry that already holds the arrays
+    path: Path | None = None  # IDX folder, cache entry or CSV file
+    files: dict[str, Path] | None = None  # the IDX files (None: served by the cache alone)
+    cached: CachedArrays | None = None  # the cache entry that already holds the arrays
     problem: str | None = None
 
 
-def locate(desc: DatasetDescription, *, data_dir: str | Path | None = None,
-           cache_dir: str | Path | None = None, csv_path: str | None = None) -> Location:
+def locate(
+    desc: DatasetDescription,
+    *,
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    csv_path: str | None = None,
+) -> Location:
     """Find where ``desc`` would be loaded from (``csv_path``: the PATH of ``csv:PATH``)."""
     if desc.loader == "sklearn":
         return Location(True, desc.origin, desc.n_samples)
@@ -73,22 +78,25 @@ def locate(desc: DatasetDescription, *, data_dir: str | Path | None = None,
 @dataclass(frozen=True)
 class _Place:
     directory: Path
-    files: dict[str, Path] | None   # None: the parsed-array cache itself
+    files: dict[str, Path] | None  # None: the parsed-array cache itself
     explicit: bool
 
 
-def _places(desc: DatasetDescription, data_dir: str | Path | None, entry: Path
-            ) -> Iterator[_Place]:
+def _places(desc: DatasetDescription, data_dir: str | Path | None, entry: Path) -> Iterator[_Place]:
     """Candidate places in search order; an explicit data_dir is the only place searched."""
     if data_dir is not None:
         base = Path(data_dir).expanduser()
         if not base.is_dir():
-            raise DataError(f"data directory {base} does not exist; pass the folder that holds "
-                            f"the {desc.title} IDX files ({EXPECTED_FILES})")
+            raise DataError(
+                f"data directory {base} does not exist; pass the folder that holds "
+                f"the {desc.title} IDX files ({EXPECTED_FILES})"
+            )
         found = find_idx_set(base, desc)
         if found is None:
-            raise DataError(f"no {desc.title} IDX files in data directory {base} (nor in "
-                            f"{base / desc.name}): expected {EXPECTED_FILES}")
+            raise DataError(
+                f"no {desc.title} IDX files in data directory {base} (nor in "
+                f"{base / desc.name}): expected {EXPECTED_FILES}"
+            )
         yield _Place(found[0], found[1], explicit=True)
         return
     env = os.environ.get(DATA_DIR_ENV, "")
@@ -112,26 +120,32 @@ def _check_place(desc: DatasetDescription, place: _Place, entry: Path) -> Locati
         cached = open_cache(entry)
         if cached is None:
             return None
-        return Location(True, f"{entry} (cache)", cached.n_samples, path=entry,
-                        cached=cached)
+        return Location(True, f"{entry} (cache)", cached.n_samples, path=entry, cached=cached)
     cached = open_cache(entry, file_stats(place.files))
     if cached is not None:
-        return Location(True, str(place.directory), cached.n_samples,
-                        path=place.directory, files=place.files, cached=cached)
+        return Location(
+            True,
+            str(place.directory),
+            cached.n_samples,
+            path=place.directory,
+            files=place.files,
+            cached=cached,
+        )
     n_images = check_idx_set(desc, place.files)  # the checks loading makes before pixels
     owner = owner_of(place.files, desc)
     if owner is not None and owner.name != desc.name:
         if not place.explicit:
             return None
-        return Location(False, f"{place.directory} holds {owner.title}",
-                        problem=f"{place.directory} holds the {owner.title} files, not "
-                                f"{desc.title}; pass the folder with the {desc.title} files")
-    return Location(True, str(place.directory), n_images,
-                    path=place.directory, files=place.files)
+        return Location(
+            False,
+            f"{place.directory} holds {owner.title}",
+            problem=f"{place.directory} holds the {owner.title} files, not "
+            f"{desc.title}; pass the folder with the {desc.title} files",
+        )
+    return Location(True, str(place.directory), n_images, path=place.directory, files=place.files)
 
 
-def _locate_idx(desc: DatasetDescription, data_dir: str | Path | None, entry: Path
-                ) -> Location:
+def _locate_idx(desc: DatasetDescription, data_dir: str | Path | None, entry: Path) -> Location:
     try:
         for place in _places(desc, data_dir, entry):
             found = _check_place(desc, place, entry)
@@ -148,8 +162,11 @@ def _locate_idx(desc: DatasetDescription, data_dir: str | Path | None, entry: Pa
 
 def not_found_message(desc: DatasetDescription, entry: Path, download_error: str | None) -> str:
     """The error for an IDX set found nowhere: every way to supply it, in search order."""
-    ways = [f"pass --data-dir DIR (a folder with {EXPECTED_FILES})",
-            f"set {DATA_DIR_ENV}=DIR", f"put the files in {entry}"]
+    ways = [
+        f"pass --data-dir DIR (a folder with {EXPECTED_FILES})",
+        f"set {DATA_DIR_ENV}=DIR",
+        f"put the files in {entry}",
+    ]
     if desc.system is not None:
         ways.append(f"install {desc.system.package} ({desc.system.path})")
     env = os.environ.get(DATA_DIR_ENV, "")
@@ -158,5 +175,7 @@ def not_found_message(desc: DatasetDescription, entry: Path, download_error: str
         ways.append("or use --download to fetch it from OpenML (Keras mirror as fallback)")
         return f"{desc.title} not found locally{note}: " + ", ".join(ways)
     ways[-1] = "or " + ways[-1]
-    return (f"{desc.title} not found locally{note} and the download failed "
-            f"({download_error}); check the network, or " + ", ".join(ways))
+    return (
+        f"{desc.title} not found locally{note} and the download failed "
+        f"({download_error}); check the network, or " + ", ".join(ways)
+    )

@@ -65,13 +65,14 @@ class Split:
         }
 
     def __repr__(self) -> str:
-        return (f"Split(dataset={self.dataset!r}, scheme={self.scheme!r}, seed={self.seed}, "
-                f"n_train={len(self.train_idx)}, n_val={len(self.val_idx)}, "
-                f"n_test={len(self.test_idx)}, fingerprint={self.fingerprint!r})")
+        return (
+            f"Split(dataset={self.dataset!r}, scheme={self.scheme!r}, seed={self.seed}, "
+            f"n_train={len(self.train_idx)}, n_val={len(self.val_idx)}, "
+            f"n_test={len(self.test_idx)}, fingerprint={self.fingerprint!r})"
+        )
 
 
-def split_fingerprint(dataset: str, scheme: str, parts: list[tuple[np.ndarray, np.ndarray]]
-                      ) -> str:
+def split_fingerprint(dataset: str, scheme: str, parts: list[tuple[np.ndarray, np.ndarray]]) -> str:
     """First 16 hex chars of SHA-256 over name, scheme and each (indices, labels) pair.
 
     Recipe: name and scheme as UTF-8, each followed by a NUL byte; then for train, val and
@@ -97,26 +98,33 @@ def _normalize_size(value: float | int, what: str, n: int) -> float | int:
         value = int(value)
     if isinstance(value, int):
         if not 0 < value < n:
-            raise DataError(f"{what}={value} rows is impossible with {n} rows to split; "
-                            f"use a count between 1 and {n - 1} or a fraction")
+            raise DataError(
+                f"{what}={value} rows is impossible with {n} rows to split; "
+                f"use a count between 1 and {n - 1} or a fraction"
+            )
     elif not 0.0 < value < 1.0:
-        raise DataError(f"{what}={value} must be a fraction strictly between 0 and 1, "
-                        "or a whole number of rows")
+        raise DataError(
+            f"{what}={value} must be a fraction strictly between 0 and 1, or a whole number of rows"
+        )
     return value
 
 
-def _stratified(pool: np.ndarray, labels: np.ndarray, size: float | int, seed: int,
-                what: str, dataset: str) -> tuple[np.ndarray, np.ndarray]:
+def _stratified(
+    pool: np.ndarray, labels: np.ndarray, size: float | int, seed: int, what: str, dataset: str
+) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.model_selection import train_test_split  # lazy: keeps `import` and CLI quick
 
     try:
-        keep, held = train_test_split(pool, test_size=size, stratify=labels[pool],
-                                      random_state=seed, shuffle=True)
+        keep, held = train_test_split(
+            pool, test_size=size, stratify=labels[pool], random_state=seed, shuffle=True
+        )
     except ValueError as exc:
         text = " ".join(str(exc).split())
-        raise DataError(f"cannot carve {what}={size!r} out of {len(pool)} rows of {dataset} "
-                        f"with every class represented ({text}); choose a larger or smaller "
-                        f"{what}") from exc
+        raise DataError(
+            f"cannot carve {what}={size!r} out of {len(pool)} rows of {dataset} "
+            f"with every class represented ({text}); choose a larger or smaller "
+            f"{what}"
+        ) from exc
     return np.sort(keep).astype(np.int64), np.sort(held).astype(np.int64)
 
 
@@ -126,9 +134,9 @@ def _features(images: np.ndarray, idx: np.ndarray, pixel_max: float) -> np.ndarr
     out = np.empty((len(idx), n_pixels), dtype=np.float32)
     scale = np.float32(pixel_max)
     for start in range(0, len(idx), _CHUNK_ROWS):
-        rows = idx[start:start + _CHUNK_ROWS]
+        rows = idx[start : start + _CHUNK_ROWS]
         block = np.asarray(images[rows]).reshape(len(rows), n_pixels)
-        np.divide(block, scale, out=out[start:start + len(rows)], dtype=np.float32)
+        np.divide(block, scale, out=out[start : start + len(rows)], dtype=np.float32)
     out.flags.writeable = False
     return out
 
@@ -138,8 +146,14 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def make_split(dataset: Dataset, scheme: str | None = None, *, test_size: float | int = 0.2,
-               val_size: float | int | None = None, seed: int = 0) -> Split:
+def make_split(
+    dataset: Dataset,
+    scheme: str | None = None,
+    *,
+    test_size: float | int = 0.2,
+    val_size: float | int | None = None,
+    seed: int = 0,
+) -> Split:
     """Split a data set into train / validation / test, deterministically for a given seed.
 
     ``scheme`` None means "official" when the data set has an official training part, else
@@ -159,38 +173,55 @@ def make_split(dataset: Dataset, scheme: str | None = None, *, test_size: float 
     recorded_test_size: float | int | None
     if scheme == "official":
         if dataset.n_official_train is None:
-            raise DataError(f"{dataset.name} has no official train/test split; "
-                            "use the 'stratified' scheme")
+            raise DataError(
+                f"{dataset.name} has no official train/test split; use the 'stratified' scheme"
+            )
         pool = np.arange(dataset.n_official_train, dtype=np.int64)
         test_idx = np.arange(dataset.n_official_train, n, dtype=np.int64)
         recorded_test_size = None
     else:
         test_size = _normalize_size(test_size, "test_size", n)
-        pool, test_idx = _stratified(np.arange(n, dtype=np.int64), labels, test_size, seed,
-                                     "test_size", dataset.name)
+        pool, test_idx = _stratified(
+            np.arange(n, dtype=np.int64), labels, test_size, seed, "test_size", dataset.name
+        )
         recorded_test_size = test_size
     if val_size is None:
         val_size = OFFICIAL_VAL_SIZE if scheme == "official" else STRATIFIED_VAL_FRACTION
-    if not isinstance(val_size, bool) and isinstance(val_size, int | float | np.number) \
-            and val_size == 0:
+    if (
+        not isinstance(val_size, bool)
+        and isinstance(val_size, int | float | np.number)
+        and val_size == 0
+    ):
         val_size = 0
         train_idx, val_idx = pool, np.empty(0, dtype=np.int64)
     else:
         val_size = _normalize_size(val_size, "val_size", len(pool))
         train_idx, val_idx = _stratified(pool, labels, val_size, seed, "val_size", dataset.name)
-    parts = [(train_idx, labels[train_idx]), (val_idx, labels[val_idx]),
-             (test_idx, labels[test_idx])]
+    parts = [
+        (train_idx, labels[train_idx]),
+        (val_idx, labels[val_idx]),
+        (test_idx, labels[test_idx]),
+    ]
     fingerprint = split_fingerprint(dataset.name, scheme, parts)
-    arrays = [(_features(dataset.images, idx, dataset.pixel_max), _frozen(y.copy()))
-              for idx, y in parts]
+    arrays = [
+        (_features(dataset.images, idx, dataset.pixel_max), _frozen(y.copy())) for idx, y in parts
+    ]
     return Split(
-        dataset=dataset.name, scheme=scheme,
-        X_train=arrays[0][0], y_train=arrays[0][1],
-        X_val=arrays[1][0], y_val=arrays[1][1],
-        X_test=arrays[2][0], y_test=arrays[2][1],
-        train_idx=_frozen(train_idx), val_idx=_frozen(val_idx), test_idx=_frozen(test_idx),
-        image_shape=dataset.image_shape, class_names=tuple(dataset.class_names),
-        seed=seed, test_size=recorded_test_size,
+        dataset=dataset.name,
+        scheme=scheme,
+        X_train=arrays[0][0],
+        y_train=arrays[0][1],
+        X_val=arrays[1][0],
+        y_val=arrays[1][1],
+        X_test=arrays[2][0],
+        y_test=arrays[2][1],
+        train_idx=_frozen(train_idx),
+        val_idx=_frozen(val_idx),
+        test_idx=_frozen(test_idx),
+        image_shape=dataset.image_shape,
+        class_names=tuple(dataset.class_names),
+        seed=seed,
+        test_size=recorded_test_size,
         val_size=val_size,
         fingerprint=fingerprint,
     )

@@ -35,8 +35,12 @@ LOCAL_PREFIX = "local:"
 CONNECT_TIMEOUT_S = 10
 #: Environment variables that size the native thread pools of a worker process (joblib's
 #: and threadpoolctl's limits do not reach a Dask worker, its own environment does).
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                    "TF_NUM_INTRAOP_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+)
 
 
 class ClusterError(MnistbenchError):
@@ -78,16 +82,23 @@ class Cluster:
                 n = _local_size(address)
                 env = {name: str(threads) for name in THREAD_VARIABLES}
                 self._local = distributed.LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=None, env=env)
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    env=env,
+                )
                 self.client = distributed.Client(self._local, timeout=CONNECT_TIMEOUT_S)
             else:
                 self.client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:
             self.close()
-            raise ClusterError(f"cannot reach the Dask scheduler at {address} "
-                               f"({type(exc).__name__}: {exc}); start it with `dask scheduler` "
-                               "and `dask worker`, or use --scheduler local:N") from None
+            raise ClusterError(
+                f"cannot reach the Dask scheduler at {address} "
+                f"({type(exc).__name__}: {exc}); start it with `dask scheduler` "
+                "and `dask worker`, or use --scheduler local:N"
+            ) from None
 
     def workers(self) -> dict[str, str]:
         """Worker address -> host, as the scheduler knows them now."""
@@ -108,17 +119,29 @@ class Cluster:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def run(self, tasks: list[Task], data: DataRequest, *, threads: int,
-            progress: Progress | None = None
-            ) -> Iterator[tuple[Task, TaskRecord, dict[str, np.ndarray]]]:
+    def run(
+        self,
+        tasks: list[Task],
+        data: DataRequest,
+        *,
+        threads: int,
+        progress: Progress | None = None,
+    ) -> Iterator[tuple[Task, TaskRecord, dict[str, np.ndarray]]]:
         """Submit every task and yield each result as it arrives (finishing order)."""
         distributed = _distributed()
         progress = progress or Progress()
         sharing = Counter(self.workers().values())
         per_worker = {addr: sharing[host] for addr, host in self.workers().items()}
         futures = {
-            self.client.submit(remote_task, task, data, threads, per_worker, pure=False,
-                               key=f"mnistbench-{task.task_id}-{os.getpid()}"): task
+            self.client.submit(
+                remote_task,
+                task,
+                data,
+                threads,
+                per_worker,
+                pure=False,
+                key=f"mnistbench-{task.task_id}-{os.getpid()}",
+            ): task
             for task in tasks
         }
         try:
@@ -136,10 +159,12 @@ class Cluster:
 
 
 def _local_size(address: str) -> int:
-    text = address[len(LOCAL_PREFIX):]
+    text = address[len(LOCAL_PREFIX) :]
     if not text.isdigit() or not 1 <= int(text) <= 64:
-        raise ClusterError(f"--scheduler {address}: use local:N with N worker processes "
-                           "(1 to 64), or tcp://HOST:PORT")
+        raise ClusterError(
+            f"--scheduler {address}: use local:N with N worker processes "
+            "(1 to 64), or tcp://HOST:PORT"
+        )
     return int(text)
 
 
@@ -147,8 +172,9 @@ def _local_size(address: str) -> int:
 def _worker_split(data: DataRequest) -> Split:
     data_dir = data.data_dir if data.data_dir and Path(data.data_dir).is_dir() else None
     dataset = load_dataset(data.dataset, data_dir=data_dir, download=False)
-    return make_split(dataset, data.scheme, test_size=data.test_size,
-                      val_size=data.val_size, seed=data.split_seed)
+    return make_split(
+        dataset, data.scheme, test_size=data.test_size, val_size=data.val_size, seed=data.split_seed
+    )
 
 
 def _worker_name() -> str:
@@ -160,8 +186,9 @@ def _worker_name() -> str:
         return socket.gethostname()
 
 
-def remote_task(task: Task, data: DataRequest, threads: int,
-                sharing: dict[str, int]) -> tuple[TaskRecord, dict[str, np.ndarray]]:
+def remote_task(
+    task: Task, data: DataRequest, threads: int, sharing: dict[str, int]
+) -> tuple[TaskRecord, dict[str, np.ndarray]]:
     """What a worker runs: rebuild the split by name, check its fingerprint, run the task.
 
     A worker without the data (or with other data) returns a failed record naming itself
@@ -172,16 +199,21 @@ def remote_task(task: Task, data: DataRequest, threads: int,
     try:
         split = _worker_split(data)
         if split.fingerprint != data.fingerprint:
-            raise DataError(f"the split rebuilt here has fingerprint {split.fingerprint}, the "
-                            f"client's is {data.fingerprint}: this worker has other data")
+            raise DataError(
+                f"the split rebuilt here has fingerprint {split.fingerprint}, the "
+                f"client's is {data.fingerprint}: this worker has other data"
+            )
     except MnistbenchError as exc:
         record = lost_task(task, data, threads, exc)
-        record.error = (f"worker {worker} on {host} cannot load {data.dataset}: {exc}; install "
-                        "the data there (MNISTBENCH_DATA_DIR or its cache) and --resume")
+        record.error = (
+            f"worker {worker} on {host} cannot load {data.dataset}: {exc}; install "
+            "the data there (MNISTBENCH_DATA_DIR or its cache) and --resume"
+        )
         record.worker, record.environment = worker, environment(threads)
         return record, {}
-    record, arrays = run_task(task, split, threads=threads,
-                              parallel_jobs=max(1, sharing.get(worker, 1)))
+    record, arrays = run_task(
+        task, split, threads=threads, parallel_jobs=max(1, sharing.get(worker, 1))
+    )
     record.worker = worker
     return record, arrays
 
@@ -191,9 +223,14 @@ def lost_task(task: Task, data: DataRequest, threads: int, exc: BaseException) -
     nothing ran)."""
     first = (str(exc).strip().splitlines() or [""])[0]
     return TaskRecord(
-        **task.identity(), dataset=data.dataset,
-        split_scheme=data.scheme, split_fingerprint=data.fingerprint, status="error",
-        error=f"{type(exc).__name__}: {first}", traceback="".join(
-            traceback.format_exception(exc)), started=timestamp(), finished=timestamp(),
+        **task.identity(),
+        dataset=data.dataset,
+        split_scheme=data.scheme,
+        split_fingerprint=data.fingerprint,
+        status="error",
+        error=f"{type(exc).__name__}: {first}",
+        traceback="".join(traceback.format_exception(exc)),
+        started=timestamp(),
+        finished=timestamp(),
         threads=threads,
     )

@@ -94,8 +94,9 @@ def load_average() -> float | None:
         return None
 
 
-def signals(start: Snapshot, end: Snapshot, *, threads: int, concurrent_tasks: int = 0,
-            repeats: int = 1) -> PhaseSignals:
+def signals(
+    start: Snapshot, end: Snapshot, *, threads: int, concurrent_tasks: int = 0, repeats: int = 1
+) -> PhaseSignals:
     """What the machine did between two snapshots, and the verdict on it."""
     wall = max(end.wall - start.wall, 1e-9)
     cpu = max(end.cpu - start.cpu, 0.0)
@@ -107,9 +108,16 @@ def signals(start: Snapshot, end: Snapshot, *, threads: int, concurrent_tasks: i
             busy_s = (end.busy_ticks - start.busy_ticks) * _TICK_S
             others_cores = round(max(0.0, busy_s - cpu) / wall, 3)
     found = PhaseSignals(
-        wall_s=wall, cpu_s=cpu, threads=threads, cpu_per_wall=round(cpu / wall, 3),
-        steal_fraction=steal_fraction, others_cores=others_cores, load_1min=load_average(),
-        cores=machine_cores(), concurrent_tasks=concurrent_tasks, repeats=repeats,
+        wall_s=wall,
+        cpu_s=cpu,
+        threads=threads,
+        cpu_per_wall=round(cpu / wall, 3),
+        steal_fraction=steal_fraction,
+        others_cores=others_cores,
+        load_1min=load_average(),
+        cores=machine_cores(),
+        concurrent_tasks=concurrent_tasks,
+        repeats=repeats,
     )
     found.reasons = judge(found)
     found.verdict = "disturbed" if found.reasons else "clean"
@@ -124,12 +132,21 @@ def judge(s: PhaseSignals) -> list[str]:
     judged = (s.wall_s or 0) >= MIN_JUDGED_S
     if judged and s.steal_fraction is not None and s.steal_fraction > STEAL_LIMIT:
         reasons.append(f"steal {100 * s.steal_fraction:.0f} %")
-    if judged and s.others_cores is not None and s.others_cores > OTHERS_LIMIT \
-            and s.others_cores + (s.threads or 1) > (s.cores or 1):
+    if (
+        judged
+        and s.others_cores is not None
+        and s.others_cores > OTHERS_LIMIT
+        and s.others_cores + (s.threads or 1) > (s.cores or 1)
+    ):
         reasons.append(f"other processes {s.others_cores:.2f} of {s.cores} cores")
-    if s.load_1min is not None and s.cpu_per_wall is not None and s.threads \
-            and s.load_1min > (s.cores or 1) \
-            and s.cpu_per_wall < STARVED_RATIO * min(s.threads, s.cores or s.threads):
-        reasons.append(f"CPU/wall {s.cpu_per_wall:.2f} of {s.threads} thread(s) at load "
-                       f"{s.load_1min:.1f}")
+    if (
+        s.load_1min is not None
+        and s.cpu_per_wall is not None
+        and s.threads
+        and s.load_1min > (s.cores or 1)
+        and s.cpu_per_wall < STARVED_RATIO * min(s.threads, s.cores or s.threads)
+    ):
+        reasons.append(
+            f"CPU/wall {s.cpu_per_wall:.2f} of {s.threads} thread(s) at load {s.load_1min:.1f}"
+        )
     return reasons

@@ -18,8 +18,16 @@ from threadpoolctl import threadpool_info
 from mnistbench.harness.record import Environment, Threads
 
 _LIBRARIES = (
-    "mnistbench", "numpy", "scipy", "scikit-learn", "tensorflow", "tensorflow-cpu", "keras",
-    "pandas", "joblib", "threadpoolctl",
+    "mnistbench",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "pandas",
+    "joblib",
+    "threadpoolctl",
 )
 
 
@@ -44,8 +52,10 @@ def tensorflow_threads() -> tuple[int | None, int | None]:
     threading = getattr(getattr(tf, "config", None), "threading", None)
     if threading is None:
         return None, None
-    return (threading.get_intra_op_parallelism_threads(),
-            threading.get_inter_op_parallelism_threads())
+    return (
+        threading.get_intra_op_parallelism_threads(),
+        threading.get_inter_op_parallelism_threads(),
+    )
 
 
 def git_commit(path: Path | None = None) -> str | None:
@@ -85,7 +95,13 @@ def _static_facts() -> dict[str, Any]:
 def environment(threads: int) -> Environment:
     """Facts for a result: the host, machine, libraries, and the thread settings in force."""
     intra, inter = tensorflow_threads()
-    blas = [{"api": p.get("internal_api"), "num_threads": p.get("num_threads")}
-            for p in threadpool_info()]
-    return Environment(**_static_facts(), threads=Threads(
-        requested=threads, blas=blas, tensorflow_intra_op=intra, tensorflow_inter_op=inter))
+    blas = [
+        {"api": p.get("internal_api"), "num_threads": p.get("num_threads")}
+        for p in threadpool_info()
+    ]
+    return Environment(
+        **_static_facts(),
+        threads=Threads(
+            requested=threads, blas=blas, tensorflow_intra_op=intra, tensorflow_inter_op=inter
+        ),
+    )

@@ -36,8 +36,11 @@ def classification_metrics(
         "accuracy": accuracy,
         "error_rate": 1.0 - accuracy,
         "log_loss": None,
-        "macro_f1": float(f1_score(y_true, y_pred, labels=np.union1d(y_true, y_pred),
-                                   average="macro", zero_division=0)),
+        "macro_f1": float(
+            f1_score(
+                y_true, y_pred, labels=np.union1d(y_true, y_pred), average="macro", zero_division=0
+            )
+        ),
         "per_class": {
             "label": [int(v) for v in labels],
             "precision": precision.tolist(),
@@ -47,13 +50,15 @@ def classification_metrics(
         },
     }
     if proba is not None:
-        metrics["log_loss"] = float(log_loss(y_true, _on_labels(proba, proba_labels, labels),
-                                             labels=labels))
+        metrics["log_loss"] = float(
+            log_loss(y_true, _on_labels(proba, proba_labels, labels), labels=labels)
+        )
     return metrics, confusion_matrix(y_true, y_pred, labels=labels)
 
 
-def _on_labels(proba: np.ndarray, proba_labels: np.ndarray | None,
-               labels: np.ndarray) -> np.ndarray:
+def _on_labels(
+    proba: np.ndarray, proba_labels: np.ndarray | None, labels: np.ndarray
+) -> np.ndarray:
     """``proba`` with one column per data-set label (zero for classes the model lacks),
     rows renormalised in float64: a float32 softmax sums to 1 only within ~1e-7, which
     scikit-learn's log loss would warn about on every task."""
@@ -69,7 +74,10 @@ def _on_labels(proba: np.ndarray, proba_labels: np.ndarray | None,
 
 
 def most_confident_mistakes(
-    y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, limit: int = 24,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    proba: np.ndarray | None,
+    limit: int = 24,
     margin: np.ndarray | None = None,
 ) -> np.ndarray:
     """Indices of wrong predictions, most confident first: by the top probability, or

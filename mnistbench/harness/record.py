@@ -80,10 +80,12 @@ def _fits(value: Any, hint: Any, *, inside: bool = False) -> bool:
         return value is None
     if origin is list or hint is list:
         return isinstance(value, list) and (
-            not args or all(_fits(v, args[0], inside=True) for v in value))
+            not args or all(_fits(v, args[0], inside=True) for v in value)
+        )
     if origin is dict or hint is dict:
         return isinstance(value, dict) and (
-            not args or all(_fits(v, args[1], inside=True) for v in value.values()))
+            not args or all(_fits(v, args[1], inside=True) for v in value.values())
+        )
     if isinstance(hint, type) and issubclass(hint, _Part):
         return isinstance(value, dict | hint)
     if hint is float:
@@ -93,8 +95,13 @@ def _fits(value: Any, hint: Any, *, inside: bool = False) -> bool:
     return isinstance(value, hint) if isinstance(hint, type) else True
 
 
-_KINDS = {float: "a number", int: "an integer", str: "a string", bool: "true or false",
-          type(None): "null"}
+_KINDS = {
+    float: "a number",
+    int: "an integer",
+    str: "a string",
+    bool: "true or false",
+    type(None): "null",
+}
 
 
 def _kind(hint: Any) -> str:
@@ -298,8 +305,12 @@ class TaskRecord(_Part):
     model_spec: str | None = None
     task_timeout_s: float | None = None  # the --task-timeout budget it ran under
 
-    _nested = {"metrics": Metrics, "timing": Timing, "weights": WeightInfo,
-               "environment": Environment}
+    _nested = {
+        "metrics": Metrics,
+        "timing": Timing,
+        "weights": WeightInfo,
+        "environment": Environment,
+    }
 
     @property
     def ok(self) -> bool:
@@ -325,8 +336,9 @@ class TaskRecord(_Part):
             raise ResultsError(f"task record lacks {', '.join(missing)}")
         record = super().from_json(data)
         if record.status not in STATUSES:
-            raise FieldError("status", f"should be 'ok', 'error' or 'timeout', not "
-                             f"{record.status!r}")
+            raise FieldError(
+                "status", f"should be 'ok', 'error' or 'timeout', not {record.status!r}"
+            )
         if record.ok and record.metrics is None:
             raise FieldError("metrics", "is missing from a record whose status is 'ok'")
         return record
@@ -413,4 +425,3 @@ def upgrade(data: Any, what: str) -> dict[str, Any]:
         if isinstance(data.get("specs"), list):
             data["specs"] = [_rename_preset(s) for s in data["specs"]]
     return data
-

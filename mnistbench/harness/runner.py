@@ -56,10 +56,16 @@ class Task:
     def identity(self) -> dict[str, Any]:
         """The record fields that say which task this is (a plain task's are today's)."""
         sized = self.train_size is not None
-        return {"task_id": self.task_id, "spec": self.label, "seed": self.seed,
-                "base_spec": point_label(self.spec.base_label, self.train_size),
-                "model": self.spec.name, "preset": self.spec.preset,
-                "train_size": self.train_size, "model_spec": self.spec.label if sized else None}
+        return {
+            "task_id": self.task_id,
+            "spec": self.label,
+            "seed": self.seed,
+            "base_spec": point_label(self.spec.base_label, self.train_size),
+            "model": self.spec.name,
+            "preset": self.spec.preset,
+            "train_size": self.train_size,
+            "model_spec": self.spec.label if sized else None,
+        }
 
 
 def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -83,9 +89,14 @@ def run_task(
     spec = task.spec
     entry = get_entry(spec.name)
     record = TaskRecord(
-        **task.identity(), family=entry.family, dataset=split.dataset,
-        split_scheme=split.scheme, split_fingerprint=split.fingerprint, started=timestamp(),
-        parallel_jobs=parallel_jobs, threads=threads,
+        **task.identity(),
+        family=entry.family,
+        dataset=split.dataset,
+        split_scheme=split.scheme,
+        split_fingerprint=split.fingerprint,
+        started=timestamp(),
+        parallel_jobs=parallel_jobs,
+        threads=threads,
     )
     arrays: dict[str, np.ndarray] = {}
     try:
@@ -102,44 +113,67 @@ def run_task(
 
         def fit(i: int) -> Any:
             # Repeats fit fresh copies, quietly; the first fit is the one kept and scored.
-            return new_model().fit(split.X_train, split.y_train,
-                                   validation_data=(split.X_val, split.y_val),
-                                   epoch_callback=epoch_callback if i == 0 else None)
+            return new_model().fit(
+                split.X_train,
+                split.y_train,
+                validation_data=(split.X_val, split.y_val),
+                epoch_callback=epoch_callback if i == 0 else None,
+            )
 
         with threadpool_limits(limits=threads), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             record.params = _jsonable_params(new_model().get_params())
             warm_memory(split.X_train.nbytes)
             gc.collect()
-            model, fitted = timed_phase(fit, threads=threads, concurrent_tasks=others,
-                                        track_memory=True, max_repeats=FIT_REPEATS)
+            model, fitted = timed_phase(
+                fit,
+                threads=threads,
+                concurrent_tasks=others,
+                track_memory=True,
+                max_repeats=FIT_REPEATS,
+            )
             (y_pred, proba), pred = timed_phase(
-                lambda i: model.predict_with_proba(split.X_test), threads=threads,
-                concurrent_tasks=others, max_repeats=PREDICT_REPEATS)
+                lambda i: model.predict_with_proba(split.X_test),
+                threads=threads,
+                concurrent_tasks=others,
+                max_repeats=PREDICT_REPEATS,
+            )
             before = Snapshot.take()
             latency = single_sample_latency(model.predict, split.X_test, n_samples=latency_samples)
-            latency_signals = signals(before, Snapshot.take(), threads=threads,
-                                      concurrent_tasks=others,
-                                      repeats=latency["latency_samples"])
+            latency_signals = signals(
+                before,
+                Snapshot.take(),
+                threads=threads,
+                concurrent_tasks=others,
+                repeats=latency["latency_samples"],
+            )
         # Outside every clock: what the model sees of the run's probe digits, and a
         # learning curve for models whose fit kept none (mnistbench.harness.saliency).
         probes, curve = _probe(model, split, proba, threads, fitted.median_s)
         labels = np.arange(split.n_classes)
         metrics, confusion = classification_metrics(
-            split.y_test, y_pred, proba, labels, getattr(model, "classes_", None))
-        mistakes = most_confident_mistakes(split.y_test, y_pred, proba, MISTAKES_SHOWN,
-                                           margin=probes.get("decision_margin"))
+            split.y_test, y_pred, proba, labels, getattr(model, "classes_", None)
+        )
+        mistakes = most_confident_mistakes(
+            split.y_test, y_pred, proba, MISTAKES_SHOWN, margin=probes.get("decision_margin")
+        )
         record.status = "ok"
         correct = int(np.sum(np.asarray(y_pred) == split.y_test))
         record.metrics = Metrics.from_json(
-            {**metrics, "accuracy_ci": list(wilson_interval(correct, len(split.y_test)))})
+            {**metrics, "accuracy_ci": list(wilson_interval(correct, len(split.y_test)))}
+        )
         record.timing = Timing(
-            fit_wall_s=fitted.median_s, fit_wall_min_s=fitted.min_s,
-            fit_repeats=len(fitted.walls), fit_cpu_s=fitted.median_cpu_s,
-            predict_s=pred.median_s, predict_min_s=pred.min_s,
-            predict_repeats=len(pred.walls), predict_cpu_s=pred.median_cpu_s,
+            fit_wall_s=fitted.median_s,
+            fit_wall_min_s=fitted.min_s,
+            fit_repeats=len(fitted.walls),
+            fit_cpu_s=fitted.median_cpu_s,
+            predict_s=pred.median_s,
+            predict_min_s=pred.min_s,
+            predict_repeats=len(pred.walls),
+            predict_cpu_s=pred.median_cpu_s,
             predict_throughput=len(split.X_test) / pred.median_s if pred.median_s else None,
-            **latency, fit_peak_rss_mb=fitted.peak_rss_mb,
+            **latency,
+            fit_peak_rss_mb=fitted.peak_rss_mb,
             fit_rss_increase_mb=fitted.rss_increase_mb,
             phases={"fit": fitted.signals, "predict": pred.signals, "latency": latency_signals},
         )
@@ -154,8 +188,10 @@ def run_task(
             "y_true": np.asarray(split.y_test, dtype=np.int16),
             "weight_images": model.weight_images().astype(np.float32),
             "mistake_index": mistakes.astype(np.int64),
-            "mistake_image": (split.X_test[mistakes] * 255).round().astype(np.uint8).reshape(
-                -1, *split.image_shape),
+            "mistake_image": (split.X_test[mistakes] * 255)
+            .round()
+            .astype(np.uint8)
+            .reshape(-1, *split.image_shape),
             "mistake_true": split.y_test[mistakes].astype(np.int16),
             "mistake_pred": np.asarray(y_pred)[mistakes].astype(np.int16),
         }
@@ -179,8 +215,9 @@ def run_task(
     return record, arrays
 
 
-def _probe(model: Any, split: Split, proba: np.ndarray | None, threads: int,
-           fit_s: float | None) -> tuple[dict[str, Any], list[dict[str, float]]]:
+def _probe(
+    model: Any, split: Split, proba: np.ndarray | None, threads: int, fit_s: float | None
+) -> tuple[dict[str, Any], list[dict[str, float]]]:
     """Saliency, probe answers and a learning curve, after the timed phases; a model that
     cannot give them still yields its record (the reason goes to its warnings)."""
     with threadpool_limits(limits=threads), warnings.catch_warnings():
@@ -239,7 +276,9 @@ def run_suite(
         for task in tasks:
             progress.task_started(task)
             record, arrays = run_task(
-                task, split, threads=threads,
+                task,
+                split,
+                threads=threads,
                 epoch_callback=lambda e, n, row, t=task: progress.epoch(t, e, n, row),
             )
             progress.task_finished(task, record)
@@ -248,15 +287,22 @@ def run_suite(
     per_job = max(1, threads // n_jobs)
     parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
     parent = (os.getpid(), socket.gethostname())
-    jobs = (delayed(_run_indexed)(i, t, split, per_job, n_jobs, parent)
-            for i, t in enumerate(tasks))
+    jobs = (
+        delayed(_run_indexed)(i, t, split, per_job, n_jobs, parent) for i, t in enumerate(tasks)
+    )
     for index, record, arrays in parallel(jobs):
         progress.task_finished(tasks[index], record)
         yield tasks[index], record, arrays
 
 
-def _run_indexed(index: int, task: Task, split: Split, threads: int, n_jobs: int,
-                 parent: tuple[int, str] | None = None):
+def _run_indexed(
+    index: int,
+    task: Task,
+    split: Split,
+    threads: int,
+    n_jobs: int,
+    parent: tuple[int, str] | None = None,
+):
     if parent is not None:
         end_with_parent(*parent)  # a worker must not outlive a killed run
     record, arrays = run_task(task, split, threads=threads, parallel_jobs=n_jobs)

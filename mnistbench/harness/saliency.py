@@ -37,9 +37,14 @@ N_HARD = 8
 MAX_PATCHES_PER_SIDE = 7
 
 
-def choose_probes(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
-                  y_test: np.ndarray, n_easy: int = N_EASY, n_hard: int = N_HARD
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def choose_probes(
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    n_easy: int = N_EASY,
+    n_hard: int = N_HARD,
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices into the test set of the probe digits and whether each is a likely hard one.
 
     Deterministic in the split: each test digit's margin is its distance to the nearest
@@ -51,8 +56,9 @@ def choose_probes(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
     X_test = np.asarray(X_test, np.float64)
     classes = np.unique(y_train)
     means = np.stack([X_train[y_train == c].mean(axis=0) for c in classes])
-    dist = np.sqrt(np.maximum(
-        (X_test ** 2).sum(1)[:, None] - 2 * X_test @ means.T + (means ** 2).sum(1)[None], 0))
+    dist = np.sqrt(
+        np.maximum((X_test**2).sum(1)[:, None] - 2 * X_test @ means.T + (means**2).sum(1)[None], 0)
+    )
     own = np.searchsorted(classes, y_test)
     known = (own < len(classes)) & (classes[np.minimum(own, len(classes) - 1)] == y_test)
     rows = np.arange(len(X_test))
@@ -87,8 +93,13 @@ def patch_size(image_shape: tuple[int, int]) -> int:
     return max(1, math.ceil(max(image_shape) / MAX_PATCHES_PER_SIDE))
 
 
-def occlusion_maps(score: Any, X: np.ndarray, image_shape: tuple[int, int],
-                   fill: np.ndarray, patch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def occlusion_maps(
+    score: Any,
+    X: np.ndarray,
+    image_shape: tuple[int, int],
+    fill: np.ndarray,
+    patch: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """How much each digit's top class score falls when each patch is replaced by ``fill``.
 
     ``score(rows) -> (n, classes)`` is the model's probabilities (or decision scores);
@@ -104,7 +115,7 @@ def occlusion_maps(score: Any, X: np.ndarray, image_shape: tuple[int, int],
     n, k = len(X), len(boxes)
     copies = np.repeat(X.reshape(n, 1, h, w), k + 1, axis=1)
     for j, (r, c) in enumerate(boxes, start=1):
-        copies[:, j, r:r + patch, c:c + patch] = fill[r:r + patch, c:c + patch]
+        copies[:, j, r : r + patch, c : c + patch] = fill[r : r + patch, c : c + patch]
     scores = np.asarray(score(copies.reshape(n * (k + 1), h * w)), np.float64)
     scores = scores.reshape(n, k + 1, -1)
     top = scores[:, 0].argmax(axis=1)
@@ -112,7 +123,7 @@ def occlusion_maps(score: Any, X: np.ndarray, image_shape: tuple[int, int],
     drops = top_scores[:, :1] - top_scores[:, 1:]
     maps = np.zeros((n, h, w), np.float32)
     for j, (r, c) in enumerate(boxes):
-        maps[:, r:r + patch, c:c + patch] = drops[:, j, None, None]
+        maps[:, r : r + patch, c : c + patch] = drops[:, j, None, None]
     return maps, top
 
 
@@ -143,7 +154,8 @@ def probe_arrays(model: Any, split: Any, proba: np.ndarray | None) -> dict[str, 
     X = np.asarray(split.X_test[index], np.float32)
     fill = np.asarray(split.X_train, np.float32).mean(axis=0)
     out: dict[str, np.ndarray] = {
-        "probe_index": index, "probe_hard": hard.astype(np.int8),
+        "probe_index": index,
+        "probe_hard": hard.astype(np.int8),
         "probe_true": np.asarray(split.y_test[index], np.int16),
         "probe_image": (X * 255).round().astype(np.uint8).reshape(-1, *split.image_shape),
     }
@@ -156,8 +168,9 @@ def probe_arrays(model: Any, split: Any, proba: np.ndarray | None) -> dict[str, 
         if decision is not None:
             out["decision_margin"] = decision_margins(decision).astype(np.float32)
             out["probe_decision"] = decision[index].astype(np.float32)
-            maps, _ = occlusion_maps(lambda rows: _decision(model, rows), X,
-                                     split.image_shape, fill)
+            maps, _ = occlusion_maps(
+                lambda rows: _decision(model, rows), X, split.image_shape, fill
+            )
             out["occlusion_decision"] = maps
     if hasattr(model, "input_gradients"):
         grads = np.asarray(model.input_gradients(X), np.float32)
@@ -172,8 +185,9 @@ def training_curve(model: Any, split: Any, fit_wall_s: float | None) -> list[dic
     spread evenly over the recorded fit time and say so (``elapsed_estimated``)."""
     if not hasattr(model, "training_curve"):
         return []
-    rows = model.training_curve(split.X_train, split.y_train,
-                                validation_data=(split.X_val, split.y_val))
+    rows = model.training_curve(
+        split.X_train, split.y_train, validation_data=(split.X_val, split.y_val)
+    )
     rows = [dict(r) for r in rows or []]
     if rows and any("elapsed_s" not in r for r in rows):
         total = float(fit_wall_s or 0.0)

@@ -98,7 +98,7 @@ def pairwise(correct: Mapping[str, np.ndarray]) -> list[PairResult]:
     """McNemar for every pair of models (``correct``: model -> right/wrong per test digit),
     Holm-corrected over all pairs."""
     names = list(correct)
-    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
     tests = [mcnemar(correct[a], correct[b]) for a, b in pairs]
     adjusted = holm([t.p_value for t in tests]) if tests else []
     return [PairResult(a, b, t, p) for (a, b), t, p in zip(pairs, tests, adjusted, strict=True)]
@@ -120,8 +120,9 @@ def rank(accuracy: Mapping[str, float], pairs: Sequence[PairResult]) -> list[Ran
     order = sorted(accuracy, key=lambda m: -accuracy[m])
     out: list[Ranked] = []
     for i, name in enumerate(order):
-        ties = tuple(o for o in order if o != name
-                     and not separated.get(frozenset((name, o)), False))
+        ties = tuple(
+            o for o in order if o != name and not separated.get(frozenset((name, o)), False)
+        )
         if i and not separated.get(frozenset((name, order[i - 1])), False):
             position = out[-1].rank
         else:

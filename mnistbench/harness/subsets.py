@@ -35,8 +35,9 @@ def point_label(spec_label: str, train_size: int | None) -> str:
     return spec_label if train_size is None else f"{spec_label} [n={train_size}]"
 
 
-def parse_train_sizes(text: str | Sequence[int | float | str], n_train: int,
-                      n_classes: int) -> list[int | None]:
+def parse_train_sizes(
+    text: str | Sequence[int | float | str], n_train: int, n_classes: int
+) -> list[int | None]:
     """``500,1000,0.5,all`` -> ascending distinct row counts, None for the whole training
     part (a count equal to it, a fraction of 1 or ``all``). Counts are whole numbers,
     fractions lie in (0, 1]; each size holds at least one row per class."""
@@ -58,18 +59,21 @@ def _one_size(item: str, n_train: int, n_classes: int) -> int:
     elif re.fullmatch(r"\d*\.\d+(e-?\d+)?|\d+e-?\d+", item.lower()):
         fraction = float(item)
         if not 0 < fraction <= 1:
-            raise MnistbenchError(f"--train-sizes {item}: a fraction must lie in (0, 1]; "
-                                  "write a whole number for a count")
+            raise MnistbenchError(
+                f"--train-sizes {item}: a fraction must lie in (0, 1]; "
+                "write a whole number for a count"
+            )
         n = max(1, round(fraction * n_train))
     else:
-        raise MnistbenchError(f"--train-sizes {item!r}: give a row count (1000), a fraction "
-                              "(0.1) or 'all'")
+        raise MnistbenchError(
+            f"--train-sizes {item!r}: give a row count (1000), a fraction (0.1) or 'all'"
+        )
     if n > n_train:
-        raise MnistbenchError(f"--train-sizes {item}: the training part has only "
-                              f"{n_train:,} rows")
+        raise MnistbenchError(f"--train-sizes {item}: the training part has only {n_train:,} rows")
     if n < n_classes:
-        raise MnistbenchError(f"--train-sizes {item}: at least {n_classes} rows are needed, "
-                              "one per class")
+        raise MnistbenchError(
+            f"--train-sizes {item}: at least {n_classes} rows are needed, one per class"
+        )
     return n
 
 
@@ -114,8 +118,9 @@ def subset_split(split: Split, train_size: int | None) -> tuple[Split, str | Non
         return split, None
     positions = subset_positions(split, train_size)
     X, y, idx = (_frozen(a[positions]) for a in (split.X_train, split.y_train, split.train_idx))
-    return dataclasses.replace(split, X_train=X, y_train=y, train_idx=idx), \
-        subset_fingerprint(split, positions)
+    return dataclasses.replace(split, X_train=X, y_train=y, train_idx=idx), subset_fingerprint(
+        split, positions
+    )
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

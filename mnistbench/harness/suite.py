@@ -102,15 +102,19 @@ def _check_backend(backend: str | None) -> None:
     from joblib.parallel import BACKENDS
 
     if backend not in BACKENDS:
-        raise MnistbenchError(f"--backend {backend!r} is not a joblib backend; choose one of "
-                              f"{', '.join(sorted(BACKENDS))}")
+        raise MnistbenchError(
+            f"--backend {backend!r} is not a joblib backend; choose one of "
+            f"{', '.join(sorted(BACKENDS))}"
+        )
 
 
 def check_run_id(run_id: str) -> str:
     """A run id names one folder under --out: one safe path component, nothing more."""
     if not run_id or run_id in (".", "..") or run_id != slug(run_id) or run_id.startswith("."):
-        raise MnistbenchError(f"--run-id {run_id!r} must be one folder name of letters, "
-                              "digits and _ . @ - (no path, not starting with a dot)")
+        raise MnistbenchError(
+            f"--run-id {run_id!r} must be one folder name of letters, "
+            "digits and _ . @ - (no path, not starting with a dot)"
+        )
     return run_id
 
 
@@ -155,34 +159,56 @@ def plan_run(request: RunRequest) -> RunPlan:
     specs = apply_settings(parse_spec_list(models_text), request.settings)
     if not specs:
         raise MnistbenchError("--models selected no model")
-    seeds = parse_seeds(request.seeds) if request.seeds else \
-        list((previous and previous.seeds) or DEFAULT_SEEDS)
+    seeds = (
+        parse_seeds(request.seeds)
+        if request.seeds
+        else list((previous and previous.seeds) or DEFAULT_SEEDS)
+    )
     threads = request.threads or default_threads()
     if request.scheduler and request.jobs != 1:
-        raise MnistbenchError("--scheduler and --jobs exclude each other: a cluster runs one "
-                              "task per worker")
+        raise MnistbenchError(
+            "--scheduler and --jobs exclude each other: a cluster runs one task per worker"
+        )
 
     timeout = _task_timeout(request, previous)
 
     dataset = load_dataset(dataset_name, data_dir=request.data_dir, download=request.download)
     scheme = request.split or (previous.split.get("scheme") if previous else None)
-    split = make_split(dataset, scheme, test_size=request.test_size,
-                       val_size=_val_size(request.val_size), seed=request.split_seed)
+    split = make_split(
+        dataset,
+        scheme,
+        test_size=request.test_size,
+        val_size=_val_size(request.val_size),
+        seed=request.split_seed,
+    )
     sizes_text = request.train_sizes or (previous and ",".join(map(str, previous.train_sizes)))
-    sizes = parse_train_sizes(sizes_text, len(split.y_train), split.n_classes) \
-        if sizes_text else [None]
+    sizes = (
+        parse_train_sizes(sizes_text, len(split.y_train), split.n_classes) if sizes_text else [None]
+    )
 
     meta = RunMeta(
         run_id=resume_path.name if resume_path else (request.run_id or new_run_id(dataset.name)),
-        dataset=dataset.name, data_source=dataset.source, split=split.describe(),
-        specs=[s.label for s in specs], seeds=seeds, threads=threads, jobs=request.jobs,
-        command=list(request.command), scheduler=request.scheduler,
-        train_sizes=[len(split.y_train) if n is None else n for n in sizes]
-        if sizes_text else [], task_timeout=timeout,
+        dataset=dataset.name,
+        data_source=dataset.source,
+        split=split.describe(),
+        specs=[s.label for s in specs],
+        seeds=seeds,
+        threads=threads,
+        jobs=request.jobs,
+        command=list(request.command),
+        scheduler=request.scheduler,
+        train_sizes=[len(split.y_train) if n is None else n for n in sizes] if sizes_text else [],
+        task_timeout=timeout,
     )
-    data = DataRequest(dataset.name, split.scheme, request.test_size, split.val_size,
-                       request.split_seed, split.fingerprint,
-                       str(request.data_dir) if request.data_dir else None)
+    data = DataRequest(
+        dataset.name,
+        split.scheme,
+        request.test_size,
+        split.val_size,
+        request.split_seed,
+        split.fingerprint,
+        str(request.data_dir) if request.data_dir else None,
+    )
     # The last check before writing: a scheduler that cannot be reached writes nothing.
     cluster = Cluster(request.scheduler, threads) if request.scheduler else None
     try:
@@ -194,11 +220,27 @@ def plan_run(request: RunRequest) -> RunPlan:
     done = writer.completed()
     spent, stopped = _spent_budgets(writer.path, timeout)
     # Smaller sizes first: a curve fills from its cheap end, and stops where time runs out.
-    tasks = [t for t in (runner.Task(s, seed, n) for seed in seeds for n in sizes
-                         for s in specs)
-             if t.task_id not in done and t.task_id not in spent]
-    return RunPlan(writer, split, specs, seeds, threads, request.jobs, request.backend, tasks,
-                   len(done) + len(spent), cluster, data, sizes, timeout, stopped)
+    tasks = [
+        t
+        for t in (runner.Task(s, seed, n) for seed in seeds for n in sizes for s in specs)
+        if t.task_id not in done and t.task_id not in spent
+    ]
+    return RunPlan(
+        writer,
+        split,
+        specs,
+        seeds,
+        threads,
+        request.jobs,
+        request.backend,
+        tasks,
+        len(done) + len(spent),
+        cluster,
+        data,
+        sizes,
+        timeout,
+        stopped,
+    )
 
 
 def _task_timeout(request: RunRequest, previous: RunMeta | None) -> float | None:
@@ -210,16 +252,18 @@ def _task_timeout(request: RunRequest, previous: RunMeta | None) -> float | None
     if timeout is None:
         return None
     if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
-        raise MnistbenchError(f"--task-timeout must be a positive number of seconds, got "
-                              f"{timeout!r}")
+        raise MnistbenchError(
+            f"--task-timeout must be a positive number of seconds, got {timeout!r}"
+        )
     if request.jobs != 1 or request.scheduler:
-        raise MnistbenchError("--task-timeout runs the tasks one at a time, each in a child "
-                              "process; it excludes --jobs > 1 and --scheduler")
+        raise MnistbenchError(
+            "--task-timeout runs the tasks one at a time, each in a child "
+            "process; it excludes --jobs > 1 and --scheduler"
+        )
     return float(timeout)
 
 
-def _spent_budgets(path: Path, timeout: float | None
-                   ) -> tuple[set[str], dict[str, int | None]]:
+def _spent_budgets(path: Path, timeout: float | None) -> tuple[set[str], dict[str, int | None]]:
     """Saved timeouts that stand (a budget at least as large as this one ran out): their
     task ids, and per spec the smallest size that ran out (larger ones are not started)."""
     spent: set[str] = set()
@@ -249,31 +293,46 @@ def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunO
     try:
         try:
             if plan.cluster is not None:
-                results = plan.cluster.run(plan.tasks, plan.data, threads=plan.threads,
-                                           progress=progress)
+                results = plan.cluster.run(
+                    plan.tasks, plan.data, threads=plan.threads, progress=progress
+                )
             elif plan.task_timeout is not None:
-                results = run_suite_with_timeout(plan.tasks, plan.split, threads=plan.threads,
-                                                 timeout=plan.task_timeout, progress=progress,
-                                                 stopped=plan.stopped)
+                results = run_suite_with_timeout(
+                    plan.tasks,
+                    plan.split,
+                    threads=plan.threads,
+                    timeout=plan.task_timeout,
+                    progress=progress,
+                    stopped=plan.stopped,
+                )
             else:
-                results = runner.run_suite(plan.tasks, plan.split, threads=plan.threads,
-                                           n_jobs=plan.jobs, backend=plan.backend,
-                                           progress=progress)
+                results = runner.run_suite(
+                    plan.tasks,
+                    plan.split,
+                    threads=plan.threads,
+                    n_jobs=plan.jobs,
+                    backend=plan.backend,
+                    progress=progress,
+                )
             for _task, record, arrays in results:
                 plan.writer.write(record, arrays)
         except (KeyboardInterrupt, SystemExit):
             _finish_quietly(plan.writer, "interrupted", None)
             raise
         except BaseException as exc:
-            _finish_quietly(plan.writer, "failed", (str(exc).splitlines() or [""])[0]
-                            or type(exc).__name__)
+            _finish_quietly(
+                plan.writer, "failed", (str(exc).splitlines() or [""])[0] or type(exc).__name__
+            )
             raise
         run = load_run(plan.path)
         # A task that ran out of its budget is settled, not failed: the curve stops there.
         done = {r.task_id for r in run.results if r.ok or r.record.timed_out}
-        failed = any(runner.Task(s, seed, n).task_id not in done for seed in plan.seeds
-                     for n in plan.sizes for s in plan.specs) or \
-            not all(r.ok or r.record.timed_out for r in run.results)
+        failed = any(
+            runner.Task(s, seed, n).task_id not in done
+            for seed in plan.seeds
+            for n in plan.sizes
+            for s in plan.specs
+        ) or not all(r.ok or r.record.timed_out for r in run.results)
         plan.writer.finish("failed" if failed else "complete")
         return RunOutcome(load_run(plan.path), failed)
     finally:

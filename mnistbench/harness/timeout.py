@@ -77,18 +77,31 @@ def _kill(process: Any) -> None:
     process.join()
 
 
-def _base_record(task: Task, split: Split, threads: int, status: str, error: str,
-                 started: str, timeout: float) -> TaskRecord:
+def _base_record(
+    task: Task, split: Split, threads: int, status: str, error: str, started: str, timeout: float
+) -> TaskRecord:
     return TaskRecord(
-        **task.identity(), family=get_entry(task.spec.name).family, dataset=split.dataset,
-        split_scheme=split.scheme, split_fingerprint=split.fingerprint, status=status,
-        error=error, started=started, finished=timestamp(), threads=threads,
-        environment=environment(threads), task_timeout_s=timeout,
+        **task.identity(),
+        family=get_entry(task.spec.name).family,
+        dataset=split.dataset,
+        split_scheme=split.scheme,
+        split_fingerprint=split.fingerprint,
+        status=status,
+        error=error,
+        started=started,
+        finished=timestamp(),
+        threads=threads,
+        environment=environment(threads),
+        task_timeout_s=timeout,
     )
 
 
 def run_task_with_timeout(
-    task: Task, split: Split, *, threads: int, timeout: float,
+    task: Task,
+    split: Split,
+    *,
+    threads: int,
+    timeout: float,
     epoch_callback: Callable[[int, int, dict], None] | None = None,
 ) -> tuple[TaskRecord, dict[str, np.ndarray]]:
     """``run_task`` in a child process killed after ``timeout`` seconds (the whole task:
@@ -96,8 +109,9 @@ def run_task_with_timeout(
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     entry = get_entry(task.spec.name)
-    process = ctx.Process(target=_child, args=(send, task, split, threads, entry),
-                          name=f"mnistbench-{task.task_id}")
+    process = ctx.Process(
+        target=_child, args=(send, task, split, threads, entry), name=f"mnistbench-{task.task_id}"
+    )
     started, clock = timestamp(), time.monotonic()
     process.start()
     send.close()
@@ -133,19 +147,37 @@ def run_task_with_timeout(
         return record, arrays
     if elapsed >= timeout:
         where = f" in epoch {last_epoch[0] + 1} of {last_epoch[1]}" if last_epoch else ""
-        return _base_record(task, split, threads, "timeout",
-                            f"ran out of its {timeout:g} s budget (--task-timeout){where}; "
-                            f"stopped after {elapsed:.1f} s", started, timeout), {}
+        return _base_record(
+            task,
+            split,
+            threads,
+            "timeout",
+            f"ran out of its {timeout:g} s budget (--task-timeout){where}; "
+            f"stopped after {elapsed:.1f} s",
+            started,
+            timeout,
+        ), {}
     code = process.exitcode
     why = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-    return _base_record(task, split, threads, "error",
-                        f"the task's process ended without a result ({why}; out of memory?)",
-                        started, timeout), {}
+    return _base_record(
+        task,
+        split,
+        threads,
+        "error",
+        f"the task's process ended without a result ({why}; out of memory?)",
+        started,
+        timeout,
+    ), {}
 
 
 def run_suite_with_timeout(
-    tasks: Iterable[Task], split: Split, *, threads: int, timeout: float,
-    progress: Progress | None = None, stopped: dict[str, int | None] | None = None,
+    tasks: Iterable[Task],
+    split: Split,
+    *,
+    threads: int,
+    timeout: float,
+    progress: Progress | None = None,
+    stopped: dict[str, int | None] | None = None,
 ) -> Iterator[tuple[Task, TaskRecord, dict[str, np.ndarray]]]:
     """One task at a time, each under the budget (``runner.run_suite`` with one job,
     otherwise). ``stopped`` maps a spec label to the smallest training size at which it
@@ -161,18 +193,29 @@ def run_suite_with_timeout(
         if label in stopped and size_key(task.train_size) > size_key(stopped[label]):
             at = stopped[label]
             record = _base_record(
-                task, split, threads, "timeout",
+                task,
+                split,
+                threads,
+                "timeout",
                 f"not started: {label} already ran out of its {timeout:g} s budget at "
-                f"n={'all' if at is None else at}", timestamp(), timeout)
+                f"n={'all' if at is None else at}",
+                timestamp(),
+                timeout,
+            )
             progress.task_finished(task, record)
             yield task, record, {}
             continue
         progress.task_started(task)
         record, arrays = run_task_with_timeout(
-            task, split, threads=threads, timeout=timeout,
-            epoch_callback=lambda e, n, row, t=task: progress.epoch(t, e, n, row))
-        if record.timed_out and (label not in stopped or
-                                 size_key(task.train_size) < size_key(stopped[label])):
+            task,
+            split,
+            threads=threads,
+            timeout=timeout,
+            epoch_callback=lambda e, n, row, t=task: progress.epoch(t, e, n, row),
+        )
+        if record.timed_out and (
+            label not in stopped or size_key(task.train_size) < size_key(stopped[label])
+        ):
             stopped[label] = task.train_size
         progress.task_finished(task, record)
         yield task, record, arrays

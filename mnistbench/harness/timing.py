@@ -118,8 +118,14 @@ class PhaseTiming:
         return float(np.median(self.cpus))
 
 
-def timed_phase(work: Callable[[int], T], *, threads: int, concurrent_tasks: int = 0,
-                track_memory: bool = False, max_repeats: int = 1) -> tuple[T, PhaseTiming]:
+def timed_phase(
+    work: Callable[[int], T],
+    *,
+    threads: int,
+    concurrent_tasks: int = 0,
+    track_memory: bool = False,
+    max_repeats: int = 1,
+) -> tuple[T, PhaseTiming]:
     """Run ``work(0)`` under the clocks and return its result; while the repeats so far
     took less than ``REPEAT_BELOW_S`` run ``work(1)``, ``work(2)``... (at most
     ``max_repeats`` in all), so a short phase gives a minimum and a median."""
@@ -136,8 +142,13 @@ def timed_phase(work: Callable[[int], T], *, threads: int, concurrent_tasks: int
         phase.cpus.append(m.cpu_s)
         if sum(phase.walls) >= REPEAT_BELOW_S:
             break
-    phase.signals = signals(start, Snapshot.take(), threads=threads,
-                            concurrent_tasks=concurrent_tasks, repeats=len(phase.walls))
+    phase.signals = signals(
+        start,
+        Snapshot.take(),
+        threads=threads,
+        concurrent_tasks=concurrent_tasks,
+        repeats=len(phase.walls),
+    )
     return result, phase
 
 

@@ -30,8 +30,9 @@ class RunEnded(RuntimeError):
     """The run that asked for a task ended before the task started."""
 
 
-def end_with_parent(parent_pid: int, parent_host: str | None = None,
-                    interval: float = WATCH_INTERVAL) -> bool:
+def end_with_parent(
+    parent_pid: int, parent_host: str | None = None, interval: float = WATCH_INTERVAL
+) -> bool:
     """In a worker started by process ``parent_pid`` (on ``parent_host``), end this process
     when that parent ends. Does nothing (returns False) in the parent itself (a threading
     backend), on another host, or in a process that is not the parent's direct child (a
@@ -85,8 +86,10 @@ def _is_pool_worker() -> bool:
     """A process a joblib / multiprocessing pool started (not a cluster's main process)."""
     import multiprocessing
 
-    return multiprocessing.parent_process() is not None or \
-        multiprocessing.current_process().name.startswith("LokyProcess")
+    return (
+        multiprocessing.parent_process() is not None
+        or multiprocessing.current_process().name.startswith("LokyProcess")
+    )
 
 
 def _exists(pid: int) -> bool:

@@ -23,7 +23,7 @@ def deskew(X: np.ndarray) -> np.ndarray:
     h, w = infer_image_shape(X.shape[1])
     out = np.empty_like(X)
     for start in range(0, len(X), _BLOCK):
-        out[start:start + _BLOCK] = _deskew_block(X[start:start + _BLOCK], h, w)
+        out[start : start + _BLOCK] = _deskew_block(X[start : start + _BLOCK], h, w)
     return out
 
 
@@ -73,6 +73,6 @@ def _add_shifted(target: np.ndarray, lines: np.ndarray, k: int, weight: np.ndarr
     """``target[:, c] += weight * lines[:, c + k]`` where ``c + k`` falls inside the row."""
     w = lines.shape[1]
     if 0 <= k < w:
-        target[:, :w - k] += weight * lines[:, k:]
+        target[:, : w - k] += weight * lines[:, k:]
     elif -w < k < 0:
-        target[:, -k:] += weight * lines[:, :w + k]
+        target[:, -k:] += weight * lines[:, : w + k]

@@ -28,7 +28,10 @@ _STEP_PERIODS = 10
 # What the notebook's three Keras models share, for their presets: Adam at Keras's default
 # rate, no schedule, exactly the epochs written, one optimiser step per call.
 KERAS_AS_WRITTEN: dict[str, Any] = {
-    "learning_rate": 1e-3, "schedule": "constant", "min_steps": 0, "steps_per_execution": 1,
+    "learning_rate": 1e-3,
+    "schedule": "constant",
+    "min_steps": 0,
+    "steps_per_execution": 1,
 }
 
 
@@ -175,8 +178,11 @@ class KerasModel(BenchModel):
         if self.schedule == "onecycle":
             warmup = max(1, total // 5)
             return keras.optimizers.schedules.CosineDecay(
-                self.learning_rate / 10, total - warmup, alpha=0.0,
-                warmup_target=self.learning_rate, warmup_steps=warmup,
+                self.learning_rate / 10,
+                total - warmup,
+                alpha=0.0,
+                warmup_target=self.learning_rate,
+                warmup_steps=warmup,
             )
         raise ValueError(f"unknown schedule {self.schedule!r}; use {', '.join(SCHEDULES)}")
 
@@ -207,17 +213,23 @@ class KerasModel(BenchModel):
         )
         steps = -(-len(X) // self.batch_size)
         self.epochs_ = max(self.epochs, -(-self.min_steps // steps))
-        data: dict[str, Any] = {"x": X, "y": y_enc, "batch_size": self.batch_size,
-                                "shuffle": True}
+        data: dict[str, Any] = {"x": X, "y": y_enc, "batch_size": self.batch_size, "shuffle": True}
         if self.steps:
             import tensorflow as tf
 
             # A repeated, reshuffled stream of batches, cut into periods of equal steps.
             self.epochs_, per_period = self._step_periods()
             steps = per_period
-            stream = tf.data.Dataset.from_tensor_slices((X, y_enc)).shuffle(
-                len(X), seed=int(self.random_state), reshuffle_each_iteration=True,
-            ).repeat().batch(self.batch_size)
+            stream = (
+                tf.data.Dataset.from_tensor_slices((X, y_enc))
+                .shuffle(
+                    len(X),
+                    seed=int(self.random_state),
+                    reshuffle_each_iteration=True,
+                )
+                .repeat()
+                .batch(self.batch_size)
+            )
             data = {"x": stream, "steps_per_epoch": per_period, "shuffle": False}
         model.compile(
             optimizer=self._optimizer(keras, steps * self.epochs_),
@@ -237,8 +249,7 @@ class KerasModel(BenchModel):
                     monitor="val_loss", patience=self.early_stopping, restore_best_weights=True
                 )
             )
-        model.fit(**data, epochs=self.epochs_, validation_data=val, verbose=0,
-                  callbacks=callbacks)
+        model.fit(**data, epochs=self.epochs_, validation_data=val, verbose=0, callbacks=callbacks)
         self.model_ = model
         self.history_ = recorder.rows
         self._compile_forward()
@@ -262,8 +273,10 @@ class KerasModel(BenchModel):
         if len(X) <= _PREDICT_CHUNK:
             return self._forward(X).numpy()
         return np.concatenate(
-            [self._forward(X[i : i + _PREDICT_CHUNK]).numpy()
-             for i in range(0, len(X), _PREDICT_CHUNK)]
+            [
+                self._forward(X[i : i + _PREDICT_CHUNK]).numpy()
+                for i in range(0, len(X), _PREDICT_CHUNK)
+            ]
         )
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -346,9 +359,12 @@ class _HistoryRecorder:
             def on_epoch_end(self, epoch: int, logs=None) -> None:
                 logs = logs or {}
                 now = time.perf_counter()
-                row = {"epoch": epoch + 1, "elapsed_s": now - self._start,
-                       "wall_s": now - self._epoch_wall,
-                       "cpu_s": time.process_time() - self._epoch_cpu}
+                row = {
+                    "epoch": epoch + 1,
+                    "elapsed_s": now - self._start,
+                    "wall_s": now - self._epoch_wall,
+                    "cpu_s": time.process_time() - self._epoch_cpu,
+                }
                 for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
                     if key in logs:
                         row[key] = float(logs[key])

@@ -120,8 +120,11 @@ def register(entry: ModelEntry, *, replace: bool = False) -> ModelEntry:
         raise ValueError(f"model {entry.name!r} is already registered")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", entry.name):
         raise ValueError(f"model name {entry.name!r} must be an identifier")
-    if entry.name in (GROUP_ALL, GROUP_DEFAULT, GROUP_NOTEBOOKS) or entry.name in {
-            e.family for e in _REGISTRY.values()} or entry.name == entry.cls.family:
+    if (
+        entry.name in (GROUP_ALL, GROUP_DEFAULT, GROUP_NOTEBOOKS)
+        or entry.name in {e.family for e in _REGISTRY.values()}
+        or entry.name == entry.cls.family
+    ):
         raise ValueError(f"model name {entry.name!r} is a group name in --models")
     for preset in entry.presets.values():
         for key, value in preset.items():
@@ -157,8 +160,9 @@ def _load_plugins() -> None:
                 if entry.name not in _REGISTRY:
                     register(entry)
         except Exception as exc:  # a broken plug-in must not break the suite
-            warnings.warn(f"mnistbench: model plug-in {ep.name!r} failed to load: {exc}",
-                          stacklevel=2)
+            warnings.warn(
+                f"mnistbench: model plug-in {ep.name!r} failed to load: {exc}", stacklevel=2
+            )
 
 
 def available_models() -> list[ModelEntry]:
@@ -192,8 +196,10 @@ MAX_VALUE_LENGTH = 1000
 
 def _parse_value(text: str) -> Any:
     if len(text) > MAX_VALUE_LENGTH:
-        raise ModelSpecError(f"parameter value {text[:20]}... is too long ({len(text)} "
-                             f"characters, at most {MAX_VALUE_LENGTH})")
+        raise ModelSpecError(
+            f"parameter value {text[:20]}... is too long ({len(text)} "
+            f"characters, at most {MAX_VALUE_LENGTH})"
+        )
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -239,8 +245,10 @@ def parse_spec(text: str) -> ModelSpec:
     """
     specs = expand_spec(text)
     if len(specs) != 1:
-        raise ModelSpecError(f"{text.strip()!r} is a sweep of {len(specs)} specs where one "
-                             "is expected; write a tuple (64,32) for one value")
+        raise ModelSpecError(
+            f"{text.strip()!r} is a sweep of {len(specs)} specs where one "
+            "is expected; write a tuple (64,32) for one value"
+        )
     return specs[0]
 
 
@@ -256,8 +264,10 @@ def expand_spec(text: str) -> list[ModelSpec]:
     name, _, preset = head.partition("@")
     spec = ModelSpec(name.strip(), preset.strip() or None)
     overrides = dict(parse_assignment(p) for p in _split_top_level(tail)) if tail else {}
-    return [_validate_swept(spec.with_overrides(combo), overrides)
-            for combo in sweep_combinations(overrides, text.strip())]
+    return [
+        _validate_swept(spec.with_overrides(combo), overrides)
+        for combo in sweep_combinations(overrides, text.strip())
+    ]
 
 
 def sweep_combinations(overrides: dict[str, Any], what: str) -> list[dict[str, Any]]:
@@ -270,11 +280,12 @@ def sweep_combinations(overrides: dict[str, Any], what: str) -> list[dict[str, A
     for values in swept.values():
         total *= len(values)
     if total > MAX_SWEEP:
-        raise ModelSpecError(f"{what}: the sweep has {total} combinations, at most "
-                             f"{MAX_SWEEP}")
+        raise ModelSpecError(f"{what}: the sweep has {total} combinations, at most {MAX_SWEEP}")
     fixed = {k: v for k, v in overrides.items() if k not in swept}
-    return [{**fixed, **dict(zip(swept, values, strict=True))}
-            for values in itertools.product(*swept.values())]
+    return [
+        {**fixed, **dict(zip(swept, values, strict=True))}
+        for values in itertools.product(*swept.values())
+    ]
 
 
 def _validate_swept(spec: ModelSpec, overrides: dict[str, Any]) -> ModelSpec:
@@ -283,8 +294,9 @@ def _validate_swept(spec: ModelSpec, overrides: dict[str, Any]) -> ModelSpec:
         return validate_spec(spec)
     except ModelSpecError as exc:
         if any(isinstance(v, list) for v in overrides.values()) and "should be a tuple" in str(exc):
-            raise ModelSpecError(f"{exc}; a list is a sweep over its items: write a tuple "
-                                 "(64,32) for one value") from None
+            raise ModelSpecError(
+                f"{exc}; a list is a sweep over its items: write a tuple (64,32) for one value"
+            ) from None
         raise
 
 
@@ -305,8 +317,9 @@ def model_groups() -> dict[str, list[str]]:
     }
     for entry in entries:
         if entry.family and entry.family not in groups:
-            groups[entry.family] = [label for e in entries if e.family == entry.family
-                                    for label in every[e.name]]
+            groups[entry.family] = [
+                label for e in entries if e.family == entry.family for label in every[e.name]
+            ]
     return groups
 
 
@@ -325,8 +338,10 @@ def parse_spec_list(text: str) -> list[ModelSpec]:
         head = item.partition(":")[0].partition("@")[0].strip()
         if head in groups and head not in _REGISTRY:
             if item.strip() != head:
-                raise ModelSpecError(f"{item!r}: a group ({head}) takes no preset or "
-                                     f"parameters; use --set model.param=value")
+                raise ModelSpecError(
+                    f"{item!r}: a group ({head}) takes no preset or "
+                    f"parameters; use --set model.param=value"
+                )
             selected = [parse_spec(label) for label in groups[head]]
         else:
             selected = expand_spec(item)

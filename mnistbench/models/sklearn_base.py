@@ -32,14 +32,18 @@ def _inner_has(method: str) -> Callable[[SklearnModel], bool]:
     return check
 
 
-
 def class_means(X: np.ndarray, y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """The mean image of each class's rows (zeros for a class with none): the "templates"
     of models that keep examples instead of weights (k-NN, a kernel SVM's support)."""
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y)
-    return np.stack([X[y == c].mean(axis=0) if np.any(y == c)
-                     else np.zeros(X.shape[1], np.float32) for c in classes])
+    return np.stack(
+        [
+            X[y == c].mean(axis=0) if np.any(y == c) else np.zeros(X.shape[1], np.float32)
+            for c in classes
+        ]
+    )
+
 
 class SklearnModel(BenchModel):
     """A scikit-learn Pipeline behind the BenchModel protocol."""
@@ -98,7 +102,10 @@ class SklearnModel(BenchModel):
         return self.pipeline_.decision_function(np.asarray(X, dtype=np.float32))
 
     def training_curve(
-        self, X: np.ndarray, y: np.ndarray, *,
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
         validation_data: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[dict[str, float]]:
         """Per-epoch or per-iteration rows described after the fit, never changing it
@@ -161,8 +168,9 @@ def to_csr(X: Any) -> sp.csr_matrix:
     return sp.csr_matrix((X.ravel()[flat], indices, indptr), shape=X.shape)
 
 
-def preprocessed(steps: list[tuple[str, Any]], scale: bool, sparse: bool = False,
-                 deskew: bool = False) -> Pipeline:
+def preprocessed(
+    steps: list[tuple[str, Any]], scale: bool, sparse: bool = False, deskew: bool = False
+) -> Pipeline:
     """Optional preprocessing in front of ``steps``, part of the model (fit and predict).
 
     ``deskew`` shears each digit upright first (``mnistbench.models.deskew``).

@@ -48,8 +48,9 @@ def _hinge(scores: np.ndarray, y: np.ndarray, classes: np.ndarray) -> float:
     return float(np.maximum(0.0, 1.0 - sign * scores).mean())
 
 
-def _score_rows(estimator: Any, X: Any, y: np.ndarray, classes: np.ndarray,
-                prefix: str) -> dict[str, float]:
+def _score_rows(
+    estimator: Any, X: Any, y: np.ndarray, classes: np.ndarray, prefix: str
+) -> dict[str, float]:
     row: dict[str, float] = {}
     if hasattr(estimator, "predict_proba"):
         proba = estimator.predict_proba(X)
@@ -63,9 +64,12 @@ def _score_rows(estimator: Any, X: Any, y: np.ndarray, classes: np.ndarray,
     return row
 
 
-def pipeline_curve(pipeline: Any, X: np.ndarray, y: np.ndarray,
-                   validation_data: tuple[np.ndarray, np.ndarray] | None
-                   ) -> list[dict[str, float]]:
+def pipeline_curve(
+    pipeline: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    validation_data: tuple[np.ndarray, np.ndarray] | None,
+) -> list[dict[str, float]]:
     """Per-epoch (or per-iteration) rows for a fitted Pipeline, or [] (see the module)."""
     final = pipeline[-1]
     head = pipeline[:-1] if len(pipeline) > 1 else None
@@ -78,8 +82,7 @@ def pipeline_curve(pipeline: Any, X: np.ndarray, y: np.ndarray,
     classes = np.asarray(final.classes_)
     if getattr(final, "loss_curve_", None) is not None:
         rows = [{"epoch": i + 1, "loss": float(v)} for i, v in enumerate(final.loss_curve_)]
-        for row, score in zip(rows, getattr(final, "validation_scores_", None) or [],
-                              strict=False):
+        for row, score in zip(rows, getattr(final, "validation_scores_", None) or [], strict=False):
             row["val_accuracy"] = float(score)
         return rows
     pick = _rows(len(y))
@@ -91,9 +94,9 @@ def pipeline_curve(pipeline: Any, X: np.ndarray, y: np.ndarray,
         rows = []
         for i, probas in enumerate(zip(*stages, strict=True)):
             row = {"epoch": i + 1}
-            for prefix, proba, truth in zip(("", "val_"), probas,
-                                            (y_tr, validation_data and validation_data[1]),
-                                            strict=False):
+            for prefix, proba, truth in zip(
+                ("", "val_"), probas, (y_tr, validation_data and validation_data[1]), strict=False
+            ):
                 row[prefix + "loss"] = float(log_loss(truth, proba, labels=classes))
                 row[prefix + "accuracy"] = float(np.mean(classes[proba.argmax(1)] == truth))
             rows.append(row)
@@ -116,8 +119,9 @@ def pipeline_curve(pipeline: Any, X: np.ndarray, y: np.ndarray,
                 row = {"epoch": epoch, "elapsed_s": spent, "replay": 1.0}
                 row.update(_score_rows(replay, X_tr, y_tr, classes, ""))
                 if X_val is not None:
-                    row.update(_score_rows(replay, X_val, np.asarray(validation_data[1]),
-                                           classes, "val_"))
+                    row.update(
+                        _score_rows(replay, X_val, np.asarray(validation_data[1]), classes, "val_")
+                    )
                 rows.append(row)
         return rows
     return []

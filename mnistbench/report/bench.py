@@ -66,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - started
         size = path.stat().st_size
     what = f" (last run widened to {n_models} models)" if n_models else ""
-    print(f"report of {len(run_dirs)} run(s){what}: built in {seconds:.2f} s, "
-          f"{size / 2**20:.2f} MiB")
+    print(
+        f"report of {len(run_dirs)} run(s){what}: built in {seconds:.2f} s, {size / 2**20:.2f} MiB"
+    )
     return 0
 
 

@@ -31,8 +31,9 @@ def _png(rgb: np.ndarray) -> str:
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(buffer, format="PNG",
-                                                                     optimize=True)
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(
+        buffer, format="PNG", optimize=True
+    )
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -84,17 +85,27 @@ def _names(run: Run, n: int) -> list[str]:
 
 
 def _shape_ok(array: Any, shape: tuple[int, ...]) -> bool:
-    return isinstance(array, np.ndarray) and array.shape[:len(shape)] == shape
+    return isinstance(array, np.ndarray) and array.shape[: len(shape)] == shape
 
 
-def _answer(res: Result, test_index: int, slot: int | None, true: int,
-            names: Sequence[str]) -> dict[str, Any]:
+def _answer(
+    res: Result, test_index: int, slot: int | None, true: int, names: Sequence[str]
+) -> dict[str, Any]:
     """One model's answer for one test digit (``slot``: its place among the probes)."""
     a = res.arrays
     y_pred = a.get("y_pred")
-    row: dict[str, Any] = {"spec": res.record.spec, "family": res.record.family or "",
-                           "pred": "–", "correct": None, "confidence": "–", "bars": [],
-                           "occ": None, "occ_kind": "", "grad": None, "grad_all": None}
+    row: dict[str, Any] = {
+        "spec": res.record.spec,
+        "family": res.record.family or "",
+        "pred": "–",
+        "correct": None,
+        "confidence": "–",
+        "bars": [],
+        "occ": None,
+        "occ_kind": "",
+        "grad": None,
+        "grad_all": None,
+    }
     if not isinstance(y_pred, np.ndarray) or not 0 <= test_index < len(y_pred):
         return row
     pred = int(y_pred[test_index])
@@ -104,16 +115,22 @@ def _answer(res: Result, test_index: int, slot: int | None, true: int,
     if isinstance(proba, np.ndarray) and proba.ndim == 2 and test_index < len(proba):
         p = np.asarray(proba[test_index], np.float64)
         row["confidence"] = f"{100 * float(p.max()):.0f} %"
-        row["bars"] = [{"h": f"{100 * float(v):.1f}", "top": i == int(p.argmax()),
-                        "true": i == true,
-                        "title": f"{names[i] if i < len(names) else i}: {100 * float(v):.1f} %"}
-                       for i, v in enumerate(p)]
+        row["bars"] = [
+            {
+                "h": f"{100 * float(v):.1f}",
+                "top": i == int(p.argmax()),
+                "true": i == true,
+                "title": f"{names[i] if i < len(names) else i}: {100 * float(v):.1f} %",
+            }
+            for i, v in enumerate(p)
+        ]
     elif slot is not None and _shape_ok(a.get("probe_decision"), (slot + 1,)):
         scores = np.asarray(a["probe_decision"][slot], np.float64)
         order = np.sort(scores)
         row["confidence"] = f"margin {order[-1] - order[-2]:.2f}" if len(order) > 1 else "–"
-    elif isinstance(a.get("decision_margin"), np.ndarray) and \
-            test_index < len(a["decision_margin"]):
+    elif isinstance(a.get("decision_margin"), np.ndarray) and test_index < len(
+        a["decision_margin"]
+    ):
         row["confidence"] = f"margin {float(a['decision_margin'][test_index]):.2f}"
     if slot is not None:
         for key, kind in (("occlusion", "probability"), ("occlusion_decision", "score")):
@@ -130,8 +147,9 @@ def _answer(res: Result, test_index: int, slot: int | None, true: int,
     return row
 
 
-def _probe_set(results: Sequence[Result]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                   np.ndarray] | None:
+def _probe_set(
+    results: Sequence[Result],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """The run's probe digits (index, hard flag, true label, image) from the first task
     that recorded them whole."""
     for res in results:
@@ -145,8 +163,9 @@ def _probe_set(results: Sequence[Result]) -> tuple[np.ndarray, np.ndarray, np.nd
     return None
 
 
-def _often_wrong(results: Sequence[Result], exclude: set[int],
-                 limit: int = OFTEN_WRONG) -> list[tuple[int, int, int, np.ndarray]]:
+def _often_wrong(
+    results: Sequence[Result], exclude: set[int], limit: int = OFTEN_WRONG
+) -> list[tuple[int, int, int, np.ndarray]]:
     """(test index, how many models got it wrong, true label, image) of the digits most
     models got wrong, among those some model stored among its mistakes."""
     known: dict[int, tuple[int, np.ndarray]] = {}
@@ -187,15 +206,32 @@ def explorer_context(run: Run, rows_shown: int = ROWS_SHOWN) -> dict[str, Any]:
             i = int(i)
             seen.add(i)
             rows = [_answer(r, i, _slot(r, i, slot), int(t), names) for r in results]
-            digits.append({"index": i, "true": _name(names, int(t)), "src": digit_src(im),
-                           "group": "likely hard" if h else "easy", "rows": rows,
-                           "n_wrong": sum(r["correct"] is False for r in rows)})
+            digits.append(
+                {
+                    "index": i,
+                    "true": _name(names, int(t)),
+                    "src": digit_src(im),
+                    "group": "likely hard" if h else "easy",
+                    "rows": rows,
+                    "n_wrong": sum(r["correct"] is False for r in rows),
+                }
+            )
     for i, wrong, t, im in _often_wrong(results, seen):
         rows = [_answer(r, i, None, t, names) for r in results]
-        digits.append({"index": i, "true": _name(names, t), "src": digit_src(im),
-                       "group": "most get wrong", "rows": rows, "n_wrong": wrong})
+        digits.append(
+            {
+                "index": i,
+                "true": _name(names, t),
+                "src": digit_src(im),
+                "group": "most get wrong",
+                "rows": rows,
+                "n_wrong": wrong,
+            }
+        )
     return {
-        "digits": digits, "n_models": len(results), "rows_shown": rows_shown,
+        "digits": digits,
+        "n_models": len(results),
+        "rows_shown": rows_shown,
         "recorded": probes is not None,
         "class_names": names[:n_classes],
         "has_grad": any(isinstance(r.arrays.get("saliency_grad"), np.ndarray) for r in results),
@@ -220,8 +256,11 @@ def _name(names: Sequence[str], label: int) -> str:
 
 
 def _seconds(results: Sequence[Result], key: str) -> str | None:
-    values = [float(r.arrays[key]) for r in results
-              if isinstance(r.arrays.get(key), np.ndarray) and r.arrays[key].size == 1]
+    values = [
+        float(r.arrays[key])
+        for r in results
+        if isinstance(r.arrays.get(key), np.ndarray) and r.arrays[key].size == 1
+    ]
     if not values:
         return None
     return f"median {np.median(values):.3f} s, max {max(values):.3f} s per task"

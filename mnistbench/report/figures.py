@@ -67,9 +67,14 @@ def pareto_front(times: Sequence[float], accuracies: Sequence[float]) -> list[in
     return front
 
 
-def accuracy_vs_time(labels: Sequence[str], families: Sequence[str], times: np.ndarray,
-                     time_std: np.ndarray, accuracy: np.ndarray,
-                     accuracy_std: np.ndarray) -> Figure:
+def accuracy_vs_time(
+    labels: Sequence[str],
+    families: Sequence[str],
+    times: np.ndarray,
+    time_std: np.ndarray,
+    accuracy: np.ndarray,
+    accuracy_std: np.ndarray,
+) -> Figure:
     """Accuracy against fit time (log axis), error bars over seeds, Pareto frontier."""
     fig = _new_figure(8.0, 4.6)
     ax = fig.add_subplot()
@@ -81,21 +86,43 @@ def accuracy_vs_time(labels: Sequence[str], families: Sequence[str], times: np.n
     front = pareto_front(list(times), list(accuracy))
     if len(front) > 1:
         xs, ys = times[front], accuracy[front]
-        ax.step(xs, ys, where="post", color="#9ca3af", lw=1.5, ls="--", zorder=1,
-                label="Pareto frontier")
+        ax.step(
+            xs,
+            ys,
+            where="post",
+            color="#9ca3af",
+            lw=1.5,
+            ls="--",
+            zorder=1,
+            label="Pareto frontier",
+        )
     elif front:
         ax.plot([], [], color="#9ca3af", ls="--", label="Pareto frontier")
     for k, family in enumerate(dict.fromkeys(families)):
         idx = [i for i, f in enumerate(families) if f == family]
-        ax.errorbar(times[idx], accuracy[idx], yerr=a_err[idx],
-                    xerr=[lower[idx], t_err[idx]], fmt="o", ms=7, capsize=3,
-                    color=FAMILY_PALETTE[k % len(FAMILY_PALETTE)],
-                    label=_literal(family or "other"),
-                    zorder=3)
+        ax.errorbar(
+            times[idx],
+            accuracy[idx],
+            yerr=a_err[idx],
+            xerr=[lower[idx], t_err[idx]],
+            fmt="o",
+            ms=7,
+            capsize=3,
+            color=FAMILY_PALETTE[k % len(FAMILY_PALETTE)],
+            label=_literal(family or "other"),
+            zorder=3,
+        )
     for i, label in enumerate(labels):
         weight = "bold" if i in front else "normal"
-        ax.annotate(_short(label), (times[i], accuracy[i]), textcoords="offset points",
-                    xytext=(6, 5), fontsize=8, fontweight=weight, color="#111827")
+        ax.annotate(
+            _short(label),
+            (times[i], accuracy[i]),
+            textcoords="offset points",
+            xytext=(6, 5),
+            fontsize=8,
+            fontweight=weight,
+            color="#111827",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("fit time (s, log scale)")
     ax.set_ylabel("test accuracy")
@@ -119,8 +146,9 @@ def _literal(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def weight_grid(images: np.ndarray, titles: Sequence[str] | None, *, shared_scale: bool,
-                columns: int) -> Figure:
+def weight_grid(
+    images: np.ndarray, titles: Sequence[str] | None, *, shared_scale: bool, columns: int
+) -> Figure:
     """A grid of weight images. Signed weights get a diverging map centred on zero (one
     scale for all when ``shared_scale``, so templates compare); non-negative ones, grey."""
     images = np.asarray(images, float)[:MAX_UNITS]
@@ -139,8 +167,7 @@ def weight_grid(images: np.ndarray, titles: Sequence[str] | None, *, shared_scal
         img = images[i]
         if signed:
             lim = limit if shared_scale else (float(np.nanmax(np.abs(img))) or 1.0)
-            mappable = ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim,
-                                 interpolation="nearest")
+            mappable = ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
         else:
             mappable = ax.imshow(img, cmap="gray_r", interpolation="nearest")
         if titles is not None and i < len(titles):
@@ -150,8 +177,9 @@ def weight_grid(images: np.ndarray, titles: Sequence[str] | None, *, shared_scal
     return fig
 
 
-def learning_curves(histories: Sequence[Sequence[dict]], seeds: Sequence[int],
-                    target: float | None = None) -> Figure:
+def learning_curves(
+    histories: Sequence[Sequence[dict]], seeds: Sequence[int], target: float | None = None
+) -> Figure:
     """Loss and accuracy per epoch, training solid and validation dashed, one shade per
     seed; the top axis gives the elapsed seconds of the first seed."""
     fig = _new_figure(9.0, 3.0)
@@ -166,9 +194,16 @@ def learning_curves(histories: Sequence[Sequence[dict]], seeds: Sequence[int],
                 if all(v is None for v in values):
                     continue
                 name = "validation" if prefix else "training"
-                ax.plot(epochs, [np.nan if v is None else v for v in values], style,
-                        marker="o", ms=3, color=colour, alpha=alpha,
-                        label=f"{name} (seed {seed})" if len(seeds) > 1 else name)
+                ax.plot(
+                    epochs,
+                    [np.nan if v is None else v for v in values],
+                    style,
+                    marker="o",
+                    ms=3,
+                    color=colour,
+                    alpha=alpha,
+                    label=f"{name} (seed {seed})" if len(seeds) > 1 else name,
+                )
     for ax, metric in ((ax_loss, loss_key), (ax_acc, "accuracy")):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
@@ -180,16 +215,21 @@ def learning_curves(histories: Sequence[Sequence[dict]], seeds: Sequence[int],
         ax.set_xlim(0.7, n_epochs + 0.3)
     if target is not None:
         ax_acc.axhline(target, color="#059669", lw=1, ls=":", label=f"target {target:g}")
-    fig.legend(*ax_acc.get_legend_handles_labels(), loc="outside right upper", fontsize=7,
-               frameon=False)
+    fig.legend(
+        *ax_acc.get_legend_handles_labels(), loc="outside right upper", fontsize=7, frameon=False
+    )
     first = histories[0] if histories else []
     epochs = np.array([row.get("epoch", i + 1) for i, row in enumerate(first)], float)
     elapsed = np.array([row.get("elapsed_s", np.nan) for row in first], float)
     if len(epochs) > 1 and np.all(np.isfinite(elapsed)) and np.all(np.diff(elapsed) > 0):
         for ax in (ax_loss, ax_acc):
             top = ax.secondary_xaxis(
-                "top", functions=(lambda e, x=epochs, y=elapsed: np.interp(e, x, y),
-                                  lambda s, x=epochs, y=elapsed: np.interp(s, y, x)))
+                "top",
+                functions=(
+                    lambda e, x=epochs, y=elapsed: np.interp(e, x, y),
+                    lambda s, x=epochs, y=elapsed: np.interp(s, y, x),
+                ),
+            )
             top.set_xlabel("elapsed s (first seed)", fontsize=8)
             top.xaxis.set_major_locator(MaxNLocator(4))
             top.tick_params(labelsize=7)
@@ -208,8 +248,9 @@ def _loss_key(histories: Sequence[Sequence[dict]]) -> str:
 LINE_STYLES = ("-", "--", "-.", ":")
 
 
-def curves_by_time(histories: Sequence[Sequence[dict]], labels: Sequence[str],
-                   families: Sequence[str]) -> Figure:
+def curves_by_time(
+    histories: Sequence[Sequence[dict]], labels: Sequence[str], families: Sequence[str]
+) -> Figure:
     """Every model's validation accuracy and training loss against elapsed seconds, on one
     log time axis (one history per model, its first seed); colour by family, line style
     and marker cycle within a family."""
@@ -221,8 +262,13 @@ def curves_by_time(histories: Sequence[Sequence[dict]], labels: Sequence[str],
         k = seen.get(family, 0)
         seen[family] = k + 1
         colour = FAMILY_PALETTE[palette.index(family) % len(FAMILY_PALETTE)]
-        style = dict(ls=LINE_STYLES[k % len(LINE_STYLES)], marker="os^Dv<>p"[k % 8], ms=3,
-                     color=colour, lw=1.3)
+        style = dict(
+            ls=LINE_STYLES[k % len(LINE_STYLES)],
+            marker="os^Dv<>p"[k % 8],
+            ms=3,
+            color=colour,
+            lw=1.3,
+        )
         t = np.array([row.get("elapsed_s", np.nan) for row in history], float)
         keep = np.isfinite(t) & (t > 0)
         acc = np.array([row.get("val_accuracy", np.nan) for row in history], float)
@@ -244,8 +290,14 @@ def curves_by_time(histories: Sequence[Sequence[dict]], labels: Sequence[str],
         for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(text, handle)
     if handles:
-        fig.legend(list(handles.values()), list(handles), loc="outside right upper",
-                   fontsize=7, frameon=False, ncols=1 if len(handles) <= 18 else 2)
+        fig.legend(
+            list(handles.values()),
+            list(handles),
+            loc="outside right upper",
+            fontsize=7,
+            frameon=False,
+            ncols=1 if len(handles) <= 18 else 2,
+        )
     return fig
 
 
@@ -255,14 +307,25 @@ def f1_heatmap(matrix: np.ndarray, rows: Sequence[str], columns: Sequence[str]) 
     fig = _new_figure(max(6.0, 0.75 * len(columns) + 2.8), 0.42 * len(rows) + 1.3)
     ax = fig.add_subplot()
     image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(columns)), [_short(c, 12) for c in columns],
-                  rotation=30 if max(map(len, columns), default=0) > 2 else 0, ha="right"
-                  if max(map(len, columns), default=0) > 2 else "center", fontsize=8)
+    ax.set_xticks(
+        range(len(columns)),
+        [_short(c, 12) for c in columns],
+        rotation=30 if max(map(len, columns), default=0) > 2 else 0,
+        ha="right" if max(map(len, columns), default=0) > 2 else "center",
+        fontsize=8,
+    )
     ax.set_yticks(range(len(rows)), [_short(r, 32) for r in rows], fontsize=8)
     for (i, j), value in np.ndenumerate(matrix):
         if np.isfinite(value):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                    color="black" if value > 0.6 else "white")
+            ax.text(
+                j,
+                i,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="black" if value > 0.6 else "white",
+            )
     fig.colorbar(image, ax=ax, label="F1", shrink=0.9)
     return fig
 

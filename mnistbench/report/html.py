@@ -38,7 +38,6 @@ TARGET_ACCURACY = 0.95
 MISTAKES_PER_MODEL = 12
 
 
-
 def _finite(value: Any) -> bool:
     return finite(value)
 
@@ -66,14 +65,15 @@ def header_info(run: Run) -> dict[str, Any]:
     split = meta.split or {}
     envs = [r.record.environment for r in run.results if r.record.environment]
     # Prefer a record made after TensorFlow started, which knows its thread pools.
-    found = next((e for e in reversed(envs)
-                  if e.threads and e.threads.tensorflow_intra_op), None) \
-        or (envs[0] if envs else None)
+    found = next(
+        (e for e in reversed(envs) if e.threads and e.threads.tensorflow_intra_op), None
+    ) or (envs[0] if envs else None)
     env = found or Environment()
     threads = env.threads
     commits = sorted({str(e.commit) for e in envs} - {"None"})
-    blas = ", ".join(f"{b.get('api')}: {b.get('num_threads')}"
-                     for b in (threads.blas if threads else []))
+    blas = ", ".join(
+        f"{b.get('api')}: {b.get('num_threads')}" for b in (threads.blas if threads else [])
+    )
     return {
         "run_id": meta.run_id,
         "path": str(run.path),
@@ -81,8 +81,10 @@ def header_info(run: Run) -> dict[str, Any]:
         "dataset": meta.dataset,
         "data_source": meta.data_source,
         "scheme": split.get("scheme"),
-        "sizes": "/".join(f"{split.get(k, '?'):,}" if isinstance(split.get(k), int)
-                          else "?" for k in ("n_train", "n_val", "n_test")),
+        "sizes": "/".join(
+            f"{split.get(k, '?'):,}" if isinstance(split.get(k), int) else "?"
+            for k in ("n_train", "n_val", "n_test")
+        ),
         "image_shape": "×".join(map(str, split.get("image_shape") or [])),
         "fingerprint": split.get("fingerprint"),
         "split_seed": split.get("seed"),
@@ -92,14 +94,22 @@ def header_info(run: Run) -> dict[str, Any]:
         "threads": meta.threads,
         "jobs": meta.jobs,
         "cpu": env.cpu,
-        "cores": (f"{env.cores_physical} physical / {env.cores_logical} logical, "
-                  f"{env.cores_available} available") if found else None,
+        "cores": (
+            f"{env.cores_physical} physical / {env.cores_logical} logical, "
+            f"{env.cores_available} available"
+        )
+        if found
+        else None,
         "memory_gb": env.memory_gb,
         "platform": env.platform,
         "python": env.python,
-        "thread_info": (f"BLAS {blas or '–'}; TensorFlow intra-op "
-                        f"{threads.tensorflow_intra_op or '–'}, inter-op "
-                        f"{threads.tensorflow_inter_op or '–'}") if threads else None,
+        "thread_info": (
+            f"BLAS {blas or '–'}; TensorFlow intra-op "
+            f"{threads.tensorflow_intra_op or '–'}, inter-op "
+            f"{threads.tensorflow_inter_op or '–'}"
+        )
+        if threads
+        else None,
         "versions": env.versions,
         "commit": ", ".join(commits) or None,
         "command": " ".join(map(str, meta.command)),
@@ -126,7 +136,8 @@ def phase_signals(run: Run) -> dict[tuple[str, str], tuple[bool, str]]:
             texts.setdefault(key, []).append(
                 f"seed {res.record.seed} {phase}: {verdict} (CPU/wall {sig.cpu_per_wall} for "
                 f"{sig.threads} thread(s), steal {steal}, other processes {others} cores, "
-                f"load {sig.load_1min} on {sig.cores} cores, {sig.repeats} repeat(s))")
+                f"load {sig.load_1min} on {sig.cores} cores, {sig.repeats} repeat(s))"
+            )
             flags[key] = flags.get(key, False) or sig.disturbed
     return {key: (flags[key], "\n".join(lines)) for key, lines in texts.items()}
 
@@ -175,32 +186,46 @@ def significance_context(run: Run, frame: pd.DataFrame) -> dict[str, Any] | None
                 cells.append({"text": "–", "css": "", "title": ""})
                 continue
             pair, mine, theirs = tests[(r.name, other)]
-            verdict = ("wins" if pair.winner == r.name else "loses" if pair.winner == other
-                       else "tie")
-            cells.append({
-                "text": f"{'▲' if verdict == 'wins' else '▼' if verdict == 'loses' else '='} "
-                        f"+{mine}/−{theirs}",
-                "css": {"wins": "good", "loses": "bad"}.get(verdict, "muted"),
-                "title": f"{r.name} vs {other}: {mine} digits only {r.name} gets right, "
-                         f"{theirs} only {other}; p = {pair.test.p_value:.3g}, Holm-corrected "
-                         f"{pair.p_adjusted:.3g}",
-            })
+            verdict = (
+                "wins" if pair.winner == r.name else "loses" if pair.winner == other else "tie"
+            )
+            cells.append(
+                {
+                    "text": f"{'▲' if verdict == 'wins' else '▼' if verdict == 'loses' else '='} "
+                    f"+{mine}/−{theirs}",
+                    "css": {"wins": "good", "loses": "bad"}.get(verdict, "muted"),
+                    "title": f"{r.name} vs {other}: {mine} digits only {r.name} gets right, "
+                    f"{theirs} only {other}; p = {pair.test.p_value:.3g}, Holm-corrected "
+                    f"{pair.p_adjusted:.3g}",
+                }
+            )
         text = fmt(r.accuracy, "acc")
         interval = _interval_text(intervals.get(r.name))
-        rows.append({"rank": r.rank, "name": r.name, "cells": cells,
-                     "accuracy": f"{text} ({interval})" if interval else text})
-    y_true = next((res.arrays.get("y_true") for res in run.results
-                   if res.ok and "y_true" in res.arrays), None)
+        rows.append(
+            {
+                "rank": r.rank,
+                "name": r.name,
+                "cells": cells,
+                "accuracy": f"{text} ({interval})" if interval else text,
+            }
+        )
+    y_true = next(
+        (res.arrays.get("y_true") for res in run.results if res.ok and "y_true" in res.arrays), None
+    )
     return {
-        "names": names, "rows": rows, "missing": sig.without_predictions,
-        "n_pairs": len(sig.pairs), "n_digits": len(y_true) if y_true is not None else "?",
+        "names": names,
+        "rows": rows,
+        "missing": sig.without_predictions,
+        "n_pairs": len(sig.pairs),
+        "n_digits": len(y_true) if y_true is not None else "?",
         "seed": f"seed {sig.seed}" if sig.seed is not None else "each model's first seed",
         "over_seeds": any(v[2] for v in intervals.values()),
     }
 
 
-def summary_rows(frame: pd.DataFrame, signals: dict[tuple[str, str], tuple[bool, str]]
-                 | None = None) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+def summary_rows(
+    frame: pd.DataFrame, signals: dict[tuple[str, str], tuple[bool, str]] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """One row per spec (mean ± spread over seeds), best cell per column flagged; timing
     cells carry their phase's disturbance signals on hover and are marked when disturbed."""
     signals = signals or {}
@@ -208,7 +233,8 @@ def summary_rows(frame: pd.DataFrame, signals: dict[tuple[str, str], tuple[bool,
     agg = aggregate(frame)
     rows: list[dict[str, Any]] = []
     counts = frame.groupby("spec", sort=False)["status"].agg(
-        lambda s: (int((s == "ok").sum()), len(s)))
+        lambda s: (int((s == "ok").sum()), len(s))
+    )
     columns = selected("report")
     for _, a in agg.iterrows():
         cells = []
@@ -222,22 +248,41 @@ def summary_rows(frame: pd.DataFrame, signals: dict[tuple[str, str], tuple[bool,
                 text += f" ({interval})"
             spread = f"σ over seeds {fmt(std, m.fmt)}" if _finite(std) else ""
             disturbed_cell, hover = signals.get((a["spec"], m.phase or ""), (False, ""))
-            title = "\n".join(t for t in (spread, "95 % CI " + interval if interval else "",
-                                          hover) if t)
-            cells.append(Cell(text, float(mean) if _finite(mean) else None, title=title,
-                              css="disturbed" if disturbed_cell else ""))
+            title = "\n".join(
+                t for t in (spread, "95 % CI " + interval if interval else "", hover) if t
+            )
+            cells.append(
+                Cell(
+                    text,
+                    float(mean) if _finite(mean) else None,
+                    title=title,
+                    css="disturbed" if disturbed_cell else "",
+                )
+            )
         ok, total = counts.get(a["spec"], (0, 0))
-        rows.append({"spec": a["spec"], "family": a.get("family") or "", "cells": cells,
-                     "seeds": f"{ok}/{total}", "failed": ok < total})
+        rows.append(
+            {
+                "spec": a["spec"],
+                "family": a.get("family") or "",
+                "cells": cells,
+                "seeds": f"{ok}/{total}",
+                "failed": ok < total,
+            }
+        )
     for spec, (ok, total) in counts.items():
         if ok == 0:
             family = frame.loc[frame["spec"] == spec, "family"].iloc[0]
             statuses = set(frame.loc[frame["spec"] == spec, "status"])
             word = "timeout" if statuses == {"timeout"} else "failed"
-            rows.append({"spec": spec, "family": family or "", "failed": True,
-                         "seeds": f"0/{total}",
-                         "cells": [Cell(word if i == 0 else "–") for i in
-                                   range(len(columns))]})
+            rows.append(
+                {
+                    "spec": spec,
+                    "family": family or "",
+                    "failed": True,
+                    "seeds": f"0/{total}",
+                    "cells": [Cell(word if i == 0 else "–") for i in range(len(columns))],
+                }
+            )
     for j, m in enumerate(columns):
         values = [r["cells"][j].value for r in rows if r["cells"][j].value is not None]
         if len(values) < 2:
@@ -257,8 +302,10 @@ def parameters(run: Run) -> list[dict[str, Any]]:
         params = res.record.params
         if params and res.record.spec not in seen:
             seen[res.record.spec] = params
-    return [{"spec": spec, "pairs": [(k, _param_text(v)) for k, v in params.items()]}
-            for spec, params in seen.items()]
+    return [
+        {"spec": spec, "pairs": [(k, _param_text(v)) for k, v in params.items()]}
+        for spec, params in seen.items()
+    ]
 
 
 def _param_text(value: Any) -> str:
@@ -269,21 +316,29 @@ def _param_text(value: Any) -> str:
 
 def failures(run: Run) -> list[dict[str, str]]:
     """Tasks that failed (a timeout is listed by ``timeouts``: not the model's error)."""
-    return [{"spec": r.record.spec, "seed": r.record.seed,
-             "error": r.record.error or "unknown error"}
-            for r in run.results if not r.ok and not r.record.timed_out]
+    return [
+        {"spec": r.record.spec, "seed": r.record.seed, "error": r.record.error or "unknown error"}
+        for r in run.results
+        if not r.ok and not r.record.timed_out
+    ]
 
 
 def timeouts(run: Run) -> list[dict[str, str]]:
     """Tasks that ran out of their --task-timeout budget, with how far they got."""
-    return [{"spec": r.record.spec, "seed": r.record.seed, "why": r.record.error or ""}
-            for r in run.results if r.record.timed_out]
+    return [
+        {"spec": r.record.spec, "seed": r.record.seed, "why": r.record.error or ""}
+        for r in run.results
+        if r.record.timed_out
+    ]
 
 
 def disturbed(run: Run) -> list[dict[str, Any]]:
     """Tasks that ran alongside others (``--jobs``): their timings are not clean."""
-    return [{"spec": r.record.spec, "seed": r.record.seed, "jobs": r.record.parallel_jobs}
-            for r in run.results if r.record.parallel_jobs > 1]
+    return [
+        {"spec": r.record.spec, "seed": r.record.seed, "jobs": r.record.parallel_jobs}
+        for r in run.results
+        if r.record.parallel_jobs > 1
+    ]
 
 
 def disturbed_timings(run: Run) -> list[dict[str, Any]]:
@@ -295,8 +350,9 @@ def disturbed_timings(run: Run) -> list[dict[str, Any]]:
             for phase in r.record.timing.phases:
                 why = r.record.timing.disturbance(phase)
                 if why:
-                    out.append({"spec": r.record.spec, "seed": r.record.seed, "phase": phase,
-                                "why": why})
+                    out.append(
+                        {"spec": r.record.spec, "seed": r.record.seed, "phase": phase, "why": why}
+                    )
     return out
 
 
@@ -333,17 +389,27 @@ def confusion_tables(run: Run) -> list[dict[str, Any]]:
             cells = []
             for j, pred in enumerate(names):
                 p = float(share[i, j])
-                cells.append({
-                    "pct": f"{100 * p:.0f}" if counts[i, j] else "·",
-                    "count": f"{counts[i, j]:,}" if counts[i, j] else "·",
-                    "alpha": f"{min(1.0, p ** 0.6):.3f}" if counts[i, j] else "0",
-                    "dark": p > 0.45, "diag": i == j,
-                    "title": f"true {name}, predicted {pred}: {counts[i, j]:,} of "
-                             f"{totals[i, 0]:,} ({100 * p:.1f} %)",
-                })
+                cells.append(
+                    {
+                        "pct": f"{100 * p:.0f}" if counts[i, j] else "·",
+                        "count": f"{counts[i, j]:,}" if counts[i, j] else "·",
+                        "alpha": f"{min(1.0, p**0.6):.3f}" if counts[i, j] else "0",
+                        "dark": p > 0.45,
+                        "diag": i == j,
+                        "title": f"true {name}, predicted {pred}: {counts[i, j]:,} of "
+                        f"{totals[i, 0]:,} ({100 * p:.1f} %)",
+                    }
+                )
             rows.append({"name": name, "cells": cells, "total": f"{totals[i, 0]:,}"})
-        out.append({"spec": spec, "names": names, "rows": rows, "n_seeds": len(mats),
-                    "accuracy": fmt(np.trace(counts) / max(1, counts.sum()), "acc")})
+        out.append(
+            {
+                "spec": spec,
+                "names": names,
+                "rows": rows,
+                "n_seeds": len(mats),
+                "accuracy": fmt(np.trace(counts) / max(1, counts.sum()), "acc"),
+            }
+        )
     return out
 
 
@@ -368,8 +434,14 @@ def weight_maps(run: Run, sink: F.FigureSink) -> list[dict[str, str]]:
             shown = min(len(images), F.MAX_UNITS)
             caption = f"{kind}: {shown} of {len(images)}, each on its own symmetric scale"
             fig = F.weight_grid(images, None, shared_scale=False, columns=8)
-        out.append({"spec": spec, "caption": caption, "seed": res.record.seed,
-                    "src": sink.embed(fig, f"weights-{spec}")})
+        out.append(
+            {
+                "spec": spec,
+                "caption": caption,
+                "seed": res.record.seed,
+                "src": sink.embed(fig, f"weights-{spec}"),
+            }
+        )
     return out
 
 
@@ -386,12 +458,15 @@ def _epoch_range(history: Sequence[dict]) -> str:
     if not walls:
         return "–"
     slowest = max(history, key=lambda row: row.get("wall_s") or 0)
-    return (f"{fmt(min(walls), 'sec')}–{fmt(max(walls), 'sec')} (epoch {slowest.get('epoch')}: "
-            f"CPU {fmt(slowest.get('cpu_s'), 'sec')})")
+    return (
+        f"{fmt(min(walls), 'sec')}–{fmt(max(walls), 'sec')} (epoch {slowest.get('epoch')}: "
+        f"CPU {fmt(slowest.get('cpu_s'), 'sec')})"
+    )
 
 
-def learning_curves(run: Run, sink: F.FigureSink,
-                    target: float = TARGET_ACCURACY) -> list[dict[str, Any]]:
+def learning_curves(
+    run: Run, sink: F.FigureSink, target: float = TARGET_ACCURACY
+) -> list[dict[str, Any]]:
     out = []
     for spec, results in _by_spec(run).items():
         with_history = [r for r in results if r.record.history]
@@ -405,16 +480,25 @@ def learning_curves(run: Run, sink: F.FigureSink,
             last = history[-1]
             reached = _time_to_target(history, target)
             best = max((row.get("val_accuracy") or 0) for row in history)
-            facts.append({
-                "seed": seed, "epochs": len(history),
-                "elapsed": fmt(last.get("elapsed_s"), "sec"),
-                "per_epoch": fmt((last.get("elapsed_s") or float("nan")) / len(history), "sec"),
-                "best_val": fmt(best, "acc"),
-                "epoch_range": _epoch_range(history),
-                "reached": fmt(reached, "sec") + " s" if reached is not None else "not reached",
-            })
-        out.append({"spec": spec, "src": sink.embed(fig, f"curves-{spec}"), "facts": facts,
-                    "note": _curve_note(histories)})
+            facts.append(
+                {
+                    "seed": seed,
+                    "epochs": len(history),
+                    "elapsed": fmt(last.get("elapsed_s"), "sec"),
+                    "per_epoch": fmt((last.get("elapsed_s") or float("nan")) / len(history), "sec"),
+                    "best_val": fmt(best, "acc"),
+                    "epoch_range": _epoch_range(history),
+                    "reached": fmt(reached, "sec") + " s" if reached is not None else "not reached",
+                }
+            )
+        out.append(
+            {
+                "spec": spec,
+                "src": sink.embed(fig, f"curves-{spec}"),
+                "facts": facts,
+                "note": _curve_note(histories),
+            }
+        )
     return out
 
 
@@ -423,12 +507,13 @@ def _curve_note(histories: Sequence[Sequence[dict]]) -> str:
     rows = [row for history in histories for row in history]
     notes = []
     if any(row.get("replay") for row in rows):
-        notes.append("replayed after the timed fit on a fresh copy, one partial_fit epoch "
-                     "per point (same settings, its own shuffling); seconds are the "
-                     "replay's, the recorded fit time is untouched")
+        notes.append(
+            "replayed after the timed fit on a fresh copy, one partial_fit epoch "
+            "per point (same settings, its own shuffling); seconds are the "
+            "replay's, the recorded fit time is untouched"
+        )
     if any(row.get("elapsed_estimated") for row in rows):
-        notes.append("recorded by the fit per iteration; seconds spread evenly over the "
-                     "timed fit")
+        notes.append("recorded by the fit per iteration; seconds spread evenly over the timed fit")
     if any("hinge_loss" in row for row in rows) and not any("loss" in row for row in rows):
         notes.append("loss is the mean one-vs-rest hinge loss (no probabilities)")
     return "; ".join(notes)
@@ -451,8 +536,12 @@ def curves_overview(run: Run, sink: F.FigureSink) -> str | None:
 def f1_figure(run: Run, sink: F.FigureSink) -> str | None:
     specs, rows = [], []
     for spec, results in _by_spec(run).items():
-        f1 = [r.record.metrics.per_class.f1 if r.record.metrics and r.record.metrics.per_class
-              else None for r in results]
+        f1 = [
+            r.record.metrics.per_class.f1
+            if r.record.metrics and r.record.metrics.per_class
+            else None
+            for r in results
+        ]
         f1 = [v for v in f1 if v]
         if f1:
             specs.append(spec)
@@ -481,16 +570,27 @@ def mistake_gallery(run: Run, limit: int = MISTAKES_PER_MODEL) -> list[dict[str,
         items = []
         for k in range(min(limit, len(images))):
             true, pred = int(arrays["mistake_true"][k]), int(arrays["mistake_pred"][k])
-            items.append({
-                "src": F.digit_png(images[k]),
-                "true": names[true] if true < len(names) else str(true),
-                "pred": names[pred] if pred < len(names) else str(pred),
-                "confidence": f"{100 * float(conf[k]):.0f} %" if conf is not None else
-                f"margin {float(margin[k]):.2f}" if margin is not None and k < len(margin)
-                else "–",
-            })
-        out.append({"spec": spec, "seed": res.record.seed, "digits": items,
-                    "has_confidence": conf is not None, "has_margin": margin is not None})
+            items.append(
+                {
+                    "src": F.digit_png(images[k]),
+                    "true": names[true] if true < len(names) else str(true),
+                    "pred": names[pred] if pred < len(names) else str(pred),
+                    "confidence": f"{100 * float(conf[k]):.0f} %"
+                    if conf is not None
+                    else f"margin {float(margin[k]):.2f}"
+                    if margin is not None and k < len(margin)
+                    else "–",
+                }
+            )
+        out.append(
+            {
+                "spec": spec,
+                "seed": res.record.seed,
+                "digits": items,
+                "has_confidence": conf is not None,
+                "has_margin": margin is not None,
+            }
+        )
     return out
 
 
@@ -544,24 +644,33 @@ def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
         ok = agg[agg["fit_wall_s"].gt(0) & agg["accuracy"].notna()]
         if not ok.empty:
             fig = F.accuracy_vs_time(
-                list(ok["spec"]), list(ok["family"].fillna("")), ok["fit_wall_s"].to_numpy(),
+                list(ok["spec"]),
+                list(ok["family"].fillna("")),
+                ok["fit_wall_s"].to_numpy(),
                 ok.get("fit_wall_s_std", pd.Series(np.nan, ok.index)).to_numpy(),
                 ok["accuracy"].to_numpy(),
-                ok.get("accuracy_std", pd.Series(np.nan, ok.index)).to_numpy())
+                ok.get("accuracy_std", pd.Series(np.nan, ok.index)).to_numpy(),
+            )
             scatter = sink.embed(fig, "accuracy-vs-fit-time")
     pairs = speedups(frame) if not frame.empty else pd.DataFrame()
     totals = speedup_totals(pairs)
     return {
-        "summary": rows, "summary_headers": headers,
-        "failures": failures(run), "timeouts": timeouts(run), "disturbed": disturbed(run),
+        "summary": rows,
+        "summary_headers": headers,
+        "failures": failures(run),
+        "timeouts": timeouts(run),
+        "disturbed": disturbed(run),
         "disturbed_timings": disturbed_timings(run),
-        "mixed_hosts": mixed_hosts(frame) if not frame.empty else {}, "params": parameters(run),
+        "mixed_hosts": mixed_hosts(frame) if not frame.empty else {},
+        "params": parameters(run),
         "scatter": scatter,
         "confusions": confusion_tables(run),
         "weights": weight_maps(run, sink),
-        "curves": learning_curves(run, sink), "target": TARGET_ACCURACY,
+        "curves": learning_curves(run, sink),
+        "target": TARGET_ACCURACY,
         "curves_overview": curves_overview(run, sink),
-        "explorer": explorer_context(run), "confused": confused_pairs(run),
+        "explorer": explorer_context(run),
+        "confused": confused_pairs(run),
         "specs": list(dict.fromkeys(r["spec"] for r in rows)),
         "f1": f1_figure(run, sink),
         "mistakes": mistake_gallery(run),
@@ -572,8 +681,13 @@ def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
     }
 
 
-VERDICT_CSS = {"regression": "bad", "improvement": "good", "within noise": "muted",
-               "unchanged": "", "disturbed": "disturbed"}
+VERDICT_CSS = {
+    "regression": "bad",
+    "improvement": "good",
+    "within noise": "muted",
+    "unchanged": "",
+    "disturbed": "disturbed",
+}
 
 
 def comparison_context(comparison: Comparison) -> dict[str, Any]:
@@ -581,8 +695,15 @@ def comparison_context(comparison: Comparison) -> dict[str, Any]:
     and verdict, labelled and formatted as the metric table says."""
     table: pd.DataFrame = comparison.table
     metrics = [BY_KEY[k] for k in comparison.metrics]
-    groups = [{"metric": m.key, "label": m.label, "change": change_column(m),
-               "change_label": "ratio" if m.change == "ratio" else "Δ"} for m in metrics]
+    groups = [
+        {
+            "metric": m.key,
+            "label": m.label,
+            "change": change_column(m),
+            "change_label": "ratio" if m.change == "ratio" else "Δ",
+        }
+        for m in metrics
+    ]
     rows = []
     for _, r in table.iterrows():
         cells = [Cell(str(r.get("spec")), str(r.get("spec")))]
@@ -590,8 +711,9 @@ def comparison_context(comparison: Comparison) -> dict[str, Any]:
             verdict = str(r.get(f"{m.key}_verdict") or "")
             css = VERDICT_CSS.get(verdict, "")
             cells.append(Cell(fmt(r.get(f"{m.key}_base"), m.fmt), _num(r.get(f"{m.key}_base"))))
-            cells.append(Cell(fmt(r.get(f"{m.key}_current"), m.fmt),
-                              _num(r.get(f"{m.key}_current"))))
+            cells.append(
+                Cell(fmt(r.get(f"{m.key}_current"), m.fmt), _num(r.get(f"{m.key}_current")))
+            )
             value = r.get(change_column(m))
             cells.append(Cell(format_change(value, m), _num(value), css=css, title=verdict))
             cells.append(Cell(verdict, verdict, css=css))
@@ -601,7 +723,8 @@ def comparison_context(comparison: Comparison) -> dict[str, Any]:
         "current": header_info(comparison.current),
         "same_data": bool(comparison.same_data),
         "problems": list(comparison.problems),
-        "groups": groups, "rows": rows,
+        "groups": groups,
+        "rows": rows,
         "unmatched_baseline": list(comparison.unmatched_baseline),
         "unmatched_current": list(comparison.unmatched_current),
         "regressions": list(comparison.regressions),
@@ -617,7 +740,9 @@ def _num(value: Any) -> float | None:
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("mnistbench.report", "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
         lstrip_blocks=True,
     )
 
@@ -641,13 +766,15 @@ def build_report(runs: Sequence[Run], figures_dir: Path | None = None) -> str:
     sink = F.FigureSink(figures_dir)
     primary = runs[-1]
     comparisons = [comparison_context(compare_runs(runs[0], r)) for r in runs[1:]]
-    return render({
-        "title": _title(runs),
-        "headers": [header_info(r) for r in runs],
-        "primary": header_info(primary),
-        "sections": run_sections(primary, sink),
-        "comparisons": comparisons,
-    })
+    return render(
+        {
+            "title": _title(runs),
+            "headers": [header_info(r) for r in runs],
+            "primary": header_info(primary),
+            "sections": run_sections(primary, sink),
+            "comparisons": comparisons,
+        }
+    )
 
 
 REPORTS_DIR = Path("reports")
@@ -660,8 +787,7 @@ def default_report_path(run_dirs: Sequence[Path]) -> Path:
     return REPORTS_DIR / f"{stem}.html"
 
 
-def write_report(run_dirs: Sequence[Path], path: Path,
-                 figures_dir: Path | None = None) -> Path:
+def write_report(run_dirs: Sequence[Path], path: Path, figures_dir: Path | None = None) -> Path:
     """Read the run directories (never train) and write one self-contained HTML file
     atomically, so a failure leaves no half-written report."""
     runs = [load_run(p) for p in run_dirs]
@@ -685,12 +811,15 @@ def _readable(path: Path) -> None:
 def write_comparison_report(comparison: Comparison, path: Path) -> Path:
     """A self-contained HTML holding the comparison (section 9) and both runs' headers,
     for ``mnistbench compare --html``."""
-    html = render({
-        "title": _title([comparison.baseline, comparison.current]),
-        "headers": [header_info(comparison.baseline), header_info(comparison.current)],
-        "primary": None, "sections": None,
-        "comparisons": [comparison_context(comparison)],
-    })
+    html = render(
+        {
+            "title": _title([comparison.baseline, comparison.current]),
+            "headers": [header_info(comparison.baseline), header_info(comparison.current)],
+            "primary": None,
+            "sections": None,
+            "comparisons": [comparison_context(comparison)],
+        }
+    )
     path = Path(path)
     atomic_write(path, html.encode("utf-8"))
     _readable(path)

@@ -38,38 +38,57 @@ def scaling_context(run: Run, sink: FigureSink) -> dict[str, Any]:
         exponents = growth_exponents(table)
         rows = []
         for _, e in exponents.iterrows():
-            rows.append({
-                "spec": e["model_spec"], "sizes": ", ".join(f"{n:,}" for n in e["sizes"]),
-                "k_fit": _k(e["k_fit"]), "k_predict": _k(e["k_predict"]),
-                "largest": _size(e["largest_n"]),
-                "accuracy": format_value(e["accuracy_at_largest"], "acc"),
-                "stopped": _size(e["stopped_at"]),
-            })
-        points = [{"spec": r["model_spec"], "n": _size(r["n"]),
-                   "accuracy": format_value(r["accuracy"], "acc"),
-                   "accuracy_std": format_value(r["accuracy_std"], "acc"),
-                   "fit": format_value(r["fit_wall_s"], "sec"),
-                   "predict": format_value(r["predict_s"], "sec"),
-                   "seeds": f"{r['n_ok']}" + (f" ({r['n_timeout']} out of time)"
-                                              if r["n_timeout"] else "")}
-                  for _, r in table.iterrows()]
+            rows.append(
+                {
+                    "spec": e["model_spec"],
+                    "sizes": ", ".join(f"{n:,}" for n in e["sizes"]),
+                    "k_fit": _k(e["k_fit"]),
+                    "k_predict": _k(e["k_predict"]),
+                    "largest": _size(e["largest_n"]),
+                    "accuracy": format_value(e["accuracy_at_largest"], "acc"),
+                    "stopped": _size(e["stopped_at"]),
+                }
+            )
+        points = [
+            {
+                "spec": r["model_spec"],
+                "n": _size(r["n"]),
+                "accuracy": format_value(r["accuracy"], "acc"),
+                "accuracy_std": format_value(r["accuracy_std"], "acc"),
+                "fit": format_value(r["fit_wall_s"], "sec"),
+                "predict": format_value(r["predict_s"], "sec"),
+                "seeds": f"{r['n_ok']}"
+                + (f" ({r['n_timeout']} out of time)" if r["n_timeout"] else ""),
+            }
+            for _, r in table.iterrows()
+        ]
         scaling = {
             "accuracy": sink.embed(CF.accuracy_vs_size(table), "accuracy-vs-train-size"),
             "time": sink.embed(CF.time_vs_size(table, exponents), "time-vs-train-size"),
-            "rows": rows, "points": points,
+            "rows": rows,
+            "points": points,
             "crossovers": [c.describe() for c in crossovers(table)],
         }
     swept = []
     for sweep in sweeps(run):
         name = sweep.model + (f"@{sweep.preset}" if sweep.preset else "")
-        swept.append({
-            "title": f"{name}: {sweep.param}" + (f" (lines: {', '.join(sweep.others)})"
-                                                  if sweep.others else ""),
-            "n": _size(sweep.n),
-            "src": sink.embed(CF.sweep_figure(sweep), f"sweep-{name}-{sweep.param}-"
-                                                      f"{_size(sweep.n)}"),
-            "rows": [{"spec": r["spec"], "accuracy": format_value(r["accuracy"], "acc"),
-                      "fit": format_value(r["fit_wall_s"], "sec"), "seeds": r["n_seeds"]}
-                     for _, r in sweep.points.iterrows()],
-        })
+        swept.append(
+            {
+                "title": f"{name}: {sweep.param}"
+                + (f" (lines: {', '.join(sweep.others)})" if sweep.others else ""),
+                "n": _size(sweep.n),
+                "src": sink.embed(
+                    CF.sweep_figure(sweep), f"sweep-{name}-{sweep.param}-{_size(sweep.n)}"
+                ),
+                "rows": [
+                    {
+                        "spec": r["spec"],
+                        "accuracy": format_value(r["accuracy"], "acc"),
+                        "fit": format_value(r["fit_wall_s"], "sec"),
+                        "seeds": r["n_seeds"],
+                    }
+                    for _, r in sweep.points.iterrows()
+                ],
+            }
+        )
     return {"scaling": scaling, "sweeps": swept}

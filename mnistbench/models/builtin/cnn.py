@@ -44,8 +44,10 @@ class CNNModel(KerasModel):
     def check_params(self) -> None:
         super().check_params()
         if self.kernel_sizes and len(self.kernel_sizes) != len(self.filters):
-            raise ValueError(f"kernel_sizes {self.kernel_sizes} needs one size per entry of "
-                             f"filters {self.filters}")
+            raise ValueError(
+                f"kernel_sizes {self.kernel_sizes} needs one size per entry of "
+                f"filters {self.filters}"
+            )
         if self.pool_size < 1:
             raise ValueError("pool_size must be at least 1")
 
@@ -54,8 +56,7 @@ class CNNModel(KerasModel):
         layers: list = [keras.layers.Reshape((h, w, 1))]
         size = min(h, w)
         kernels = self.kernel_sizes or (self.kernel_size,) * len(self.filters)
-        for i, (n_filters, kernel) in enumerate(zip(self.filters, kernels, strict=True),
-                                                start=1):
+        for i, (n_filters, kernel) in enumerate(zip(self.filters, kernels, strict=True), start=1):
             padding = self.padding if kernel < size else "same"
             layers.append(
                 keras.layers.Conv2D(
@@ -72,23 +73,40 @@ class CNNModel(KerasModel):
                 size //= self.pool_size
         layers.append(keras.layers.Flatten())
         if self.dense_units:
-            layers.append(keras.layers.Dense(self.dense_units,
-                                             activation=self.dense_activation))
+            layers.append(keras.layers.Dense(self.dense_units, activation=self.dense_activation))
         if self.dropout:
             layers.append(keras.layers.Dropout(self.dropout))
         return layers
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "notebook": {**KERAS_AS_WRITTEN, "filters": (64,), "kernel_size": 15, "padding": "valid",
-             "batch_norm": False, "dense_units": 0, "dropout": 0.0, "epochs": 20,
-             "batch_size": 256},
+    "notebook": {
+        **KERAS_AS_WRITTEN,
+        "filters": (64,),
+        "kernel_size": 15,
+        "padding": "valid",
+        "batch_norm": False,
+        "dense_units": 0,
+        "dropout": 0.0,
+        "epochs": 20,
+        "batch_size": 256,
+    },
     # The notebook's deeper network: conv 32 5x5 ReLU, conv 64 9x9 ReLU, max-pool 4x4,
     # dense 64 sigmoid, softmax; Adam, 20 epochs of 256
-    "notebook_deep": {**KERAS_AS_WRITTEN, "filters": (32, 64), "kernel_sizes": (5, 9),
-                      "padding": "valid", "pool_every": 2, "pool_size": 4,
-                      "batch_norm": False, "dense_units": 64, "dense_activation": "sigmoid",
-                      "dropout": 0.0, "epochs": 20, "batch_size": 256},
+    "notebook_deep": {
+        **KERAS_AS_WRITTEN,
+        "filters": (32, 64),
+        "kernel_sizes": (5, 9),
+        "padding": "valid",
+        "pool_every": 2,
+        "pool_size": 4,
+        "batch_norm": False,
+        "dense_units": 64,
+        "dense_activation": "sigmoid",
+        "dropout": 0.0,
+        "epochs": 20,
+        "batch_size": 256,
+    },
 }
 
 register(ModelEntry("cnn", CNNModel, "Keras: convolutional network", PRESETS))

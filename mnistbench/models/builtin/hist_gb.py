@@ -45,18 +45,24 @@ class HistGBModel(SklearnModel):
 
     def check_params(self) -> None:
         if self.early_stopping not in EARLY_STOPPING:
-            raise ValueError(f"early_stopping must be one of {', '.join(EARLY_STOPPING)}, "
-                             f"got {self.early_stopping!r}")
+            raise ValueError(
+                f"early_stopping must be one of {', '.join(EARLY_STOPPING)}, "
+                f"got {self.early_stopping!r}"
+            )
         super().check_params()
 
     def make_pipeline(self) -> Pipeline:
         clf = HistGradientBoostingClassifier(
-            learning_rate=self.learning_rate, max_iter=self.max_iter,
-            max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
-            l2_regularization=self.l2_regularization, max_features=self.max_features,
+            learning_rate=self.learning_rate,
+            max_iter=self.max_iter,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization,
+            max_features=self.max_features,
             max_bins=self.max_bins,
             early_stopping=EARLY_STOPPING.get(self.early_stopping, self.early_stopping),
-            n_iter_no_change=self.n_iter_no_change, random_state=self.random_state,
+            n_iter_no_change=self.n_iter_no_change,
+            random_state=self.random_state,
         )
         steps: list[tuple[str, Any]] = [("clf", clf)]
         if self.pca_components:
@@ -92,12 +98,26 @@ class HistGBModel(SklearnModel):
 
 PRESETS: dict[str, dict[str, Any]] = {
     # HistGradientBoostingClassifier() as scikit-learn ships it
-    "defaults": {"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 31,
-                 "min_samples_leaf": 20, "l2_regularization": 0.0, "max_features": 1.0,
-                 "max_bins": 255, "early_stopping": "auto", "n_iter_no_change": 10,
-                 "pca_components": 0, "deskew": False},
+    "defaults": {
+        "learning_rate": 0.1,
+        "max_iter": 100,
+        "max_leaf_nodes": 31,
+        "min_samples_leaf": 20,
+        "l2_regularization": 0.0,
+        "max_features": 1.0,
+        "max_bins": 255,
+        "early_stopping": "auto",
+        "n_iter_no_change": 10,
+        "pca_components": 0,
+        "deskew": False,
+    },
 }
 
-register(ModelEntry("hist_gb", HistGBModel,
-                    "histogram gradient boosting (scikit-learn HistGradientBoostingClassifier)",
-                    PRESETS))
+register(
+    ModelEntry(
+        "hist_gb",
+        HistGBModel,
+        "histogram gradient boosting (scikit-learn HistGradientBoostingClassifier)",
+        PRESETS,
+    )
+)

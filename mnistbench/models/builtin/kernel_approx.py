@@ -55,8 +55,12 @@ class KernelApproxModel(SklearnModel):
 
     def make_pipeline(self) -> Pipeline:
         steps: list[tuple[str, Any]] = [
-            ("nystroem", Nystroem(gamma=self.gamma, n_components=self.n_components,
-                                  random_state=self.random_state)),
+            (
+                "nystroem",
+                Nystroem(
+                    gamma=self.gamma, n_components=self.n_components, random_state=self.random_state
+                ),
+            ),
             ("clf", self._classifier()),
         ]
         if self.pca_components:
@@ -64,8 +68,13 @@ class KernelApproxModel(SklearnModel):
         return preprocessed(steps, self.scale, deskew=self.deskew)
 
     def _classifier(self) -> LinearSVC | OneVsRestClassifier:
-        svm = LinearSVC(C=self.C, dual=DUAL.get(self.dual, self.dual), tol=self.tol,
-                        max_iter=self.max_iter, random_state=self.random_state)
+        svm = LinearSVC(
+            C=self.C,
+            dual=DUAL.get(self.dual, self.dual),
+            tol=self.tol,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+        )
         if self.n_jobs == 1:
             return svm
         # liblinear trains its one-vs-rest problems one after another on one core; the
@@ -76,8 +85,10 @@ class KernelApproxModel(SklearnModel):
         """One row of weights and an intercept per class, from either classifier."""
         clf = self.pipeline_[-1]
         if isinstance(clf, OneVsRestClassifier):
-            return (np.vstack([e.coef_ for e in clf.estimators_]),
-                    np.concatenate([e.intercept_ for e in clf.estimators_]))
+            return (
+                np.vstack([e.coef_ for e in clf.estimators_]),
+                np.concatenate([e.intercept_ for e in clf.estimators_]),
+            )
         return clf.coef_, clf.intercept_
 
     @property
@@ -85,8 +96,10 @@ class KernelApproxModel(SklearnModel):
         check_is_fitted(self, "pipeline_")
         nys = self.pipeline_.named_steps["nystroem"]
         coef, intercept = self._coefficients()
-        return int(nys.components_.size + nys.normalization_.size + coef.size
-                   + intercept.size) + self._preprocessing_parameters()
+        return (
+            int(nys.components_.size + nys.normalization_.size + coef.size + intercept.size)
+            + self._preprocessing_parameters()
+        )
 
     def weight_images(self) -> np.ndarray:
         """The decision is ``K(x, landmarks) @ normalization.T @ coef.T``: each class's
@@ -105,10 +118,25 @@ class KernelApproxModel(SklearnModel):
 
 PRESETS: dict[str, dict[str, Any]] = {
     # benchmarks/bench_mnist.py: Nystroem(gamma=0.015, n_components=1000) + LinearSVC(C=100)
-    "bench_mnist": {"gamma": 0.015, "n_components": 1000, "pca_components": 0, "C": 100.0,
-                    "dual": "auto", "tol": 1e-4, "max_iter": 1000, "scale": False,
-                    "deskew": False, "n_jobs": 1},
+    "bench_mnist": {
+        "gamma": 0.015,
+        "n_components": 1000,
+        "pca_components": 0,
+        "C": 100.0,
+        "dual": "auto",
+        "tol": 1e-4,
+        "max_iter": 1000,
+        "scale": False,
+        "deskew": False,
+        "n_jobs": 1,
+    },
 }
 
-register(ModelEntry("kernel_approx", KernelApproxModel,
-                    "Nystroem RBF kernel approximation + linear SVM (scikit-learn)", PRESETS))
+register(
+    ModelEntry(
+        "kernel_approx",
+        KernelApproxModel,
+        "Nystroem RBF kernel approximation + linear SVM (scikit-learn)",
+        PRESETS,
+    )
+)

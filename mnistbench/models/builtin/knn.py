@@ -37,8 +37,11 @@ class KNNModel(SklearnModel):
         if self.pca_components:
             steps.append(("pca", PCA(self.pca_components, random_state=self.random_state)))
         clf = KNeighborsClassifier(
-            n_neighbors=self.n_neighbors, weights=self.weights, metric=self.metric,
-            algorithm=self.algorithm, n_jobs=self.jobs(self.n_jobs),
+            n_neighbors=self.n_neighbors,
+            weights=self.weights,
+            metric=self.metric,
+            algorithm=self.algorithm,
+            n_jobs=self.jobs(self.n_jobs),
         )
         return Pipeline([*steps, ("clf", clf)])
 
@@ -68,9 +71,15 @@ class KNNModel(SklearnModel):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "notebook": {"n_neighbors": 10, "metric": "manhattan", "weights": "uniform",
-             "algorithm": "auto", "pca_components": 0},
+    "notebook": {
+        "n_neighbors": 10,
+        "metric": "manhattan",
+        "weights": "uniform",
+        "algorithm": "auto",
+        "pca_components": 0,
+    },
 }
 
-register(ModelEntry("knn", KNNModel, "k nearest neighbours (scikit-learn KNeighborsClassifier)",
-                    PRESETS))
+register(
+    ModelEntry("knn", KNNModel, "k nearest neighbours (scikit-learn KNeighborsClassifier)", PRESETS)
+)

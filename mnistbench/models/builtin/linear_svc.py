@@ -25,7 +25,10 @@ class LinearSVCModel(LinearSklearnModel):
 
     def make_pipeline(self) -> Pipeline:
         clf = LinearSVC(
-            C=self.C, dual=self.dual, tol=self.tol, max_iter=self.max_iter,
+            C=self.C,
+            dual=self.dual,
+            tol=self.tol,
+            max_iter=self.max_iter,
             random_state=self.random_state,
         )
         return preprocessed([("clf", clf)], self.scale)
@@ -36,5 +39,4 @@ PRESETS: dict[str, dict[str, Any]] = {
     "notebook": {"C": 1.0, "max_iter": 1000, "dual": True, "tol": 1e-4},
 }
 
-register(ModelEntry("linear_svc", LinearSVCModel, "linear SVM (scikit-learn LinearSVC)",
-                    PRESETS))
+register(ModelEntry("linear_svc", LinearSVCModel, "linear SVM (scikit-learn LinearSVC)", PRESETS))

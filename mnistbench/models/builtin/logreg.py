@@ -32,17 +32,34 @@ class LogRegModel(LinearSklearnModel):
     }
 
     def make_pipeline(self) -> Pipeline:
-        clf = LogisticRegression(C=self.C, solver=self.solver, tol=self.tol,
-                                 max_iter=self.max_iter, random_state=self.random_state)
+        clf = LogisticRegression(
+            C=self.C,
+            solver=self.solver,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+        )
         return preprocessed([("clf", clf)], self.scale, self.sparse, self.deskew)
 
 
 PRESETS: dict[str, dict[str, Any]] = {
     # benchmarks/bench_mnist.py: LogisticRegression(solver="sag", tol=1e-1, C=1e4)
-    "bench_mnist": {"C": 1e4, "solver": "sag", "tol": 0.1, "max_iter": 100, "scale": False,
-                    "sparse": False, "deskew": False},
+    "bench_mnist": {
+        "C": 1e4,
+        "solver": "sag",
+        "tol": 0.1,
+        "max_iter": 100,
+        "scale": False,
+        "sparse": False,
+        "deskew": False,
+    },
 }
 
-register(ModelEntry("logreg", LogRegModel,
-                    "multinomial logistic regression (scikit-learn LogisticRegression)",
-                    PRESETS))
+register(
+    ModelEntry(
+        "logreg",
+        LogRegModel,
+        "multinomial logistic regression (scikit-learn LogisticRegression)",
+        PRESETS,
+    )
+)

@@ -31,11 +31,15 @@ class MLPModel(KerasModel):
     def build_layers(self, keras: Any, image_shape: tuple[int, int], n_classes: int) -> list:
         layers: list = []
         for units in self.hidden_units:
-            layers.append(keras.layers.Dense(
-                units, use_bias=not self.batch_norm,
-                kernel_regularizer=keras.regularizers.L1(self.hidden_l1)
-                if self.hidden_l1 else None,
-            ))
+            layers.append(
+                keras.layers.Dense(
+                    units,
+                    use_bias=not self.batch_norm,
+                    kernel_regularizer=keras.regularizers.L1(self.hidden_l1)
+                    if self.hidden_l1
+                    else None,
+                )
+            )
             if self.batch_norm:
                 layers.append(keras.layers.BatchNormalization(momentum=0.9))
             layers.append(keras.layers.Activation(self.activation))
@@ -51,23 +55,59 @@ _PLAIN = {**KERAS_AS_WRITTEN, "batch_norm": False, "dropout": 0.0}
 _MLCC = {**_PLAIN, "steps": 1000, "batch_size": 30}
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "notebook": {**KERAS_AS_WRITTEN, "hidden_units": (128, 64), "activation": "sigmoid",
-             "batch_norm": False, "dropout": 0.0, "epochs": 42, "batch_size": 256},
+    "notebook": {
+        **KERAS_AS_WRITTEN,
+        "hidden_units": (128, 64),
+        "activation": "sigmoid",
+        "batch_norm": False,
+        "dropout": 0.0,
+        "epochs": 42,
+        "batch_size": 256,
+    },
     # The same notebook's 48-unit network: L1 1e-5 on the hidden layer, 1e-4 on the output.
-    "notebook_48": {**_PLAIN, "hidden_units": (48,), "activation": "sigmoid",
-                    "hidden_l1": 1e-5, "l1": 1e-4, "epochs": 50, "batch_size": 256},
+    "notebook_48": {
+        **_PLAIN,
+        "hidden_units": (48,),
+        "activation": "sigmoid",
+        "hidden_l1": 1e-5,
+        "l1": 1e-4,
+        "epochs": 50,
+        "batch_size": 256,
+    },
     # DNNClassifier(hidden_units=[100, 100]), Adagrad 0.05
-    "mlcc": {**_MLCC, "hidden_units": (100, 100), "activation": "relu",
-             "optimizer": "adagrad", "learning_rate": 0.05, "clip_norm": 5.0},
+    "mlcc": {
+        **_MLCC,
+        "hidden_units": (100, 100),
+        "activation": "relu",
+        "optimizer": "adagrad",
+        "learning_rate": 0.05,
+        "clip_norm": 5.0,
+    },
     # The Julia port: Adam 0.003, the same 1,000 steps of 30 and [100, 100]
-    "mlcc_julia": {**_MLCC, "hidden_units": (100, 100), "activation": "relu",
-                   "learning_rate": 3e-3},
+    "mlcc_julia": {
+        **_MLCC,
+        "hidden_units": (100, 100),
+        "activation": "relu",
+        "learning_rate": 3e-3,
+    },
     # Bern winter school: 1,500 ReLU units, Adam 1e-3, 5 epochs of batch 64
-    "bern": {**_PLAIN, "hidden_units": (1500,), "activation": "relu", "epochs": 5,
-             "batch_size": 64},
+    "bern": {
+        **_PLAIN,
+        "hidden_units": (1500,),
+        "activation": "relu",
+        "epochs": 5,
+        "batch_size": 64,
+    },
     # Flux model zoo: 784 -> 32 sigmoid -> 10 sigmoid -> softmax, Adam 3e-4, 30 epochs of 256
-    "flux": {**_PLAIN, "hidden_units": (32,), "activation": "sigmoid", "output_sigmoid": True,
-             "learning_rate": 3e-4, "epochs": 30, "batch_size": 256},
+    "flux": {
+        **_PLAIN,
+        "hidden_units": (32,),
+        "activation": "sigmoid",
+        "output_sigmoid": True,
+        "learning_rate": 3e-4,
+        "epochs": 30,
+        "batch_size": 256,
+    },
 }
 
 register(ModelEntry("mlp", MLPModel, "Keras: fully connected hidden layers", PRESETS))

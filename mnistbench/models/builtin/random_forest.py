@@ -37,10 +37,14 @@ class ForestModel(SklearnModel):
 
     def make_pipeline(self) -> Pipeline:
         clf = self.forest(
-            n_estimators=self.n_estimators, criterion=self.criterion,
-            max_features=self.max_features, max_depth=self.max_depth,
-            min_samples_leaf=self.min_samples_leaf, bootstrap=self.bootstrap,
-            n_jobs=self.jobs(self.n_jobs), random_state=self.random_state,
+            n_estimators=self.n_estimators,
+            criterion=self.criterion,
+            max_features=self.max_features,
+            max_depth=self.max_depth,
+            min_samples_leaf=self.min_samples_leaf,
+            bootstrap=self.bootstrap,
+            n_jobs=self.jobs(self.n_jobs),
+            random_state=self.random_state,
         )
         return preprocessed([("clf", clf)], scale=False, deskew=self.deskew)
 
@@ -63,16 +67,28 @@ class RandomForestModel(ForestModel):
     # both cores. Deskewed digits made each tree about 1.5x dearer to grow (interpolated
     # pixels take many more distinct values to split on) and the forest half a point
     # better.
-    defaults: ClassVar[dict[str, Any]] = {**ForestModel.defaults, "n_jobs": -1,
-                                          "deskew": True}
+    defaults: ClassVar[dict[str, Any]] = {**ForestModel.defaults, "n_jobs": -1, "deskew": True}
 
 
 PRESETS: dict[str, dict[str, Any]] = {
     # benchmarks/bench_mnist.py: RandomForestClassifier() with its --n-jobs default of 1
-    "bench_mnist": {"n_estimators": 100, "criterion": "gini", "max_features": "sqrt",
-                    "max_depth": None, "min_samples_leaf": 1, "bootstrap": True,
-                    "n_jobs": 1, "deskew": False},
+    "bench_mnist": {
+        "n_estimators": 100,
+        "criterion": "gini",
+        "max_features": "sqrt",
+        "max_depth": None,
+        "min_samples_leaf": 1,
+        "bootstrap": True,
+        "n_jobs": 1,
+        "deskew": False,
+    },
 }
 
-register(ModelEntry("random_forest", RandomForestModel,
-                    "random forest (scikit-learn RandomForestClassifier)", PRESETS))
+register(
+    ModelEntry(
+        "random_forest",
+        RandomForestModel,
+        "random forest (scikit-learn RandomForestClassifier)",
+        PRESETS,
+    )
+)

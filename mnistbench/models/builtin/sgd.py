@@ -32,19 +32,35 @@ class SGDModel(LinearSklearnModel):
 
     def make_pipeline(self) -> Pipeline:
         clf = SGDClassifier(
-            loss=self.loss, alpha=self.alpha, max_iter=self.max_iter, tol=self.tol,
-            average=self.average, learning_rate=self.learning_rate, eta0=self.eta0,
-            early_stopping=self.early_stopping, n_jobs=self.jobs(self.n_jobs),
+            loss=self.loss,
+            alpha=self.alpha,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            average=self.average,
+            learning_rate=self.learning_rate,
+            eta0=self.eta0,
+            early_stopping=self.early_stopping,
+            n_jobs=self.jobs(self.n_jobs),
             random_state=self.random_state,
         )
         return preprocessed([("clf", clf)], self.scale, self.sparse)
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "notebook": {"loss": "hinge", "alpha": 1e-4, "max_iter": 5000, "tol": 1e-3, "n_jobs": -1,
-             "average": False, "scale": False, "sparse": False,
-             "learning_rate": "optimal", "eta0": 0.01},
+    "notebook": {
+        "loss": "hinge",
+        "alpha": 1e-4,
+        "max_iter": 5000,
+        "tol": 1e-3,
+        "n_jobs": -1,
+        "average": False,
+        "scale": False,
+        "sparse": False,
+        "learning_rate": "optimal",
+        "eta0": 0.01,
+    },
 }
 
-register(ModelEntry("sgd", SGDModel, "linear model trained by SGD (scikit-learn SGDClassifier)",
-                    PRESETS))
+register(
+    ModelEntry("sgd", SGDModel, "linear model trained by SGD (scikit-learn SGDClassifier)", PRESETS)
+)

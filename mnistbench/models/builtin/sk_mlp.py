@@ -48,10 +48,16 @@ class SklearnMLPModel(SklearnModel):
 
     def make_pipeline(self) -> Pipeline:
         clf = MLPClassifier(
-            hidden_layer_sizes=tuple(self.hidden_layer_sizes), activation=self.activation,
-            solver=self.solver, alpha=self.alpha, batch_size=self.batch_size,
-            learning_rate_init=self.learning_rate_init, max_iter=self.max_iter, tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change, early_stopping=self.early_stopping,
+            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            activation=self.activation,
+            solver=self.solver,
+            alpha=self.alpha,
+            batch_size=self.batch_size,
+            learning_rate_init=self.learning_rate_init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            early_stopping=self.early_stopping,
             random_state=self.random_state,
         )
         return preprocessed([("clf", clf)], self.scale, deskew=self.deskew)
@@ -90,11 +96,27 @@ class SklearnMLPModel(SklearnModel):
 PRESETS: dict[str, dict[str, Any]] = {
     # benchmarks/bench_mnist.py "MLP-adam": MLPClassifier(hidden_layer_sizes=(100, 100),
     # max_iter=400, alpha=1e-4, solver="adam", learning_rate_init=0.001, tol=1e-4)
-    "bench_mnist": {"hidden_layer_sizes": (100, 100), "activation": "relu", "solver": "adam",
-                    "alpha": 1e-4, "batch_size": 200, "learning_rate_init": 1e-3,
-                    "max_iter": 400, "tol": 1e-4, "n_iter_no_change": 10,
-                    "early_stopping": False, "scale": False, "deskew": False},
+    "bench_mnist": {
+        "hidden_layer_sizes": (100, 100),
+        "activation": "relu",
+        "solver": "adam",
+        "alpha": 1e-4,
+        "batch_size": 200,
+        "learning_rate_init": 1e-3,
+        "max_iter": 400,
+        "tol": 1e-4,
+        "n_iter_no_change": 10,
+        "early_stopping": False,
+        "scale": False,
+        "deskew": False,
+    },
 }
 
-register(ModelEntry("sk_mlp", SklearnMLPModel,
-                    "scikit-learn: fully connected hidden layers (MLPClassifier)", PRESETS))
+register(
+    ModelEntry(
+        "sk_mlp",
+        SklearnMLPModel,
+        "scikit-learn: fully connected hidden layers (MLPClassifier)",
+        PRESETS,
+    )
+)

@@ -33,18 +33,41 @@ class SoftmaxModel(KerasModel):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "notebook": {**KERAS_AS_WRITTEN, "zero_init": True, "l1": 1e-6, "epochs": 30,
-             "batch_size": 512},
+    "notebook": {
+        **KERAS_AS_WRITTEN,
+        "zero_init": True,
+        "l1": 1e-6,
+        "epochs": 30,
+        "batch_size": 512,
+    },
     # ML Crash Course: LinearClassifier (zero weights), Adagrad 0.03, gradients clipped to
     # norm 5, 1,000 steps of 30 digits
-    "mlcc": {**KERAS_AS_WRITTEN, "zero_init": True, "l1": 0.0, "optimizer": "adagrad",
-             "learning_rate": 0.03, "clip_norm": 5.0, "steps": 1000, "batch_size": 30},
+    "mlcc": {
+        **KERAS_AS_WRITTEN,
+        "zero_init": True,
+        "l1": 0.0,
+        "optimizer": "adagrad",
+        "learning_rate": 0.03,
+        "clip_norm": 5.0,
+        "steps": 1000,
+        "batch_size": 30,
+    },
     # Bern winter school: one Dense softmax layer, Adam 0.003, 5 epochs of batch 64
-    "bern": {**KERAS_AS_WRITTEN, "zero_init": False, "l1": 0.0, "learning_rate": 3e-3,
-             "epochs": 5, "batch_size": 64},
+    "bern": {
+        **KERAS_AS_WRITTEN,
+        "zero_init": False,
+        "l1": 0.0,
+        "learning_rate": 3e-3,
+        "epochs": 5,
+        "batch_size": 64,
+    },
 }
 
-register(ModelEntry(
-    "softmax", SoftmaxModel, "Keras: one Dense softmax layer (multinomial logistic regression)",
-    PRESETS,
-))
+register(
+    ModelEntry(
+        "softmax",
+        SoftmaxModel,
+        "Keras: one Dense softmax layer (multinomial logistic regression)",
+        PRESETS,
+    )
+)

@@ -38,8 +38,13 @@ class SVCModel(SklearnModel):
     }
 
     def make_pipeline(self) -> Pipeline:
-        clf = SVC(C=self.C, gamma=self.gamma or "scale", tol=self.tol,
-                  cache_size=self.cache_size, random_state=self.random_state)
+        clf = SVC(
+            C=self.C,
+            gamma=self.gamma or "scale",
+            tol=self.tol,
+            cache_size=self.cache_size,
+            random_state=self.random_state,
+        )
         steps: list[tuple[str, Any]] = [("clf", clf)]
         if self.pca_components:
             steps.insert(0, ("pca", PCA(self.pca_components, random_state=self.random_state)))
@@ -57,8 +62,9 @@ class SVCModel(SklearnModel):
         # The support vectors in pixel space, averaged per class: the digits the
         # decision rests on (PCA-space support vectors would not be images).
         support = self.pipeline_[-1].support_
-        self.support_means_ = class_means(np.asarray(X)[support], np.asarray(y)[support],
-                                          self.classes_)
+        self.support_means_ = class_means(
+            np.asarray(X)[support], np.asarray(y)[support], self.classes_
+        )
         return self
 
     @property
@@ -66,8 +72,10 @@ class SVCModel(SklearnModel):
         """Support vectors, their dual coefficients and the intercepts (and the PCA)."""
         check_is_fitted(self, "pipeline_")
         clf = self.pipeline_[-1]
-        return int(clf.support_vectors_.size + clf.dual_coef_.size + clf.intercept_.size) \
+        return (
+            int(clf.support_vectors_.size + clf.dual_coef_.size + clf.intercept_.size)
             + self._preprocessing_parameters()
+        )
 
     def weight_images(self) -> np.ndarray:
         check_is_fitted(self, "support_means_")
@@ -76,8 +84,15 @@ class SVCModel(SklearnModel):
 
 PRESETS: dict[str, dict[str, Any]] = {
     # the notebook imports SVC and uses its defaults, on raw pixels
-    "notebook": {"C": 1.0, "gamma": 0.0, "pca_components": 0, "scale": False, "tol": 1e-3,
-                 "cache_size": 200.0, "deskew": False},
+    "notebook": {
+        "C": 1.0,
+        "gamma": 0.0,
+        "pca_components": 0,
+        "scale": False,
+        "tol": 1e-3,
+        "cache_size": 200.0,
+        "deskew": False,
+    },
 }
 
 register(ModelEntry("svc", SVCModel, "kernel SVM, RBF kernel (scikit-learn SVC)", PRESETS))
