@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mnistbench.harness.metric_table import Metric, selected
+from mnistbench.results.metric_table import Metric, selected
 
 from .common import (
     fit,

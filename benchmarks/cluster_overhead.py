@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mnistbench.harness.suite import RunRequest, execute_plan, plan_run
+from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
 
 
 def timed_run(out: Path, run_id: str, n_tasks: int, scheduler: str | None) -> float:

@@ -151,8 +151,8 @@ def fit_and_store(specs: list[str], dataset: str, directory: Path) -> dict[str, 
     later come from the very weights scored here.
     """
     from mnistbench.files import slug
-    from mnistbench.harness.metric_table import selected
     from mnistbench.harness.metrics import classification_metrics
+    from mnistbench.results.metric_table import selected
 
     split = load_split(dataset)
     labels = np.arange(split.n_classes)

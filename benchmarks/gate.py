@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mnistbench.compare import DEFAULT_THRESHOLDS
+from mnistbench.analysis.compare import DEFAULT_THRESHOLDS
 
 BENCH_DIR = Path(__file__).resolve().parent
 BASELINE = BENCH_DIR / "baselines" / "quick"

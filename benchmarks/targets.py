@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from mnistbench.analysis import speedups
+from mnistbench.analysis.summary import speedups
 from mnistbench.errors import MnistbenchError
 from mnistbench.models import DEFAULT_MODELS
 from mnistbench.results import load_run

@@ -22,24 +22,24 @@ from pathlib import Path
 from typing import Any
 
 from mnistbench.errors import MnistbenchError
-from mnistbench.export import export_frame, write_table
+from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
 from mnistbench.harness.runner import Progress
-from mnistbench.harness.subsets import point_label
-from mnistbench.harness.suite import RunRequest, execute_plan, plan_run
 from mnistbench.report import default_report_path, write_report
-from mnistbench.results import Run as _SavedRun
+from mnistbench.results import SavedRun
 from mnistbench.results import load_run as _load_run
+from mnistbench.results.export import export_frame, write_table
+from mnistbench.results.labels import task_label
 
 __all__ = ["Run", "load_run", "run"]
 
 
 @dataclass
-class Run(_SavedRun):
-    """A run directory (``mnistbench.results.Run``: ``path``, ``meta``, ``results``,
+class Run(SavedRun):
+    """A run directory (``mnistbench.results.SavedRun``: ``path``, ``meta``, ``results``,
     ``to_frame()``) that can also write its report and its table."""
 
     @classmethod
-    def of(cls, saved: _SavedRun) -> Run:
+    def of(cls, saved: SavedRun) -> Run:
         return cls(saved.path, saved.meta, saved.results)
 
     @property
@@ -50,7 +50,7 @@ class Run(_SavedRun):
         n_train = (self.meta.split or {}).get("n_train")
         sizes = [None if n == n_train else n for n in self.meta.train_sizes] or [None]
         return any(
-            (point_label(s, n), seed) not in done
+            (task_label(s, n), seed) not in done
             for s in self.meta.specs
             for n in sizes
             for seed in self.meta.seeds

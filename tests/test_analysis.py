@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.targets import NOTEBOOK_ACCURACY, SPEED_TARGETS, judge, judge_notebooks
-from mnistbench.analysis import aggregate, speedup_totals, speedups
+from mnistbench.analysis.summary import aggregate, speedup_totals, speedups
 from mnistbench.errors import MnistbenchError
 
 

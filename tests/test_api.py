@@ -112,7 +112,7 @@ def test_import_mnistbench_is_light_and_the_api_is_lazy():
     code = (
         "import sys, mnistbench; "
         "print(sorted(m for m in ('mnistbench.api', 'pandas', 'tensorflow', "
-        "'mnistbench.harness.suite') if m in sys.modules)); "
+        "'mnistbench.harness.plan') if m in sys.modules)); "
         "print(mnistbench.run.__module__, 'run' in dir(mnistbench))"
     )
     out = subprocess.run(

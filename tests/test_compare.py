@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from mnistbench.analysis.compare import compare_runs, seeds_differ
 from mnistbench.cli import main
-from mnistbench.compare import compare_runs, seeds_differ
 from mnistbench.results import load_run
 
 MODELS = "linear_svc,sgd,knn"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from mnistbench.analysis.compare import compare_runs
+from mnistbench.analysis.compare_formats import code, to_markdown
 from mnistbench.cli import main
-from mnistbench.compare import compare_runs
-from mnistbench.compare_formats import code, to_markdown
-from mnistbench.harness.metric_table import BY_KEY, format_change, format_value
 from mnistbench.results import load_run
+from mnistbench.results.metric_table import BY_KEY, format_change, format_value
 
 MODELS = "linear_svc,sgd,knn"
 
@@ -187,7 +187,7 @@ def test_html_report_path_goes_to_stderr_with_a_document(base_run, tmp_path, cap
 
 
 def test_markdown_reads_labels_and_formats_from_the_metric_table(base_run, monkeypatch):
-    import mnistbench.compare_formats as formats
+    import mnistbench.analysis.compare_formats as formats
 
     renamed = {
         **formats.BY_KEY,

@@ -12,7 +12,7 @@ from sklearn.datasets import load_digits
 
 from mnistbench.models import deskew as deskew_module
 from mnistbench.models.deskew import deskew
-from mnistbench.models.registry import get_model, parse_spec
+from mnistbench.models.specs import get_model, parse_spec
 
 
 def _stroke(slope: float, side: int = 28) -> np.ndarray:

@@ -14,15 +14,15 @@ import time
 
 import pytest
 
+from mnistbench.analysis.compare import compare_runs
 from mnistbench.cli import main
-from mnistbench.compare import compare_runs
 from mnistbench.harness import disturbance
 from mnistbench.harness.disturbance import Snapshot, judge, signals
-from mnistbench.harness.record import PhaseSignals
 from mnistbench.harness.runner import Task, run_task
 from mnistbench.harness.timing import timed_phase
 from mnistbench.models import parse_spec
 from mnistbench.results import load_run
+from mnistbench.results.record import PhaseSignals
 
 
 def _signals(**changes) -> PhaseSignals:

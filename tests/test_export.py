@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from mnistbench.cli import main
-from mnistbench.export import RUN_COLUMNS, export_frame, read_table
 from mnistbench.results import load_run
+from mnistbench.results.export import RUN_COLUMNS, export_frame, read_table
 
 
 @pytest.fixture(scope="module")

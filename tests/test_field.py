@@ -20,7 +20,7 @@ from mnistbench.models import (
     register,
 )
 from mnistbench.models.builtin.knn import KNNModel
-from mnistbench.models.registry import model_groups
+from mnistbench.models.specs import model_groups
 from mnistbench.testing import check_model
 
 # Presets added with the field; the contract six's @notebook presets are older.

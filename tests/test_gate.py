@@ -10,8 +10,8 @@ import pytest
 
 def test_baseline_copy_with_one_model_a_point_worse_fails(tmp_path, capsys):
     from benchmarks.gate import BASELINE
+    from mnistbench.analysis.compare import DEFAULT_THRESHOLDS
     from mnistbench.cli import main
-    from mnistbench.compare import DEFAULT_THRESHOLDS
 
     worse = tmp_path / "worse"
     shutil.copytree(BASELINE, worse)

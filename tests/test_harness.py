@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss
 
 from mnistbench.harness.metrics import classification_metrics, most_confident_mistakes
-from mnistbench.harness.runner import Task, run_suite, run_task
+from mnistbench.harness.runner import Task, run_task, run_tasks
 from mnistbench.harness.timing import measure, single_sample_latency
 from mnistbench.models import parse_spec
 from mnistbench.models.builtin.knn import KNNModel
@@ -119,7 +119,7 @@ def test_a_failing_model_gives_an_error_record(digits_split, monkeypatch):
 
 def test_suite_runs_on_a_joblib_backend(digits_split):
     tasks = [Task(parse_spec("linear_svc"), 0), Task(parse_spec("sgd"), 0)]
-    out = list(run_suite(tasks, digits_split, threads=2, n_jobs=2, backend="loky"))
+    out = list(run_tasks(tasks, digits_split, threads=2, n_jobs=2, backend="loky"))
     assert sorted(t.task_id for t, _, _ in out) == ["linear_svc--seed0", "sgd--seed0"]
     for _, record, _ in out:
         assert record.status == "ok"

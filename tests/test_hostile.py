@@ -416,7 +416,7 @@ def test_12_nan_or_infinite_thresholds_are_refused(small_run, capsys, args):
 
 
 def test_12_thresholds_refuse_non_finite_values():
-    from mnistbench.compare import CompareError, Thresholds
+    from mnistbench.analysis.compare import CompareError, Thresholds
 
     for bad in (
         {"max_error_increase": math.nan},
@@ -457,8 +457,8 @@ def test_13_full_disk_is_one_line_and_the_status_says_so(tmp_path, capsys, monke
 
 
 def test_14_a_second_writer_is_refused_while_the_first_holds_the_run(tmp_path, capsys):
-    from mnistbench.harness.record import RunMeta
     from mnistbench.results import RunWriter
+    from mnistbench.results.record import RunMeta
 
     meta = RunMeta(
         run_id="", dataset="digits", split={"fingerprint": "f"}, specs=["knn"], seeds=[0]

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from mnistbench.data.csv import read_csv
 from mnistbench.data.idx import read_idx
 from mnistbench.errors import MnistbenchError
-from mnistbench.harness.record import RunMeta, TaskRecord
+from mnistbench.results.record import RunMeta, TaskRecord
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

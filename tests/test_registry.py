@@ -84,7 +84,7 @@ def test_spec_labels_are_canonical():
     )
     spec = parse_spec("mlp@notebook:hidden_units=(64,32)")
     assert spec.label == "mlp@notebook:hidden_units=(64,32)"
-    assert spec.base_label == "mlp:hidden_units=(64,32)"
+    assert spec.tuned_label == "mlp:hidden_units=(64,32)"
     assert get_model(spec).hidden_units == (64, 32)
     assert parse_spec(spec.label) == spec
 

@@ -240,7 +240,7 @@ def test_generic_table_formats_columns_added_later():
 
 def _fake_comparison(report_run, tmp_path, *, same_data: bool):
     """A hand-made Comparison, to test rendering alone."""
-    from mnistbench.compare import Comparison
+    from mnistbench.analysis.compare import Comparison
     from mnistbench.results import load_run
 
     base = load_run(report_run)

@@ -87,7 +87,7 @@ def test_runs_without_saliency_still_report(report_run, tmp_path):
 
 def test_explorer_limits_rows_to_stay_readable(report_run, tmp_path):
     """Thirty models: every answer is in the page, the first few shown until 'show all'."""
-    from mnistbench.report.bench import widen
+    from benchmarks.report_build import widen
 
     wide = widen(Path(report_run), tmp_path / "wide", 30)
     html = write_report([wide], tmp_path / "wide.html").read_text()

@@ -11,8 +11,8 @@ import pytest
 
 from mnistbench.errors import ResultsError
 from mnistbench.files import atomic_write
-from mnistbench.harness.record import Metrics, RunMeta, TaskRecord, Timing
 from mnistbench.results import SCHEMA_VERSION, RunWriter, load_run
+from mnistbench.results.record import Metrics, RunMeta, TaskRecord, Timing
 
 META = RunMeta(
     run_id="",

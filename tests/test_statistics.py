@@ -6,9 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistbench.analysis import significance
-from mnistbench.cli import main
-from mnistbench.harness.statistics import (
+from mnistbench.analysis.statistics import (
     holm,
     mcnemar,
     pairwise,
@@ -16,6 +14,8 @@ from mnistbench.harness.statistics import (
     seed_interval,
     wilson_interval,
 )
+from mnistbench.analysis.summary import significance
+from mnistbench.cli import main
 from mnistbench.results import load_run
 
 

@@ -7,11 +7,11 @@ import pytest
 from matplotlib.figure import Figure
 
 import mnistbench
-from mnistbench.analysis_scaling import sweeps
-from mnistbench.compare import compare_runs
+from mnistbench.analysis.compare import compare_runs
+from mnistbench.analysis.training_size import sweeps
 from mnistbench.errors import ModelSpecError
 from mnistbench.models import apply_settings, parse_spec, parse_spec_list
-from mnistbench.models.registry import MAX_SWEEP, expand_spec
+from mnistbench.models.specs import MAX_SWEEP, expand_spec
 from mnistbench.report import write_report
 from mnistbench.report.curve_figures import sweep_figure
 

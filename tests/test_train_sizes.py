@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistbench.analysis_scaling import (
+from mnistbench.analysis.compare import compare_runs
+from mnistbench.analysis.training_size import (
     crossovers,
     curve_points,
     curve_table,
@@ -21,7 +22,6 @@ from mnistbench.analysis_scaling import (
     power_law,
 )
 from mnistbench.cli import main
-from mnistbench.compare import compare_runs
 from mnistbench.data import load_dataset, make_split
 from mnistbench.errors import MnistbenchError
 from mnistbench.files import slug
@@ -29,13 +29,13 @@ from mnistbench.harness.runner import Task
 from mnistbench.harness.subsets import (
     nested_order,
     parse_train_sizes,
-    point_label,
     subset_split,
 )
 from mnistbench.models import ModelEntry, parse_spec, register, unregister
 from mnistbench.models.builtin.sgd import SGDModel
 from mnistbench.report import write_report
 from mnistbench.results import load_run
+from mnistbench.results.labels import task_label
 
 # ---------------------------------------------------------------- subsets
 
@@ -91,7 +91,7 @@ def test_task_identity_carries_the_size_and_a_plain_task_is_unchanged():
     assert small.task_id == plain.task_id.replace("--seed0", "--n500--seed0")
     assert plain.label == spec.label and small.label == f"{spec.label} [n=500]"
     ident = small.identity()
-    assert ident["base_spec"] == point_label("knn:n_neighbors=3", 500)
+    assert ident["base_spec"] == task_label("knn:n_neighbors=3", 500)
     assert ident["model_spec"] == spec.label and ident["train_size"] == 500
     assert plain.identity()["model_spec"] is None and plain.identity()["train_size"] is None
     # every size of every spec has its own id and label

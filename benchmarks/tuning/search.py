@@ -34,7 +34,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mnistbench.data import load_dataset, make_split
-from mnistbench.models.registry import get_entry, get_model, parse_spec
+from mnistbench.models import get_entry, get_model, parse_spec
 
 LOG = Path(__file__).with_name("SEARCH_LOG.md")
 HEADER = (

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from rich.markup import escape
 
+from mnistbench.analysis.compare import DEFAULT_THRESHOLDS, CompareError, Thresholds, compare_runs
+from mnistbench.analysis.compare_formats import FORMATS, render
 from mnistbench.commands.common import EXIT_FAILED, EXIT_OK
 from mnistbench.commands.display import comparison_table, console, err_console
-from mnistbench.compare import DEFAULT_THRESHOLDS, CompareError, Thresholds, compare_runs
-from mnistbench.compare_formats import FORMATS, render
 from mnistbench.files import check_output_file
-from mnistbench.harness.metric_table import BY_KEY, selected
 from mnistbench.report import write_comparison_report
 from mnistbench.results import load_run
+from mnistbench.results.metric_table import BY_KEY, selected
 
 HELP = "regression check of CURRENT against BASELINE (exit 1: regression, 2: not comparable)"
 

@@ -14,19 +14,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichBar
 from rich.table import Table
 
-from mnistbench.analysis import Significance, mixed_hosts
-from mnistbench.compare import Comparison, change_column
+from mnistbench.analysis.compare import Comparison, change_column
+from mnistbench.analysis.summary import Significance, mixed_hosts
 from mnistbench.data import DatasetInfo
-from mnistbench.harness.metric_table import (
+from mnistbench.harness.runner import Progress, Task
+from mnistbench.models import ModelEntry
+from mnistbench.results.metric_table import (
     BY_KEY,
     finite,
     format_change,
     format_value,
     selected,
 )
-from mnistbench.harness.record import PHASES, TaskRecord
-from mnistbench.harness.runner import Progress, Task
-from mnistbench.models import ModelEntry
+from mnistbench.results.record import PHASES, TaskRecord
 
 # Piped output (CI logs) gets a width that fits the tables instead of rich's 80 columns.
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
@@ -302,7 +302,7 @@ class RichProgress(Progress):
             self._current = None
 
 
-def scaling_table(exponents: pd.DataFrame, crossings: Iterable[Any] = ()) -> Table | None:
+def training_size_table(exponents: pd.DataFrame, crossings: Iterable[Any] = ()) -> Table | None:
     """A training-size curve's growth per model: time ∝ n^k for fit and predict (fitted
     over the sizes every seed finished), the largest size finished and where it ran out
     of time; crossovers under the table."""

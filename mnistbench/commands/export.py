@@ -9,9 +9,9 @@ from pathlib import Path
 
 from mnistbench.commands.common import EXIT_OK
 from mnistbench.commands.display import console
-from mnistbench.export import export_frame, table_format, write_table
 from mnistbench.files import check_output_file
 from mnistbench.results import load_run
+from mnistbench.results.export import export_frame, table_format, write_table
 
 HELP = "write the tasks of one or more runs to a CSV or Parquet table"
 

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from mnistbench.analysis import significance, speedup_totals, speedups
-from mnistbench.analysis_scaling import (
+from mnistbench.analysis.summary import significance, speedup_totals, speedups
+from mnistbench.analysis.training_size import (
     crossovers,
     curve_points,
     curve_table,
@@ -19,12 +19,12 @@ from mnistbench.commands.display import (
     RichProgress,
     console,
     ranking_table,
-    scaling_table,
     speedup_table,
     summary_table,
+    training_size_table,
 )
+from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
 from mnistbench.harness.runner import Progress
-from mnistbench.harness.suite import RunRequest, execute_plan, plan_run
 from mnistbench.report import default_report_path, write_report
 
 HELP = "train and evaluate models on one common split"
@@ -147,7 +147,7 @@ def execute(args: argparse.Namespace) -> int:
             console.print(ranking)
         curve = curve_table(curve_points(outcome.run))
         if is_curve(curve):
-            console.print(scaling_table(growth_exponents(curve), crossovers(curve)))
+            console.print(training_size_table(growth_exponents(curve), crossovers(curve)))
         pairs = speedups(frame)
         table = speedup_table(pairs, speedup_totals(pairs))
         if table is not None:

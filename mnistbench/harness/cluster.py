@@ -28,8 +28,8 @@ from mnistbench.data import Split, load_dataset, make_split
 from mnistbench.errors import DataError, MnistbenchError
 from mnistbench.files import timestamp
 from mnistbench.harness.environment import environment
-from mnistbench.harness.record import TaskRecord
 from mnistbench.harness.runner import Progress, Task, run_task
+from mnistbench.results.record import TaskRecord
 
 LOCAL_PREFIX = "local:"
 CONNECT_TIMEOUT_S = 10

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psutil
 
-from mnistbench.harness.record import PhaseSignals
+from mnistbench.results.record import PhaseSignals
 
 STEAL_LIMIT = 0.05
 OTHERS_LIMIT = 0.25  # cores' worth of CPU, averaged over the phase

@@ -15,7 +15,7 @@ from typing import Any
 import psutil
 from threadpoolctl import threadpool_info
 
-from mnistbench.harness.record import Environment, Threads
+from mnistbench.results.record import Environment, Threads
 
 _LIBRARIES = (
     "mnistbench",

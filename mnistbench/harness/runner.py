@@ -16,18 +16,19 @@ import numpy as np
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
+from mnistbench.analysis.statistics import wilson_interval
 from mnistbench.data import Split
 from mnistbench.files import slug, timestamp
 from mnistbench.harness.disturbance import Snapshot, signals
 from mnistbench.harness.environment import environment
 from mnistbench.harness.metrics import classification_metrics, most_confident_mistakes
-from mnistbench.harness.record import Metrics, TaskRecord, Timing, WeightInfo
 from mnistbench.harness.saliency import probe_arrays, training_curve
-from mnistbench.harness.statistics import wilson_interval
-from mnistbench.harness.subsets import point_label, subset_split
+from mnistbench.harness.subsets import subset_split
 from mnistbench.harness.timing import single_sample_latency, timed_phase, warm_memory
 from mnistbench.harness.workers import end_with_parent
 from mnistbench.models import ModelSpec, get_entry, get_model
+from mnistbench.results.labels import task_label
+from mnistbench.results.record import Metrics, TaskRecord, Timing, WeightInfo
 
 MISTAKES_SHOWN = 24
 FIT_REPEATS = 5  # at most, for fits shorter than timing.REPEAT_BELOW_S
@@ -51,7 +52,7 @@ class Task:
     @property
     def label(self) -> str:
         """The spec label results are matched by: the size is part of it."""
-        return point_label(self.spec.label, self.train_size)
+        return task_label(self.spec.label, self.train_size)
 
     def identity(self) -> dict[str, Any]:
         """The record fields that say which task this is (a plain task's are today's)."""
@@ -60,7 +61,7 @@ class Task:
             "task_id": self.task_id,
             "spec": self.label,
             "seed": self.seed,
-            "base_spec": point_label(self.spec.base_label, self.train_size),
+            "base_spec": task_label(self.spec.tuned_label, self.train_size),
             "model": self.spec.name,
             "preset": self.spec.preset,
             "train_size": self.train_size,
@@ -255,7 +256,7 @@ class Progress:
     def task_finished(self, task: Task, record: TaskRecord) -> None: ...
 
 
-def run_suite(
+def run_tasks(
     tasks: Iterable[Task],
     split: Split,
     *,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import re
 from collections.abc import Sequence
 
@@ -26,13 +25,6 @@ from mnistbench.errors import MnistbenchError
 ALL = "all"
 #: mixed into the split seed so the subset order is not the split's own random stream
 _SUBSET_STREAM = 0x5EED
-
-
-def point_label(spec_label: str, train_size: int | None) -> str:
-    """What results, compare and the report match a task by: the spec's label, and for a
-    subset its size (``knn [n=1000]``); the whole training part keeps the plain label, so
-    a curve's last point is the very task a run without ``--train-sizes`` makes."""
-    return spec_label if train_size is None else f"{spec_label} [n={train_size}]"
 
 
 def parse_train_sizes(
@@ -126,8 +118,3 @@ def subset_split(split: Split, train_size: int | None) -> tuple[Split, str | Non
 def _frozen(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
-
-
-def size_key(train_size: int | None) -> float:
-    """Sort key of a size: the whole training part after every subset."""
-    return math.inf if train_size is None else float(train_size)

@@ -31,10 +31,10 @@ from mnistbench.data import Split
 from mnistbench.errors import ModelSpecError
 from mnistbench.files import timestamp
 from mnistbench.harness.environment import environment
-from mnistbench.harness.record import TaskRecord
 from mnistbench.harness.runner import Progress, Task, run_task
-from mnistbench.harness.subsets import size_key
 from mnistbench.models import ModelEntry, get_entry, register
+from mnistbench.results.labels import size_key
+from mnistbench.results.record import TaskRecord
 
 POLL_S = 0.25
 
@@ -170,7 +170,7 @@ def run_task_with_timeout(
     ), {}
 
 
-def run_suite_with_timeout(
+def run_tasks_with_timeout(
     tasks: Iterable[Task],
     split: Split,
     *,
@@ -179,7 +179,7 @@ def run_suite_with_timeout(
     progress: Progress | None = None,
     stopped: dict[str, int | None] | None = None,
 ) -> Iterator[tuple[Task, TaskRecord, dict[str, np.ndarray]]]:
-    """One task at a time, each under the budget (``runner.run_suite`` with one job,
+    """One task at a time, each under the budget (``runner.run_tasks`` with one job,
     otherwise). ``stopped`` maps a spec label to the smallest training size at which it
     already ran out of time (None: the whole part); larger sizes are not started."""
     progress = progress or Progress()

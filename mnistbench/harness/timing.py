@@ -13,7 +13,7 @@ import numpy as np
 import psutil
 
 from mnistbench.harness.disturbance import Snapshot, signals, task_cpu_seconds
-from mnistbench.harness.record import PhaseSignals
+from mnistbench.results.record import PhaseSignals
 
 T = TypeVar("T")
 #: Phases shorter than this are repeated (up to a phase's maximum), as asv does.

@@ -1,4 +1,4 @@
-"""The model registry: six contract models and their teaching-notebook presets.
+"""Models: the registry, the spec grammar, and one module per model.
 
 Importing this package registers every built-in model (``mnistbench.models.builtin``).
 """
@@ -8,15 +8,17 @@ from mnistbench.models.base import BenchModel
 from mnistbench.models.registry import (
     DEFAULT_MODELS,
     ModelEntry,
-    ModelSpec,
-    apply_settings,
     available_models,
     get_entry,
+    register,
+    unregister,
+)
+from mnistbench.models.specs import (
+    ModelSpec,
+    apply_settings,
     get_model,
     parse_spec,
     parse_spec_list,
-    register,
-    unregister,
 )
 
 __all__ = [

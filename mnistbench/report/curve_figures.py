@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from mnistbench.analysis_scaling import Sweep
+from mnistbench.analysis.training_size import Sweep
 from mnistbench.report.figures import FAMILY_PALETTE, LINE_STYLES, _new_figure, _short
 
 MARKERS = "os^Dv<>p"

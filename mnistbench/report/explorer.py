@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.results import Result, Run
+from mnistbench.results import Result, SavedRun
 
 #: Models listed per digit before "show all".
 ROWS_SHOWN = 12
@@ -70,7 +70,7 @@ def digit_src(image: np.ndarray) -> str:
     return _png(np.repeat(grey[..., None], 3, axis=2))
 
 
-def _first_seed(run: Run) -> list[Result]:
+def _first_seed(run: SavedRun) -> list[Result]:
     """One finished result per spec (its first seed), in the run's order."""
     chosen: dict[str, Result] = {}
     for res in run.results:
@@ -79,7 +79,7 @@ def _first_seed(run: Run) -> list[Result]:
     return list(chosen.values())
 
 
-def _names(run: Run, n: int) -> list[str]:
+def _names(run: SavedRun, n: int) -> list[str]:
     names = list(run.meta.split.get("class_names") or [])
     return names if len(names) >= n else [str(i) for i in range(max(n, 10))]
 
@@ -192,7 +192,7 @@ def _often_wrong(
     return [c for c in counts if c[1] > 0][:limit]
 
 
-def explorer_context(run: Run, rows_shown: int = ROWS_SHOWN) -> dict[str, Any]:
+def explorer_context(run: SavedRun, rows_shown: int = ROWS_SHOWN) -> dict[str, Any]:
     """Every digit the explorer offers, each with every model's answer (first seed)."""
     results = _first_seed(run)
     n_classes = int(run.meta.split.get("n_classes") or 10)
@@ -266,7 +266,7 @@ def _seconds(results: Sequence[Result], key: str) -> str | None:
     return f"median {np.median(values):.3f} s, max {max(values):.3f} s per task"
 
 
-def confused_pairs(run: Run, limit: int = CONFUSED_PAIRS) -> dict[str, list[str]]:
+def confused_pairs(run: SavedRun, limit: int = CONFUSED_PAIRS) -> dict[str, list[str]]:
     """Per spec, the most frequent (true → predicted) confusions, summed over seeds."""
     out: dict[str, list[str]] = {}
     totals: dict[str, np.ndarray] = {}

@@ -17,22 +17,22 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from mnistbench.analysis import (
+from mnistbench.analysis.compare import Comparison, change_column, compare_runs
+from mnistbench.analysis.statistics import seed_interval
+from mnistbench.analysis.summary import (
     aggregate,
     mixed_hosts,
     significance,
     speedup_totals,
     speedups,
 )
-from mnistbench.compare import Comparison, change_column, compare_runs
 from mnistbench.files import atomic_write, timestamp
-from mnistbench.harness.metric_table import BY_KEY, finite, format_change, format_value, selected
-from mnistbench.harness.record import Environment, WeightInfo
-from mnistbench.harness.statistics import seed_interval
 from mnistbench.report import figures as F
 from mnistbench.report.explorer import confused_pairs, explorer_context
-from mnistbench.report.scaling import scaling_context
-from mnistbench.results import Result, Run, load_run
+from mnistbench.report.training_size import training_size_context
+from mnistbench.results import Result, SavedRun, load_run
+from mnistbench.results.metric_table import BY_KEY, finite, format_change, format_value, selected
+from mnistbench.results.record import Environment, WeightInfo
 
 TARGET_ACCURACY = 0.95
 MISTAKES_PER_MODEL = 12
@@ -59,7 +59,7 @@ class Cell:
 # ---------------------------------------------------------------- section 1: header
 
 
-def header_info(run: Run) -> dict[str, Any]:
+def header_info(run: SavedRun) -> dict[str, Any]:
     """Data set, split, seeds, dates and the machine, as the template shows them."""
     meta = run.meta
     split = meta.split or {}
@@ -119,7 +119,7 @@ def header_info(run: Run) -> dict[str, Any]:
 # ---------------------------------------------------------------- section 2: summary
 
 
-def phase_signals(run: Run) -> dict[tuple[str, str], tuple[bool, str]]:
+def phase_signals(run: SavedRun) -> dict[tuple[str, str], tuple[bool, str]]:
     """Per (spec, phase): whether any seed's timing was disturbed, and every seed's signals
     as hover text (CPU/wall, steal, other processes, load, repeats, verdict)."""
     texts: dict[tuple[str, str], list[str]] = {}
@@ -167,7 +167,7 @@ def _interval_text(interval: tuple[Any, Any, bool] | None) -> str:
     return f"{fmt(interval[0], 'acc')}–{fmt(interval[1], 'acc')}"
 
 
-def significance_context(run: Run, frame: pd.DataFrame) -> dict[str, Any] | None:
+def significance_context(run: SavedRun, frame: pd.DataFrame) -> dict[str, Any] | None:
     """The McNemar matrix and ranking of section 7c."""
     sig = significance(run)
     if len(sig.ranking) < 2:
@@ -295,7 +295,7 @@ def summary_rows(
     return rows, headers
 
 
-def parameters(run: Run) -> list[dict[str, Any]]:
+def parameters(run: SavedRun) -> list[dict[str, Any]]:
     """Each spec's full parameter set (first record that has one), shown as text."""
     seen: dict[str, dict[str, Any]] = {}
     for res in run.results:
@@ -314,7 +314,7 @@ def _param_text(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def failures(run: Run) -> list[dict[str, str]]:
+def failures(run: SavedRun) -> list[dict[str, str]]:
     """Tasks that failed (a timeout is listed by ``timeouts``: not the model's error)."""
     return [
         {"spec": r.record.spec, "seed": r.record.seed, "error": r.record.error or "unknown error"}
@@ -323,7 +323,7 @@ def failures(run: Run) -> list[dict[str, str]]:
     ]
 
 
-def timeouts(run: Run) -> list[dict[str, str]]:
+def timeouts(run: SavedRun) -> list[dict[str, str]]:
     """Tasks that ran out of their --task-timeout budget, with how far they got."""
     return [
         {"spec": r.record.spec, "seed": r.record.seed, "why": r.record.error or ""}
@@ -332,7 +332,7 @@ def timeouts(run: Run) -> list[dict[str, str]]:
     ]
 
 
-def disturbed(run: Run) -> list[dict[str, Any]]:
+def disturbed(run: SavedRun) -> list[dict[str, Any]]:
     """Tasks that ran alongside others (``--jobs``): their timings are not clean."""
     return [
         {"spec": r.record.spec, "seed": r.record.seed, "jobs": r.record.parallel_jobs}
@@ -341,7 +341,7 @@ def disturbed(run: Run) -> list[dict[str, Any]]:
     ]
 
 
-def disturbed_timings(run: Run) -> list[dict[str, Any]]:
+def disturbed_timings(run: SavedRun) -> list[dict[str, Any]]:
     """Every timed phase the machine disturbed (steal, other processes, starvation,
     concurrent tasks), with the reasons."""
     out = []
@@ -359,7 +359,7 @@ def disturbed_timings(run: Run) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- per-spec helpers
 
 
-def _by_spec(run: Run) -> dict[str, list[Result]]:
+def _by_spec(run: SavedRun) -> dict[str, list[Result]]:
     groups: dict[str, list[Result]] = {}
     for res in run.results:
         if res.ok:
@@ -367,12 +367,12 @@ def _by_spec(run: Run) -> dict[str, list[Result]]:
     return groups
 
 
-def _class_names(run: Run, n: int) -> list[str]:
+def _class_names(run: SavedRun, n: int) -> list[str]:
     names = list(run.meta.split.get("class_names") or [])
     return names if len(names) == n else [str(i) for i in range(n)]
 
 
-def confusion_tables(run: Run) -> list[dict[str, Any]]:
+def confusion_tables(run: SavedRun) -> list[dict[str, Any]]:
     """Row-normalised confusion matrices (counts summed over seeds) as HTML heat maps."""
     out = []
     for spec, results in _by_spec(run).items():
@@ -413,7 +413,7 @@ def confusion_tables(run: Run) -> list[dict[str, Any]]:
     return out
 
 
-def weight_maps(run: Run, sink: F.FigureSink) -> list[dict[str, str]]:
+def weight_maps(run: SavedRun, sink: F.FigureSink) -> list[dict[str, str]]:
     """First seed's weight images per spec, captioned as the model describes them."""
     out = []
     for spec, results in _by_spec(run).items():
@@ -465,7 +465,7 @@ def _epoch_range(history: Sequence[dict]) -> str:
 
 
 def learning_curves(
-    run: Run, sink: F.FigureSink, target: float = TARGET_ACCURACY
+    run: SavedRun, sink: F.FigureSink, target: float = TARGET_ACCURACY
 ) -> list[dict[str, Any]]:
     out = []
     for spec, results in _by_spec(run).items():
@@ -519,7 +519,7 @@ def _curve_note(histories: Sequence[Sequence[dict]]) -> str:
     return "; ".join(notes)
 
 
-def curves_overview(run: Run, sink: F.FigureSink) -> str | None:
+def curves_overview(run: SavedRun, sink: F.FigureSink) -> str | None:
     """Every model with a history (first seed) on one elapsed-seconds axis."""
     histories, labels, families = [], [], []
     for spec, results in _by_spec(run).items():
@@ -533,7 +533,7 @@ def curves_overview(run: Run, sink: F.FigureSink) -> str | None:
     return sink.embed(F.curves_by_time(histories, labels, families), "curves-by-time")
 
 
-def f1_figure(run: Run, sink: F.FigureSink) -> str | None:
+def f1_figure(run: SavedRun, sink: F.FigureSink) -> str | None:
     specs, rows = [], []
     for spec, results in _by_spec(run).items():
         f1 = [
@@ -555,7 +555,7 @@ def f1_figure(run: Run, sink: F.FigureSink) -> str | None:
     return sink.embed(F.f1_heatmap(matrix, specs, _class_names(run, width)), "per-class-f1")
 
 
-def mistake_gallery(run: Run, limit: int = MISTAKES_PER_MODEL) -> list[dict[str, Any]]:
+def mistake_gallery(run: SavedRun, limit: int = MISTAKES_PER_MODEL) -> list[dict[str, Any]]:
     """The first seed's most confident mistakes per spec."""
     out = []
     for spec, results in _by_spec(run).items():
@@ -634,7 +634,7 @@ def _generic_cell(column: str, value: Any) -> Cell:
 # ---------------------------------------------------------------- assembly
 
 
-def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
+def run_sections(run: SavedRun, sink: F.FigureSink) -> dict[str, Any]:
     """Sections 2–8 of one run."""
     frame = run.to_frame()
     rows, headers = summary_rows(frame, phase_signals(run)) if not frame.empty else ([], [])
@@ -677,7 +677,7 @@ def run_sections(run: Run, sink: F.FigureSink) -> dict[str, Any]:
         "significance": significance_context(run, frame) if not frame.empty else None,
         "speedups": generic_table(pairs) if not pairs.empty else None,
         "speedup_totals": generic_table(pd.DataFrame([totals])) if totals else None,
-        **scaling_context(run, sink),  # 3b training-set size, 3c sweeps (when present)
+        **training_size_context(run, sink),  # 3b training-set size, 3c sweeps (when present)
     }
 
 
@@ -753,12 +753,12 @@ def render(context: dict[str, Any]) -> str:
     return _environment().get_template("report.html").render(**context)
 
 
-def _title(runs: Sequence[Run]) -> str:
+def _title(runs: Sequence[SavedRun]) -> str:
     names = ", ".join(r.run_id for r in runs)
     return f"mnistbench report: {names}"
 
 
-def build_report(runs: Sequence[Run], figures_dir: Path | None = None) -> str:
+def build_report(runs: Sequence[SavedRun], figures_dir: Path | None = None) -> str:
     """The whole report for ``runs`` as one HTML string; sections 2–8 describe the last
     run, section 9 compares every later run with the first."""
     if not runs:

@@ -1,4 +1,4 @@
-"""Time a report build: ``python -m mnistbench.report.bench [--widen N] RUN_DIR [RUN_DIR ...]``.
+"""Time a report build: ``python -m benchmarks.report_build [--widen N] RUN_DIR [RUN_DIR ...]``.
 
 The issue asks for reports of 2 seeds x 6 models in under 30 s, and (issue 12) of 30 models
 x 3 seeds on ``mnist-5k`` in under 60 s and 10 MB; this measures it on real saved results (a

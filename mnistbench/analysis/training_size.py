@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mnistbench.results import Run
+from mnistbench.results import SavedRun
 
 #: the timings a growth exponent is fitted to
 GROWTH_METRICS = ("fit_wall_s", "predict_s")
 
 
-def curve_points(run: Run) -> pd.DataFrame:
+def curve_points(run: SavedRun) -> pd.DataFrame:
     """One row per task with its curve (``model_spec``) and its size in rows (the whole
     training part, recorded as None, filled in from the run's split)."""
     frame = run.to_frame()
@@ -200,7 +200,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def sweeps(run: Run) -> list[Sweep]:
+def sweeps(run: SavedRun) -> list[Sweep]:
     """Every group of specs of one model and preset, at one training size, whose recorded
     parameters differ: a sweep written as a list (``knn:n_neighbors=[1,3,5,10]``) or the
     same variants written one by one. The x axis is the varying parameter with the most

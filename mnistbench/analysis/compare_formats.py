@@ -12,8 +12,8 @@ import json
 import math
 from typing import Any
 
-from mnistbench.compare import Comparison, change_column
-from mnistbench.harness.metric_table import BY_KEY, format_change, format_value
+from mnistbench.analysis.compare import Comparison, change_column
+from mnistbench.results.metric_table import BY_KEY, format_change, format_value
 
 FORMATS = ("text", "markdown", "json")
 JSON_SCHEMA = "mnistbench.compare/1"

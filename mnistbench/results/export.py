@@ -16,7 +16,7 @@ import pandas as pd
 
 from mnistbench.errors import MnistbenchError
 from mnistbench.files import atomic_write
-from mnistbench.results import Run
+from mnistbench.results.store import SavedRun
 
 #: Suffix -> format. Parquet needs a Parquet engine (pyarrow, a dependency of mnistbench).
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -25,7 +25,7 @@ FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 RUN_COLUMNS = ("run_id", "run_path", "host", "cpu", "cores_available", "commit")
 
 
-def _run_columns(run: Run) -> dict[str, list[object]]:
+def _run_columns(run: SavedRun) -> dict[str, list[object]]:
     envs = [r.record.environment for r in run.results]
     return {
         "run_id": [run.run_id] * len(envs),
@@ -37,7 +37,7 @@ def _run_columns(run: Run) -> dict[str, list[object]]:
     }
 
 
-def export_frame(runs: Sequence[Run]) -> pd.DataFrame:
+def export_frame(runs: Sequence[SavedRun]) -> pd.DataFrame:
     """Every task of ``runs``, one row each: the run and the host, then ``Run.to_frame()``
     (every column of it, in its order)."""
     frames = []

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mnistbench.harness.metric_table import METRICS
-from mnistbench.harness.record import PHASES
-from mnistbench.harness.statistics import PairResult, Ranked, pairwise, rank
-from mnistbench.results import Run
+from mnistbench.analysis.statistics import PairResult, Ranked, pairwise, rank
+from mnistbench.results import SavedRun
+from mnistbench.results.metric_table import METRICS
+from mnistbench.results.record import PHASES
 
 AGGREGATED = tuple(m.key for m in METRICS)
 _DESCRIPTIVE = ["model", "preset", "base_spec", "family"]
@@ -138,7 +138,7 @@ class Significance:
     without_predictions: list[str]  # specs whose saved results cannot be paired
 
 
-def significance(run: Run) -> Significance:
+def significance(run: SavedRun) -> Significance:
     """McNemar's exact test between every two models of ``run`` on the same test digits,
     Holm-corrected, and the ranking it allows. Pairs the predictions of one seed, the
     smallest seed every model has (each model's first seed when there is none)."""

@@ -14,11 +14,12 @@ from mnistbench.files import check_output_dir, slug
 from mnistbench.harness import runner
 from mnistbench.harness.cluster import Cluster, DataRequest
 from mnistbench.harness.environment import default_threads
-from mnistbench.harness.record import RunMeta
-from mnistbench.harness.subsets import parse_train_sizes, size_key
-from mnistbench.harness.timeout import budget_spent, run_suite_with_timeout
+from mnistbench.harness.subsets import parse_train_sizes
+from mnistbench.harness.timeout import budget_spent, run_tasks_with_timeout
 from mnistbench.models import DEFAULT_MODELS, ModelSpec, apply_settings, parse_spec_list
-from mnistbench.results import Run, RunWriter, latest_run, load_run, new_run_id
+from mnistbench.results.labels import size_key
+from mnistbench.results.record import RunMeta
+from mnistbench.results.store import RunWriter, SavedRun, latest_run, load_run, new_run_id
 
 DEFAULT_SEEDS = (0,)
 #: numpy, scikit-learn and TensorFlow all take seeds in 0 .. 2**32 - 1
@@ -79,7 +80,7 @@ class RunPlan:
 
 @dataclass
 class RunOutcome:
-    run: Run
+    run: SavedRun
     failed: bool  # some task of the run has no ok result
 
 
@@ -297,7 +298,7 @@ def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunO
                     plan.tasks, plan.data, threads=plan.threads, progress=progress
                 )
             elif plan.task_timeout is not None:
-                results = run_suite_with_timeout(
+                results = run_tasks_with_timeout(
                     plan.tasks,
                     plan.split,
                     threads=plan.threads,
@@ -306,7 +307,7 @@ def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunO
                     stopped=plan.stopped,
                 )
             else:
-                results = runner.run_suite(
+                results = runner.run_tasks(
                     plan.tasks,
                     plan.split,
                     threads=plan.threads,

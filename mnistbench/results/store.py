@@ -2,7 +2,7 @@
 
 Every file is written atomically, so an interrupted run leaves only whole files; a task's
 JSON is written after its arrays, so its presence means "done". The record's shape is
-``mnistbench.harness.record``; this module only stores, finds and tabulates records.
+``mnistbench.results.record``; this module only stores, finds and tabulates records.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from mnistbench.files import (
     slug,
     timestamp,
 )
-from mnistbench.harness.metric_table import METRICS, record_value
-from mnistbench.harness.record import PHASES, SCHEMA_VERSION, RunMeta, TaskRecord, Timing
-from mnistbench.harness.subsets import size_key
+from mnistbench.results.labels import size_key
+from mnistbench.results.metric_table import METRICS, record_value
+from mnistbench.results.record import PHASES, SCHEMA_VERSION, RunMeta, TaskRecord, Timing
 
 RUN_FILE = "run.json"
 TASKS_DIR = "tasks"
@@ -39,7 +39,7 @@ TASKS_DIR = "tasks"
 __all__ = [
     "SCHEMA_VERSION",
     "Result",
-    "Run",
+    "SavedRun",
     "RunWriter",
     "atomic_write",
     "latest_run",
@@ -168,7 +168,7 @@ def _array_problem(arrays: dict[str, np.ndarray]) -> str | None:
 
 
 @dataclass
-class Run:
+class SavedRun:
     """A run directory: its metadata and every finished task."""
 
     path: Path
@@ -248,7 +248,7 @@ def results_frame(results: Iterable[Result]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def load_run(path: str | Path) -> Run:
+def load_run(path: str | Path) -> SavedRun:
     """Read a run directory written by ``mnistbench run`` (any readable schema)."""
     path = Path(path)
     if not path.is_dir():
@@ -269,7 +269,7 @@ def load_run(path: str | Path) -> Run:
             r.record.seed,
         )
     )
-    return Run(path, meta, results)
+    return SavedRun(path, meta, results)
 
 
 def new_run_id(dataset: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mnistbench.analysis_scaling import (
+from mnistbench.analysis.training_size import (
     crossovers,
     curve_points,
     curve_table,
@@ -15,10 +15,10 @@ from mnistbench.analysis_scaling import (
     is_curve,
     sweeps,
 )
-from mnistbench.harness.metric_table import format_value
 from mnistbench.report import curve_figures as CF
 from mnistbench.report.figures import FigureSink
-from mnistbench.results import Run
+from mnistbench.results import SavedRun
+from mnistbench.results.metric_table import format_value
 
 
 def _size(n: float) -> str:
@@ -29,7 +29,7 @@ def _k(value: float) -> str:
     return "–" if not math.isfinite(value) else f"{value:.2f}"
 
 
-def scaling_context(run: Run, sink: FigureSink) -> dict[str, Any]:
+def training_size_context(run: SavedRun, sink: FigureSink) -> dict[str, Any]:
     """``scaling`` (None, or figures, one row per model with its exponents, crossovers)
     and ``sweeps`` (one figure and table per swept group)."""
     table = curve_table(curve_points(run))

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
-from mnistbench.analysis import host_kind
+from mnistbench.analysis.summary import host_kind
 from mnistbench.errors import MnistbenchError
-from mnistbench.harness.metric_table import BY_KEY, Metric, selected
-from mnistbench.results import Run
+from mnistbench.results import SavedRun
+from mnistbench.results.metric_table import BY_KEY, Metric, selected
 
 VERDICTS = ("regression", "improvement", "unchanged", "within noise", "disturbed", "not measured")
 # Two samples of seeds are told apart when a two-sided Mann-Whitney U test gives p below
@@ -80,8 +80,8 @@ def comparable_metric(key: str) -> Metric:
 class Comparison:
     """Everything the CLI table, the exit status and the HTML report need."""
 
-    baseline: Run
-    current: Run
+    baseline: SavedRun
+    current: SavedRun
     same_data: bool  # False when data set or split fingerprint differ
     problems: list[str]  # one-line reasons the runs cannot be compared cleanly
     table: pd.DataFrame  # one row per matched spec (see compare_runs)
@@ -118,7 +118,7 @@ def change_column(m: Metric) -> str:
     return f"{m.key}_ratio" if m.change == "ratio" else f"{m.key}_delta"
 
 
-def _data_identity(run: Run, frame: pd.DataFrame) -> tuple[str | None, set[str]]:
+def _data_identity(run: SavedRun, frame: pd.DataFrame) -> tuple[str | None, set[str]]:
     """The run's data set and every split fingerprint its meta and records mention."""
     split = run.meta.split or {}
     dataset = run.meta.dataset or split.get("dataset")
@@ -233,8 +233,8 @@ def _specs_with(frame: pd.DataFrame, ok: bool, status: str | None = None) -> lis
 
 
 def compare_runs(
-    baseline: Run,
-    current: Run,
+    baseline: SavedRun,
+    current: SavedRun,
     *,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     metrics: Sequence[str] | None = None,

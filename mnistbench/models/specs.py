@@ -1,0 +1,282 @@
+"""The spec grammar: the text that selects models, turned into ``ModelSpec`` values.
+
+A spec is ``name[@preset][:param=value,...]``; a list value is a sweep (one spec per
+combination); ``--set name.param=value`` adds overrides to every spec of that name. A
+group name stands for many specs at once (``all``, ``default``, ``notebooks`` and one group
+per model family: ``classical``, ``deep``), worked out from the registered models'
+families and presets. Everything is validated before a run writes anything.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from mnistbench.errors import ModelSpecError
+from mnistbench.models.base import BenchModel, check_value
+from mnistbench.models.registry import (
+    DEFAULT_MODELS,
+    GROUP_ALL,
+    GROUP_DEFAULT,
+    GROUP_NOTEBOOKS,
+    available_models,
+    canonical_preset,
+    get_entry,
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One selected variant of a registry model."""
+
+    name: str
+    preset: str | None = None
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Canonical text form; results and comparisons match models by it."""
+        text = self.name + (f"@{self.preset}" if self.preset else "")
+        if self.overrides:
+            text += ":" + ",".join(f"{k}={_format_value(v)}" for k, v in self.overrides)
+        return text
+
+    @property
+    def tuned_label(self) -> str:
+        """The spec without its preset: what an ``@notebook`` variant is compared against."""
+        return ModelSpec(self.name, None, self.overrides).label
+
+    def params(self) -> dict[str, Any]:
+        entry = get_entry(self.name)
+        preset = canonical_preset(entry, self.preset)
+        params = dict(entry.presets.get(preset, {})) if preset else {}
+        params.update(self.overrides)
+        return params
+
+    def with_overrides(self, extra: dict[str, Any]) -> ModelSpec:
+        merged = dict(self.overrides)
+        merged.update(extra)
+        return ModelSpec(self.name, self.preset, tuple(sorted(merged.items())))
+
+    def __str__(self) -> str:
+        return self.label
+
+
+#: longest parameter value accepted: Python's literal parser needs memory and recursion in
+#: proportion to the text, so a runaway value is refused before it is parsed
+MAX_VALUE_LENGTH = 1000
+
+
+def _parse_value(text: str) -> Any:
+    if len(text) > MAX_VALUE_LENGTH:
+        raise ModelSpecError(
+            f"parameter value {text[:20]}... is too long ({len(text)} "
+            f"characters, at most {MAX_VALUE_LENGTH})"
+        )
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, tuple):
+        inner = ",".join(_format_value(v) for v in value)
+        return f"({inner}{',' if len(value) == 1 else ''})"
+    return str(value) if not isinstance(value, str) else value
+
+
+def _split_top_level(text: str, sep: str = ",") -> list[str]:
+    """Split on ``sep`` outside brackets, so ``hidden_units=(256,128)`` stays whole."""
+    parts, depth, current = [], 0, []
+    for char in text:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        if char == sep and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip():
+        raise ModelSpecError(f"expected param=value, got {text!r}")
+    return key.strip(), _parse_value(value.strip())
+
+
+def parse_spec(text: str) -> ModelSpec:
+    """``knn``, ``knn@notebook``, ``knn:n_neighbors=5``, ``knn@notebook:weights=uniform``.
+
+    ``knn@seed`` (the preset's old name) is read as ``knn@notebook``. A sweep (a list
+    value) is refused here: it stands for several specs (``expand_spec``).
+    """
+    specs = expand_spec(text)
+    if len(specs) != 1:
+        raise ModelSpecError(
+            f"{text.strip()!r} is a sweep of {len(specs)} specs where one "
+            "is expected; write a tuple (64,32) for one value"
+        )
+    return specs[0]
+
+
+#: most specs one sweep may expand into: a runaway product is refused before validation
+MAX_SWEEP = 1000
+
+
+def expand_spec(text: str) -> list[ModelSpec]:
+    """A spec whose list values are sweeps: one spec per combination (the cartesian
+    product, in the order written), each with its own canonical label. Tuples are values
+    (``hidden_units=(64,32)``), lists are sweeps (``n_neighbors=[1,3,5,10]``)."""
+    head, _, tail = text.strip().partition(":")
+    name, _, preset = head.partition("@")
+    spec = ModelSpec(name.strip(), preset.strip() or None)
+    overrides = dict(parse_assignment(p) for p in _split_top_level(tail)) if tail else {}
+    return [
+        _validate_swept(spec.with_overrides(combo), overrides)
+        for combo in sweep_combinations(overrides, text.strip())
+    ]
+
+
+def sweep_combinations(overrides: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    """Every combination of the list-valued overrides, the others held fixed."""
+    swept = {k: v for k, v in overrides.items() if isinstance(v, list)}
+    for key, values in swept.items():
+        if not values:
+            raise ModelSpecError(f"{what}: {key}=[] sweeps over no value")
+    total = 1
+    for values in swept.values():
+        total *= len(values)
+    if total > MAX_SWEEP:
+        raise ModelSpecError(f"{what}: the sweep has {total} combinations, at most {MAX_SWEEP}")
+    fixed = {k: v for k, v in overrides.items() if k not in swept}
+    return [
+        {**fixed, **dict(zip(swept, values, strict=True))}
+        for values in itertools.product(*swept.values())
+    ]
+
+
+def _validate_swept(spec: ModelSpec, overrides: dict[str, Any]) -> ModelSpec:
+    """``validate_spec``, with a hint when a swept value was meant as one tuple."""
+    try:
+        return validate_spec(spec)
+    except ModelSpecError as exc:
+        if any(isinstance(v, list) for v in overrides.values()) and "should be a tuple" in str(exc):
+            raise ModelSpecError(
+                f"{exc}; a list is a sweep over its items: write a tuple (64,32) for one value"
+            ) from None
+        raise
+
+
+def model_groups() -> dict[str, list[str]]:
+    """Every group name and the spec labels it stands for, in listing order.
+
+    ``all``: every model's tuned default followed by each of its presets; one group per
+    family (``classical``, ``deep``) likewise for the models of that family; ``notebooks``:
+    every preset (each a configuration as written somewhere else); ``default``: the
+    contract models' tuned defaults (what ``mnistbench run`` runs with no ``--models``).
+    """
+    entries = available_models()
+    every = {e.name: [e.name, *(f"{e.name}@{p}" for p in e.presets)] for e in entries}
+    groups = {
+        GROUP_ALL: [label for e in entries for label in every[e.name]],
+        GROUP_DEFAULT: [name for name in DEFAULT_MODELS if name in every],
+        GROUP_NOTEBOOKS: [label for e in entries for label in every[e.name][1:]],
+    }
+    for entry in entries:
+        if entry.family and entry.family not in groups:
+            groups[entry.family] = [
+                label for e in entries if e.family == entry.family for label in every[e.name]
+            ]
+    return groups
+
+
+def parse_spec_list(text: str) -> list[ModelSpec]:
+    """A comma-separated list where ``k=v`` items belong to the spec before them; a group
+    name (see ``model_groups``) stands for its specs. A spec selected twice runs once."""
+    items: list[str] = []
+    for part in _split_top_level(text):
+        if "=" in part and ":" not in part.split("=", 1)[0] and items:
+            items[-1] += ("," if ":" in items[-1] else ":") + part
+        else:
+            items.append(part)
+    groups = model_groups()
+    registered = {e.name for e in available_models()}
+    specs: dict[str, ModelSpec] = {}
+    for item in items:
+        head = item.partition(":")[0].partition("@")[0].strip()
+        if head in groups and head not in registered:
+            if item.strip() != head:
+                raise ModelSpecError(
+                    f"{item!r}: a group ({head}) takes no preset or "
+                    f"parameters; use --set model.param=value"
+                )
+            selected = [parse_spec(label) for label in groups[head]]
+        else:
+            selected = expand_spec(item)
+        for spec in selected:
+            specs.setdefault(spec.label, spec)
+    return list(specs.values())
+
+
+def apply_settings(specs: Iterable[ModelSpec], settings: Iterable[str]) -> list[ModelSpec]:
+    """Apply ``--set name.param=value`` to every spec of that model."""
+    per_model: dict[str, dict[str, Any]] = {}
+    for text in settings:
+        target, eq, _ = text.partition("=")
+        name, dot, _ = target.partition(".")
+        if not eq or not dot:
+            raise ModelSpecError(f"--set expects model.param=value, got {text!r}")
+        get_entry(name.strip())
+        key, value = parse_assignment(text.split(".", 1)[1])
+        per_model.setdefault(name.strip(), {})[key] = value
+    out: dict[str, ModelSpec] = {}
+    for s in specs:  # a list value sweeps every spec of that model
+        settings_of = per_model.get(s.name, {})
+        for combo in sweep_combinations(settings_of, f"--set {s.name}"):
+            spec = _validate_swept(s.with_overrides(combo), settings_of)
+            out.setdefault(spec.label, spec)
+    return list(out.values())
+
+
+def validate_spec(spec: ModelSpec) -> ModelSpec:
+    """Fail early on an unknown model, preset or parameter, or a value of the wrong kind."""
+    entry = get_entry(spec.name)
+    preset = canonical_preset(entry, spec.preset)
+    if preset and preset not in entry.presets:
+        presets = ", ".join(entry.presets) or "none"
+        raise ModelSpecError(f"model {spec.name} has no preset {spec.preset!r}; presets: {presets}")
+    checked = []
+    for key, value in spec.overrides:
+        if key not in entry.cls.defaults:
+            raise ModelSpecError(
+                f"model {spec.name} has no parameter {key!r}; "
+                f"see `mnistbench models` for its parameters"
+            )
+        checked.append((key, check_value(f"{spec.name}.{key}", value, entry.cls.defaults[key])))
+    spec = ModelSpec(spec.name, preset, tuple(checked))
+    try:
+        get_model(spec).check_params()
+    except ModelSpecError:
+        raise
+    except Exception as exc:  # scikit-learn's InvalidParameterError and friends
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ModelSpecError(f"{spec.label}: {first_line}") from None
+    return spec
+
+
+def get_model(spec: ModelSpec | str, **overrides: Any) -> BenchModel:
+    """A fresh, unfitted model for a spec (text or parsed)."""
+    if isinstance(spec, str):
+        spec = parse_spec(spec)
+    params = spec.params()
+    params.update(overrides)
+    return get_entry(spec.name).cls(**params)
