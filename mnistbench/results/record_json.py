@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import types
 import typing
-from dataclasses import fields
-from typing import Any
+from dataclasses import Field, fields
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mnistbench.errors import ResultsError
 
@@ -35,10 +35,12 @@ class Part:
     (hand-edited files), missing ones take their defaults, nested parts are rebuilt, and
     every value is checked against its field's type (a FieldError names the field)."""
 
-    _nested: dict[str, type] = {}
+    _nested: ClassVar[dict[str, type[Part]]] = {}
+    if TYPE_CHECKING:  # every part is a dataclass (declared here for the type checker only)
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     def to_json(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
     def from_json(cls, data: Any) -> Any:
@@ -46,7 +48,8 @@ class Part:
             return None
         if not isinstance(data, dict):
             raise ResultsError(f"expected an object for {cls.__name__}, got {type(data).__name__}")
-        hints = _field_types(cls)
+        # mypy does not see that a class is Hashable (python/mypy#11470)
+        hints = _field_types(cls)  # type: ignore[arg-type]
         values = {k: v for k, v in data.items() if k in hints}
         for name, value in values.items():
             if not _fits(value, hints[name]):
@@ -61,9 +64,9 @@ class Part:
 
 
 @functools.cache
-def _field_types(cls: type) -> dict[str, Any]:
+def _field_types(cls: type[Part]) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in fields(cls)}  # type: ignore[arg-type]
+    return {f.name: hints[f.name] for f in fields(cls)}
 
 
 def _fits(value: Any, hint: Any, *, inside: bool = False) -> bool:
