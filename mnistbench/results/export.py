@@ -102,5 +102,5 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if table_format(path) == "csv":
         # pandas 3 reads floats back exactly by default; pandas 2 has to be asked to.
         exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-        return pd.read_csv(path, **exact)  # type: ignore[arg-type]
+        return pd.read_csv(path, **exact)
     return pd.read_parquet(path)

@@ -12,7 +12,7 @@ import io
 import json
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,7 +216,8 @@ def results_frame(results: Iterable[Result]) -> pd.DataFrame:
             why = timing.disturbance(phase)
             row[f"{phase}_disturbed"] = (why is not None) if phase in timing.phases else None
             row[f"{phase}_disturbance"] = why
-        ci = (rec.metrics.accuracy_ci if rec.metrics else None) or [None, None]
+        measured = rec.metrics.accuracy_ci if rec.metrics else None
+        ci: Sequence[float | None] = measured or (None, None)
         row["accuracy_ci_low"], row["accuracy_ci_high"] = ci[0], ci[1]
         env = rec.environment
         row["host"] = env.host if env else None
@@ -377,7 +378,8 @@ class RunWriter:
         disk refuses is a ResultsError, and the run's finished tasks stay whole."""
         target = self.path / TASKS_DIR / f"{record.task_id}.json"
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
+        # numpy's stub lets **arrays fill allow_pickle (bool); no array is named that.
+        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         try:
             atomic_write(target.with_suffix(".npz"), buffer.getvalue())
             atomic_write(target, _json_bytes(record.to_json()))
