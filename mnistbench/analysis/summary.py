@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mnistbench.analysis.statistics import PairResult, Ranked, pairwise, rank
-from mnistbench.results import SavedRun
+from mnistbench.results import Result, SavedRun
 from mnistbench.results.metric_table import METRICS
 from mnistbench.results.record import PHASES
 
@@ -142,7 +142,7 @@ def significance(run: SavedRun) -> Significance:
     """McNemar's exact test between every two models of ``run`` on the same test digits,
     Holm-corrected, and the ranking it allows. Pairs the predictions of one seed, the
     smallest seed every model has (each model's first seed when there is none)."""
-    by_spec: dict[str, dict[int, object]] = {}
+    by_spec: dict[str, dict[int, Result]] = {}
     for res in run.results:
         if res.ok:
             by_spec.setdefault(res.record.spec, {})[res.record.seed] = res
@@ -152,7 +152,7 @@ def significance(run: SavedRun) -> Significance:
     missing = []
     for spec, seeds in by_spec.items():
         res = seeds[seed] if seed is not None else seeds[min(seeds)]
-        arrays = res.arrays  # type: ignore[attr-defined]
+        arrays = res.arrays
         if "y_true" not in arrays or "y_pred" not in arrays:
             missing.append(spec)
             continue

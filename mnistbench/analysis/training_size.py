@@ -242,7 +242,7 @@ def _sweep(
         return None
     param = max(varying, key=lambda k: (len(set(shown[k])), -varying.index(k)))
     others = [k for k in varying if k != param]
-    raw = [params[s].get(param) for s in specs]
+    raw: list[Any] = [params[s].get(param) for s in specs]  # JSON values, None if unset
     numeric = all(_is_number(v) for v in raw)
     rows = []
     for spec, value in zip(specs, raw, strict=True):
