@@ -1,5 +1,5 @@
-"""The CI recipes in docs/ci: they parse, they do what the README says (install, gate, asv
-continuous, post the Markdown verdict), and every `mnistbench ...` and `python -m ...`
+"""The CI recipes in docs/ci: they parse, they do what docs/ci-gate.md says (install, gate,
+asv continuous, post the Markdown verdict), and every `mnistbench ...` and `python -m ...`
 command in them exists and accepts its flags: mnistbench commands through the real
 argparse parser, other modules through their own `--help`."""
 
