@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -74,14 +74,14 @@ def is_gzip(path: str | Path) -> bool:
         return fh.read(2) == GZIP_MAGIC
 
 
-def _open(path: Path) -> tuple[BinaryIO, bool]:
+def _open(path: Path) -> tuple[io.BufferedIOBase, bool]:
     compressed = is_gzip(path)
     if compressed:
         return gzip.open(path, "rb"), True
     return open(path, "rb"), False
 
 
-def _read_exact(fh: BinaryIO, n: int) -> bytes:
+def _read_exact(fh: io.BufferedIOBase, n: int) -> bytes:
     data = b""
     while len(data) < n:
         chunk = fh.read(n - len(data))
@@ -91,7 +91,7 @@ def _read_exact(fh: BinaryIO, n: int) -> bytes:
     return data
 
 
-def _parse_header(path: Path, fh: BinaryIO) -> tuple[IdxHeader, bytes]:
+def _parse_header(path: Path, fh: io.BufferedIOBase) -> tuple[IdxHeader, bytes]:
     magic = _read_exact(fh, 4)
     if len(magic) < 4:
         raise DataError(
@@ -244,7 +244,7 @@ def read_idx(
             need = header.payload_size
             digest = hashlib.md5(head_bytes, usedforsecurity=False)
             out = np.empty(need, dtype=np.uint8)
-            view = memoryview(out)
+            view = out.data  # a writable memoryview of the array
             got = 0
             while got < need:
                 n = fh.readinto(view[got : got + min(_CHUNK, need - got)])
