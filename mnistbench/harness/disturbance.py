@@ -81,6 +81,12 @@ class Snapshot:
             total = busy + idle + iowait + steal
         return cls(time.perf_counter(), task_cpu_seconds(), busy, steal, total)
 
+    def ticks(self) -> tuple[int, int, int] | None:
+        """Busy, steal and total ticks; None where ``/proc/stat`` could not be read."""
+        if self.busy_ticks is None or self.steal_ticks is None or self.total_ticks is None:
+            return None
+        return self.busy_ticks, self.steal_ticks, self.total_ticks
+
 
 def machine_cores() -> int:
     """Every CPU /proc/stat counts (not only those this process may use)."""
@@ -101,11 +107,12 @@ def signals(
     wall = max(end.wall - start.wall, 1e-9)
     cpu = max(end.cpu - start.cpu, 0.0)
     steal_fraction = others_cores = None
-    if start.total_ticks is not None and end.total_ticks is not None:
-        total = end.total_ticks - start.total_ticks
+    before, after = start.ticks(), end.ticks()
+    if before is not None and after is not None:
+        busy, steal, total = (b - a for a, b in zip(before, after, strict=True))
         if total > 0:
-            steal_fraction = round((end.steal_ticks - start.steal_ticks) / total, 4)
-            busy_s = (end.busy_ticks - start.busy_ticks) * _TICK_S
+            steal_fraction = round(steal / total, 4)
+            busy_s = busy * _TICK_S
             others_cores = round(max(0.0, busy_s - cpu) / wall, 3)
     found = PhaseSignals(
         wall_s=wall,
