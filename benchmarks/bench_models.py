@@ -4,6 +4,7 @@ for asv (error rate, log loss: asv reads smaller as better for all)."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,8 @@ from .common import (
     load_fitted,
     load_split,
     model_specs,
-    new_model,
-    pin_threads,
     preload,
+    seeded,
     threads,
 )
 
@@ -41,30 +41,38 @@ class ModelSuite:
     def setup_cache(self) -> dict[str, dict]:
         """Fit every model once; asv runs this in a scratch directory that the benchmarks
         then run in, so the saved models are found there."""
-        pin_threads(THREADS)
-        return fit_and_store(model_specs(PROFILE), PROFILE.dataset, Path.cwd())
+        return fit_and_store(model_specs(PROFILE), PROFILE.dataset, Path.cwd(), THREADS)
 
     setup_cache.timeout = PROFILE.cache_timeout  # type: ignore[attr-defined]
 
     def setup(self, cache: dict[str, dict], dataset: str, spec: str, n_threads: int) -> None:
-        pin_threads(n_threads)
-        self.split = load_split(dataset)
-        entry = cache[spec]
-        if entry["fingerprint"] != self.split.fingerprint:
-            raise RuntimeError(f"split changed between setup_cache and setup for {spec}")
-        self.entry = entry
-        self.model = load_fitted(entry)
+        """Enter the spec's thread limit (left in ``teardown``), then load what to measure."""
+        self._limit = ExitStack()
+        try:
+            self.new_model = self._limit.enter_context(seeded(spec, n_threads))
+            self.split = load_split(dataset)
+            entry = cache[spec]
+            if entry["fingerprint"] != self.split.fingerprint:
+                raise RuntimeError(f"split changed between setup_cache and setup for {spec}")
+            self.entry = entry
+            self.model = load_fitted(entry)
+        except BaseException:
+            self._limit.close()
+            raise
         self.one_digit = self.split.X_test[:1]
 
+    def teardown(self, cache: Any, dataset: str, spec: str, n_threads: int) -> None:
+        self._limit.close()
+
     def time_fit(self, cache: Any, dataset: str, spec: str, n_threads: int) -> None:
-        fit(new_model(spec), self.split)
+        fit(self.new_model(), self.split)
 
     time_fit.number = 1  # type: ignore[attr-defined]
     time_fit.repeat = (1, 3, 60.0)  # type: ignore[attr-defined]
     time_fit.warmup_time = 0.0  # type: ignore[attr-defined]
 
     def peakmem_fit(self, cache: Any, dataset: str, spec: str, n_threads: int) -> None:
-        fit(new_model(spec), self.split)
+        fit(self.new_model(), self.split)
 
     def time_predict(self, cache: Any, dataset: str, spec: str, n_threads: int) -> None:
         self.model.predict(self.split.X_test)

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -92,21 +94,6 @@ def model_specs(profile: Profile) -> list[str]:
     return labels
 
 
-_pinned: list[Any] = []
-
-
-def pin_threads(n: int) -> None:
-    """Limit BLAS/OpenMP pools, and each kind of model's own pools, for this process."""
-    from threadpoolctl import threadpool_limits
-
-    from mnistbench.models import available_models
-
-    if not _pinned:
-        _pinned.append(threadpool_limits(limits=n))  # kept alive: limits stay in force
-        for entry in available_models():
-            entry.cls.configure_threads(n)
-
-
 def preload() -> None:
     """Import TensorFlow and Keras without starting the runtime (no thread pool yet)."""
     try:
@@ -124,14 +111,13 @@ def load_split(dataset: str) -> Any:
     return make_split(load_dataset(dataset, data_dir=os.environ.get("MNISTBENCH_DATA_DIR")))
 
 
-def new_model(spec: str, seed: int = 0) -> Any:
-    """An unfitted registry model, seeded like ``mnistbench run`` seeds a task."""
-    from mnistbench.models import get_model
+def seeded(spec: str, threads: int, seed: int = 0) -> AbstractContextManager[Callable[[], Any]]:
+    """Inside: ``spec``'s thread limit, as ``mnistbench run`` sets it for a task; yields a
+    function that builds a fresh model of ``spec`` seeded as a task's
+    (``mnistbench.models.build.seeded_models``)."""
+    from mnistbench.models.build import seeded_models
 
-    model = get_model(spec)
-    if "random_state" in model.get_params():
-        model.set_params(random_state=seed)
-    return model
+    return seeded_models(spec, seed, threads)
 
 
 def fit(model: Any, split: Any) -> Any:
@@ -144,8 +130,9 @@ def _plain(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def fit_and_store(specs: list[str], dataset: str, directory: Path) -> dict[str, dict]:
-    """Fit every spec once, score it, and pickle the fitted model into ``directory``.
+def fit_and_store(specs: list[str], dataset: str, directory: Path, threads: int) -> dict[str, dict]:
+    """Fit every spec once under ``threads``, score it, and pickle the fitted model into
+    ``directory``.
 
     Every registry model pickles with identical predictions, so the predictions benchmarked
     later come from the very weights scored here.
@@ -158,8 +145,9 @@ def fit_and_store(specs: list[str], dataset: str, directory: Path) -> dict[str, 
     labels = np.arange(split.n_classes)
     out: dict[str, dict] = {}
     for spec in specs:
-        model = fit(new_model(spec), split)
-        y_pred, proba = model.predict_with_proba(split.X_test)
+        with seeded(spec, threads) as new_model:
+            model = fit(new_model(), split)
+            y_pred, proba = model.predict_with_proba(split.X_test)
         metrics, _ = classification_metrics(split.y_test, y_pred, proba, labels)
         path = (directory / slug(spec, unique=True)).with_suffix(".pkl")
         path.write_bytes(pickle.dumps(model))

@@ -14,7 +14,6 @@ It checks the contract, not the quality: a model may be as weak as its parameter
 
 from __future__ import annotations
 
-import inspect
 import math
 import pickle
 import time
@@ -25,7 +24,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
+from mnistbench.harness.environment import default_threads
 from mnistbench.models import BenchModel, ModelSpec, get_entry, get_model, parse_spec
+from mnistbench.models.build import seeded_models
 
 # Keys a history row may carry (per epoch or iteration).
 HISTORY_KEYS = frozenset(
@@ -102,31 +103,37 @@ def quick_spec(spec: ModelSpec) -> ModelSpec:
     return ModelSpec(spec.name, spec.preset, tuple(sorted(quick.items())))
 
 
-def _seeded(spec: ModelSpec, seed: int) -> BenchModel:
-    model = get_model(spec)
-    if "random_state" in model.get_params():
-        model.set_params(random_state=seed)
-    return model
-
-
 def _proba_or_none(model: BenchModel, X: np.ndarray) -> np.ndarray | None:
     return model.predict_proba(X) if hasattr(model, "predict_proba") else None
 
 
 def check_model(
-    spec: str | ModelSpec, *, dataset: str = "digits", quick: bool = True
+    spec: str | ModelSpec,
+    *,
+    dataset: str = "digits",
+    quick: bool = True,
+    threads: int | None = None,
 ) -> ConformanceReport:
     """Fit ``spec`` on ``dataset`` and check the BenchModel contract.
 
     ``quick`` applies the model's ``quick_params`` (fewer epochs) so that the check takes
-    seconds. Returns the report when every check passes; raises ``ConformanceError`` (an
-    AssertionError) listing all failed checks otherwise.
+    seconds. The model is built and fitted as a run builds it, under a thread limit of
+    ``threads`` (default: every core this process may use). Returns the report when every
+    check passes; raises ``ConformanceError`` (an AssertionError) listing all failed checks
+    otherwise.
     """
-    from mnistbench.data import load_dataset, make_split
-
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     if quick:
         spec = quick_spec(spec)
+    with seeded_models(spec, 0, threads or default_threads()) as new_model:
+        return _check(spec, dataset, new_model)
+
+
+def _check(spec: ModelSpec, dataset: str, new_model: Callable[[], BenchModel]) -> ConformanceReport:
+    """``check_model``'s checks, inside its thread limit (``new_model``: a fresh model
+    seeded with 0)."""
+    from mnistbench.data import load_dataset, make_split
+
     entry = get_entry(spec.name)
     cls = entry.cls
     split = make_split(load_dataset(dataset))
@@ -147,8 +154,9 @@ def check_model(
         unknown = set(cls.quick_params) - set(cls.defaults)
         _require(not unknown, f"quick_params sets unknown parameters {sorted(unknown)}")
         _require(
-            isinstance(inspect.getattr_static(cls, "configure_threads"), classmethod),
-            "configure_threads must be a classmethod",
+            not hasattr(cls, "configure_threads"),
+            "configure_threads is never called: declare thread_runtimes, and read the "
+            "thread limit from mnistbench.models.threads",
         )
 
     def params() -> None:
@@ -180,7 +188,7 @@ def check_model(
     check("presets build and pass check_params", presets)
 
     # --- fit -----------------------------------------------------------------------------
-    model = _seeded(spec, 0)
+    model = new_model()
     calls: list[tuple[int, int, dict]] = []
     fitted: list[Any] = []
 
@@ -258,7 +266,7 @@ def check_model(
             )
 
     def repeatable() -> None:
-        again = _seeded(spec, 0).fit(X, y, validation_data=(split.X_val, split.y_val))
+        again = new_model().fit(X, y, validation_data=(split.X_val, split.y_val))
         same = float(np.mean(np.asarray(again.predict(X_test)) == pred))
         _require(
             same == 1.0,

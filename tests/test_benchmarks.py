@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mnistbench.models import available_models
+from mnistbench.models.threads import current_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,6 +79,7 @@ def test_every_benchmark_runs_for_every_model(bench):
         args = (cache, datasets[0], spec, threads[0])
         suite = module.ModelSuite()
         suite.setup(*args)
+        assert current_threads() == threads[0]  # what runs is under the benchmark's threads
         suite.time_predict(*args)
         suite.time_predict_single(*args)
         error = suite.track_error_rate(*args)
@@ -91,6 +93,8 @@ def test_every_benchmark_runs_for_every_model(bench):
         # the reloaded model predicts what was scored in setup_cache
         y_pred = suite.model.predict(suite.split.X_test)
         assert (y_pred != suite.split.y_test).mean() == pytest.approx(error)
+        suite.teardown(*args)  # leaves the thread limit setup entered
+        assert current_threads() is None
     # fitting is the slow part: once for a classical and once for a Keras model
     for spec in (specs[0], specs[3]):
         args = (cache, datasets[0], spec, threads[0])
@@ -98,6 +102,7 @@ def test_every_benchmark_runs_for_every_model(bench):
         suite.setup(*args)
         suite.time_fit(*args)
         suite.peakmem_fit(*args)
+        suite.teardown(*args)
     assert len(list(cache_dir.glob("*.pkl"))) == len(specs)  # Keras networks pickle too
 
 

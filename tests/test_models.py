@@ -54,8 +54,6 @@ def test_weight_images(fitted, spec):
 
 def test_models_own_their_weight_kind_threads_and_quick_parameters():
     """What the report, the harness and the asv profiles used to decide by model name."""
-    from mnistbench.models import get_entry
-
     per_class = {name: get_entry(name).cls.weights_per_class for name in DEFAULT_MODELS}
     assert per_class == {
         "linear_svc": True,
@@ -70,6 +68,10 @@ def test_models_own_their_weight_kind_threads_and_quick_parameters():
     assert get_entry("mlp").cls.weight_caption == "first-layer units"
     assert get_entry("softmax").cls.quick_params == {"epochs": 2, "min_steps": 0}
     assert get_entry("knn").cls.quick_params == {}
+    # the runtime a thread limit starts for the model; none of them keeps a thread count
+    assert get_entry("softmax").cls.thread_runtimes == ("tensorflow",)
+    assert get_entry("knn").cls.thread_runtimes == ()
+    assert not any(hasattr(get_entry(n).cls, "configure_threads") for n in DEFAULT_MODELS)
 
 
 def test_keras_pickle_keeps_the_network_and_the_original(digits_split):
@@ -186,15 +188,12 @@ def test_sgd_sparse_input_matches_dense(digits_split):
     assert sparse.weight_images().shape == (10, 8, 8)
 
 
-def test_sgd_notebook_preset_is_the_notebook_classifier(monkeypatch):
+def test_sgd_notebook_preset_is_the_notebook_classifier():
     """The notebook used ``SGDClassifier(max_iter=5000, tol=1e-3, n_jobs=-1)`` on dense,
     unscaled pixels; new options must stay off in the preset."""
     from sklearn.linear_model import SGDClassifier
 
-    from mnistbench.models.sklearn_base import SklearnModel
-
-    # As built outside a run (a run turns n_jobs=-1 into its --threads: another test)
-    monkeypatch.setattr(SklearnModel, "_threads", None)
+    # Built outside a thread limit (inside one n_jobs=-1 means its threads: another test)
     model = get_model("sgd@notebook")
     assert (model.sparse, model.scale) == (False, False)
     clf = model.make_pipeline()
@@ -206,18 +205,18 @@ def test_sgd_notebook_preset_is_the_notebook_classifier(monkeypatch):
             assert ours[key] == notebook[key], key
 
 
-def test_all_cores_means_the_runs_threads(monkeypatch):
-    from mnistbench.models.sklearn_base import SklearnModel
+def test_all_cores_means_the_runs_threads():
+    from mnistbench.models.threads import limit_threads
 
-    monkeypatch.setattr(SklearnModel, "_threads", None)
     forest = get_model(parse_spec("random_forest"))
-    assert forest.make_pipeline()[-1].n_jobs == -1  # not configured: joblib's own meaning
-    get_entry("random_forest").cls.configure_threads(1)  # as run_task does for --threads 1
-    assert forest.make_pipeline()[-1].n_jobs == 1
-    assert get_model(parse_spec("knn")).make_pipeline()[-1].n_jobs == 1
-    assert get_model(parse_spec("kernel_approx")).make_pipeline()[-1].n_jobs == 1
-    get_entry("sgd").cls.configure_threads(3)
-    assert get_model(parse_spec("sgd")).make_pipeline()[-1].n_jobs == 3
-    # an explicit job count is left alone
-    assert get_model(parse_spec("random_forest@bench_mnist")).make_pipeline()[-1].n_jobs == 1
-    assert get_model(parse_spec("random_forest:n_jobs=2")).make_pipeline()[-1].n_jobs == 2
+    assert forest.make_pipeline()[-1].n_jobs == -1  # outside a limit: joblib's own meaning
+    with limit_threads(1):  # as run_task does for --threads 1
+        assert forest.make_pipeline()[-1].n_jobs == 1
+        assert get_model(parse_spec("knn")).make_pipeline()[-1].n_jobs == 1
+        assert get_model(parse_spec("kernel_approx")).make_pipeline()[-1].n_jobs == 1
+        with limit_threads(3):
+            assert get_model(parse_spec("sgd")).make_pipeline()[-1].n_jobs == 3
+        # an explicit job count is left alone
+        assert get_model(parse_spec("random_forest@bench_mnist")).make_pipeline()[-1].n_jobs == 1
+        assert get_model(parse_spec("random_forest:n_jobs=2")).make_pipeline()[-1].n_jobs == 2
+    assert forest.make_pipeline()[-1].n_jobs == -1  # and nothing stays behind

@@ -31,10 +31,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from mnistbench.data import load_dataset, make_split
-from mnistbench.models import get_entry, get_model, parse_spec
+from mnistbench.models import get_entry, parse_spec
+from mnistbench.models.build import seeded_models
 
 LOG = Path(__file__).with_name("SEARCH_LOG.md")
 HEADER = (
@@ -49,10 +49,10 @@ def _load() -> str:
 
 def evaluate(spec_text: str, split, threads: int) -> dict:
     spec = parse_spec(spec_text)
-    get_entry(spec.name).cls.configure_threads(threads)
-    load_before = _load()
-    with threadpool_limits(limits=threads):
-        model = get_model(spec)
+    # seed None: each candidate's own random_state, as its spec gives it
+    with seeded_models(spec, None, threads) as new_model:
+        load_before = _load()
+        model = new_model()
         gc.collect()
         t0 = time.perf_counter()
         model.fit(split.X_train, split.y_train, validation_data=(split.X_val, split.y_val))

@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 from threadpoolctl import threadpool_info
 
+from mnistbench.models.threads import tensorflow_pools
 from mnistbench.results.record import Environment, Threads
 
 _LIBRARIES = (
@@ -43,19 +44,6 @@ def cpu_model() -> str:
 
 def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-def tensorflow_threads() -> tuple[int | None, int | None]:
-    """TensorFlow's intra/inter-op pools, if this process has imported it (never imports it:
-    a classical-only run should not pay TensorFlow's start-up to report "not used")."""
-    tf = sys.modules.get("tensorflow")
-    threading = getattr(getattr(tf, "config", None), "threading", None)
-    if threading is None:
-        return None, None
-    return (
-        threading.get_intra_op_parallelism_threads(),
-        threading.get_inter_op_parallelism_threads(),
-    )
 
 
 def git_commit(path: Path | None = None) -> str | None:
@@ -93,8 +81,9 @@ def _static_facts() -> dict[str, Any]:
 
 
 def environment(threads: int) -> Environment:
-    """Facts for a result: the host, machine, libraries, and the thread settings in force."""
-    intra, inter = tensorflow_threads()
+    """Facts for a result: the host, machine, libraries, the threads requested and what
+    BLAS and TensorFlow report (``mnistbench.models.threads`` sets them)."""
+    intra, inter = tensorflow_pools()
     blas = [
         {"api": p.get("internal_api"), "num_threads": p.get("num_threads")}
         for p in threadpool_info()

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
-from threadpoolctl import threadpool_limits
 
 from mnistbench.analysis.statistics import wilson_interval
 from mnistbench.data import Split
@@ -26,7 +25,9 @@ from mnistbench.harness.saliency import probe_arrays, training_curve
 from mnistbench.harness.subsets import subset_split
 from mnistbench.harness.timing import single_sample_latency, timed_phase, warm_memory
 from mnistbench.harness.workers import end_with_parent
-from mnistbench.models import ModelSpec, get_entry, get_model
+from mnistbench.models import ModelSpec, get_entry
+from mnistbench.models.build import seeded_models
+from mnistbench.models.threads import limit_threads
 from mnistbench.results.labels import task_label
 from mnistbench.results.record import Metrics, TaskRecord, Timing, WeightInfo
 
@@ -103,25 +104,21 @@ def run_task(
     try:
         # Before any clock: from here on the split's training part is the task's subset.
         split, record.subset_fingerprint = subset_split(split, task.train_size)
-        entry.cls.configure_threads(threads)
         others = parallel_jobs - 1
+        with (
+            seeded_models(spec, task.seed, threads) as new_model,
+            warnings.catch_warnings(record=True) as caught,
+        ):
 
-        def new_model() -> Any:
-            model = get_model(spec)
-            if "random_state" in model.get_params():
-                model.set_params(random_state=task.seed)
-            return model
+            def fit(i: int) -> Any:
+                # Repeats fit fresh copies, quietly; the first fit is the one kept and scored.
+                return new_model().fit(
+                    split.X_train,
+                    split.y_train,
+                    validation_data=(split.X_val, split.y_val),
+                    epoch_callback=epoch_callback if i == 0 else None,
+                )
 
-        def fit(i: int) -> Any:
-            # Repeats fit fresh copies, quietly; the first fit is the one kept and scored.
-            return new_model().fit(
-                split.X_train,
-                split.y_train,
-                validation_data=(split.X_val, split.y_val),
-                epoch_callback=epoch_callback if i == 0 else None,
-            )
-
-        with threadpool_limits(limits=threads), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             record.params = _jsonable_params(new_model().get_params())
             warm_memory(split.X_train.nbytes)
@@ -221,7 +218,7 @@ def _probe(
 ) -> tuple[dict[str, Any], list[dict[str, float]]]:
     """Saliency, probe answers and a learning curve, after the timed phases; a model that
     cannot give them still yields its record (the reason goes to its warnings)."""
-    with threadpool_limits(limits=threads), warnings.catch_warnings():
+    with limit_threads(threads), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             probes: dict[str, Any] = probe_arrays(model, split, proba)

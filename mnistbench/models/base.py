@@ -69,6 +69,10 @@ class BenchModel(ClassifierMixin, BaseEstimator):
     weights_per_class: ClassVar[bool] = False
     # Parameters that shorten training for smoke runs (asv quick profile, conformance kit).
     quick_params: ClassVar[dict[str, Any]] = {}
+    # Runtimes with thread pools of their own that a thread limit must start before this
+    # model is built and timed (``mnistbench.models.threads``; ("tensorflow",) for Keras
+    # models). BLAS and OpenMP pools are limited for every model alike.
+    thread_runtimes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -93,14 +97,6 @@ class BenchModel(ClassifierMixin, BaseEstimator):
 
     def check_params(self) -> None:
         """Raise on parameter values that would only fail later, inside fit."""
-
-    @classmethod
-    def configure_threads(cls, n: int) -> None:
-        """Give this kind of model ``n`` threads, before it is fitted.
-
-        The default does nothing: BLAS and OpenMP pools are limited for every model by the
-        harness (threadpoolctl). Models with their own runtime (TensorFlow) pin it here.
-        """
 
     # --- the protocol -------------------------------------------------------------------
     def fit(

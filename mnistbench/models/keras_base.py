@@ -6,10 +6,7 @@ TensorFlow is imported on first use so that classical-only runs start quickly.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,6 +14,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import BenchModel, EpochCallback, infer_image_shape
+from mnistbench.models.threads import TENSORFLOW
 
 # Rows per call of the compiled forward pass when predicting many digits.
 _PREDICT_CHUNK = 4096
@@ -35,52 +33,6 @@ KERAS_AS_WRITTEN: dict[str, Any] = {
 }
 
 
-_tf_threads: tuple[int, int] | None = None
-
-
-@contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """TensorFlow's C++ start-up notices bypass Python logging; hide them from the display."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def configure_tensorflow_threads(intra: int, inter: int = 1) -> tuple[int, int]:
-    """Pin TensorFlow's pools once per process, before its runtime starts.
-
-    TensorFlow fixes its pools when the runtime starts and refuses changes afterwards, so
-    the first call wins; later calls return the pools in force.
-    """
-    global _tf_threads
-    if _tf_threads is None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        with _native_stderr_silenced():
-            import tensorflow as tf
-
-        try:
-            with _native_stderr_silenced():
-                tf.config.threading.set_intra_op_parallelism_threads(intra)
-                tf.config.threading.set_inter_op_parallelism_threads(inter)
-                tf.constant(0)  # start the runtime now, with these pools
-            _tf_threads = (intra, inter)
-        except RuntimeError:  # runtime already initialised: record what it has
-            _tf_threads = (
-                tf.config.threading.get_intra_op_parallelism_threads(),
-                tf.config.threading.get_inter_op_parallelism_threads(),
-            )
-    return _tf_threads
-
-
 class KerasModel(BenchModel):
     """Shared training loop; subclasses implement ``build_layers``."""
 
@@ -88,6 +40,8 @@ class KerasModel(BenchModel):
     weight_caption: ClassVar[str] = "first-layer units"
     # Two epochs, no step floor: enough to exercise every code path, in seconds.
     quick_params: ClassVar[dict[str, Any]] = {"epochs": 2, "min_steps": 0}
+    # A thread limit starts TensorFlow with its threads (intra-op; one inter-op thread).
+    thread_runtimes: ClassVar[tuple[str, ...]] = (TENSORFLOW,)
     defaults: ClassVar[dict[str, Any]] = {
         "epochs": 10,
         "batch_size": 128,
@@ -114,11 +68,6 @@ class KerasModel(BenchModel):
         "output_sigmoid": False,
         "random_state": 0,
     }
-
-    @classmethod
-    def configure_threads(cls, n: int) -> None:
-        """``n`` intra-op threads and one inter-op thread (once per process)."""
-        configure_tensorflow_threads(n)
 
     def build_layers(self, keras: Any, image_shape: tuple[int, int], n_classes: int) -> list:
         """The layers between the flat input and the softmax output."""

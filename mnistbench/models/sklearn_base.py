@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import BenchModel, EpochCallback, infer_image_shape
 from mnistbench.models.deskew import deskew as deskew_images
+from mnistbench.models.threads import resolve_n_jobs
 
 
 def _inner_has(method: str) -> Callable[[SklearnModel], bool]:
@@ -49,18 +50,12 @@ class SklearnModel(BenchModel):
     """A scikit-learn Pipeline behind the BenchModel protocol."""
 
     family: ClassVar[str] = "classical"
-    # The run's thread count (``configure_threads``): what ``n_jobs=-1`` means here, since
-    # joblib's "all cores" knows nothing of ``--threads``, of ``--jobs`` sharing the cores
-    # out, or of a Dask worker's share of its machine.
-    _threads: ClassVar[int | None] = None
-
-    @classmethod
-    def configure_threads(cls, n: int) -> None:
-        SklearnModel._threads = n
 
     def jobs(self, n_jobs: int | None) -> int | None:
-        """``n_jobs`` for the estimator: -1 becomes the run's thread count."""
-        return SklearnModel._threads if n_jobs == -1 and SklearnModel._threads else n_jobs
+        """``n_jobs`` for the estimator: inside a thread limit, -1 means the limit's count
+        (``mnistbench.models.threads``), since joblib's "all cores" knows nothing of
+        ``--threads``, of ``--jobs`` sharing the cores out, or of a Dask worker's share."""
+        return resolve_n_jobs(n_jobs)
 
     def make_pipeline(self) -> Pipeline:
         """The unfitted pipeline these parameters describe."""
