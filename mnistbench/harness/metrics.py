@@ -84,7 +84,8 @@ def most_confident_mistakes(
     without probabilities by the decision ``margin`` (one per test digit); in test order
     when there is neither."""
     wrong = np.flatnonzero(y_true != y_pred)
-    if len(wrong) and (proba is not None or margin is not None):
-        confidence = proba[wrong].max(axis=1) if proba is not None else margin[wrong]
-        wrong = wrong[np.argsort(-confidence, kind="stable")]
+    if len(wrong) and proba is not None:
+        wrong = wrong[np.argsort(-proba[wrong].max(axis=1), kind="stable")]
+    elif len(wrong) and margin is not None:
+        wrong = wrong[np.argsort(-margin[wrong], kind="stable")]
     return wrong[:limit]

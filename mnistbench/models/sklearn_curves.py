@@ -108,7 +108,9 @@ def pipeline_curve(
             replay.set_params(early_stopping=False)  # partial_fit cannot stop early
         X_fit = prepare(X)
         X_tr, y_tr = prepare(X[pick]), y[pick]
-        X_val = prepare(validation_data[0]) if validation_data is not None else None
+        val = None
+        if validation_data is not None:
+            val = prepare(validation_data[0]), np.asarray(validation_data[1])
         rows, spent = [], 0.0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -118,10 +120,8 @@ def pipeline_curve(
                 spent += time.perf_counter() - started
                 row = {"epoch": epoch, "elapsed_s": spent, "replay": 1.0}
                 row.update(_score_rows(replay, X_tr, y_tr, classes, ""))
-                if X_val is not None:
-                    row.update(
-                        _score_rows(replay, X_val, np.asarray(validation_data[1]), classes, "val_")
-                    )
+                if val is not None:
+                    row.update(_score_rows(replay, *val, classes, "val_"))
                 rows.append(row)
         return rows
     return []
