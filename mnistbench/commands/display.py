@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichBar
@@ -151,13 +151,14 @@ def ranking_table(sig: Significance) -> Table | None:
         return None
     seed = f"seed {sig.seed}" if sig.seed is not None else "each model's first seed"
     table = Table(title=f"Ranking on the same test digits (McNemar exact, Holm-corrected, {seed})")
-    for col, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("rank", "right"),
         ("spec", "left"),
         ("accuracy", "right"),
         ("cannot be told apart from", "left"),
-    ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    )
+    for col, justify in columns:
+        table.add_column(col, justify=justify)
     for r in sig.ranking:
         table.add_row(
             str(r.rank),
@@ -212,7 +213,7 @@ def speedup_table(pairs: pd.DataFrame, totals: dict | None = None) -> Table | No
 def comparison_table(comparison: Comparison) -> Table:
     """The deltas, one line per spec and metric, coloured by verdict."""
     table = Table(title=f"{comparison.baseline.run_id} -> {comparison.current.run_id}")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("spec", "left"),
         ("seeds", "right"),
         ("metric", "left"),
@@ -220,8 +221,9 @@ def comparison_table(comparison: Comparison) -> Table:
         ("current", "right"),
         ("change", "right"),
         ("verdict", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
     for _, row in comparison.table.iterrows():
         for i, key in enumerate(comparison.metrics):
             m = BY_KEY[key]
@@ -280,8 +282,8 @@ class RichProgress(Progress):
         if record.ok:
             line = (
                 f"[green]ok[/]    {escape(record.spec)} seed {record.seed}: accuracy "
-                f"{format_value(record.metrics.accuracy, 'acc')}, fit "
-                f"{format_value(record.timing.fit_wall_s, 'sec')} s"
+                f"{format_value(record.metrics.accuracy if record.metrics else None, 'acc')}, "
+                f"fit {format_value(record.timing.fit_wall_s if record.timing else None, 'sec')} s"
             )
         elif record.timed_out:
             line = (
