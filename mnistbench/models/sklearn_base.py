@@ -79,7 +79,7 @@ class SklearnModel(BenchModel):
         self.pipeline_ = self.make_pipeline().fit(X, y)
         self.classes_ = self.pipeline_.classes_
         self.n_features_in_ = X.shape[1]
-        self.history_ = []
+        self.history_: list[dict[str, float]] = []
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
