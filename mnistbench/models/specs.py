@@ -91,7 +91,9 @@ def _format_value(value: Any) -> str:
 
 def _split_top_level(text: str, sep: str = ",") -> list[str]:
     """Split on ``sep`` outside brackets, so ``hidden_units=(256,128)`` stays whole."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char in "([{":
             depth += 1
