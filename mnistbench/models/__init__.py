@@ -15,8 +15,11 @@ from mnistbench.models.registry import (
 )
 from mnistbench.models.specs import (
     ModelSpec,
+    Settings,
+    apply_overrides,
     apply_settings,
     get_model,
+    parse_settings,
     parse_spec,
     parse_spec_list,
 )
@@ -26,10 +29,13 @@ __all__ = [
     "BenchModel",
     "ModelEntry",
     "ModelSpec",
+    "Settings",
+    "apply_overrides",
     "apply_settings",
     "available_models",
     "get_entry",
     "get_model",
+    "parse_settings",
     "parse_spec",
     "parse_spec_list",
     "register",

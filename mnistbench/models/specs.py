@@ -229,9 +229,13 @@ def parse_spec_list(text: str) -> list[ModelSpec]:
     return list(specs.values())
 
 
-def apply_settings(specs: Iterable[ModelSpec], settings: Iterable[str]) -> list[ModelSpec]:
-    """Apply ``--set name.param=value`` to every spec of that model."""
-    per_model: dict[str, dict[str, Any]] = {}
+#: overrides per model name: ``{"knn": {"n_neighbors": [3, 5]}}`` (a list value sweeps)
+Settings = dict[str, dict[str, Any]]
+
+
+def parse_settings(settings: Iterable[str]) -> Settings:
+    """``name.param=value`` texts (``--set``) as overrides per model."""
+    per_model: Settings = {}
     for text in settings:
         target, eq, _ = text.partition("=")
         name, dot, _ = target.partition(".")
@@ -240,6 +244,19 @@ def apply_settings(specs: Iterable[ModelSpec], settings: Iterable[str]) -> list[
         get_entry(name.strip())
         key, value = parse_assignment(text.split(".", 1)[1])
         per_model.setdefault(name.strip(), {})[key] = value
+    return per_model
+
+
+def apply_settings(specs: Iterable[ModelSpec], settings: Iterable[str]) -> list[ModelSpec]:
+    """Apply ``--set name.param=value`` to every spec of that model."""
+    return apply_overrides(specs, parse_settings(settings))
+
+
+def apply_overrides(specs: Iterable[ModelSpec], per_model: Settings) -> list[ModelSpec]:
+    """Every spec of a model in ``per_model`` with that model's overrides, validated; a
+    list value sweeps every spec of that model."""
+    for name in per_model:
+        get_entry(name)
     out: dict[str, ModelSpec] = {}
     for s in specs:  # a list value sweeps every spec of that model
         settings_of = per_model.get(s.name, {})
