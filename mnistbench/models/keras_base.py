@@ -1,7 +1,9 @@
 """Keras models: one training loop, history, prediction, weight maps and pickling.
 
-A subclass only says which layers sit between the flat input and the softmax output.
-TensorFlow is imported on first use so that classical-only runs start quickly.
+A subclass says what sits between the flat input and the softmax output: a stack of layers
+(``build_layers``) or, for any other shape (skip connections, branches), a graph built with
+Keras's functional API (``build_graph``). TensorFlow is imported on first use so that
+classical-only runs start quickly.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ KERAS_AS_WRITTEN: dict[str, Any] = {
 
 
 class KerasModel(BenchModel):
-    """Shared training loop; subclasses implement ``build_layers``."""
+    """Shared training loop; subclasses implement ``build_layers`` or ``build_graph``."""
 
     family: ClassVar[str] = "deep"
     weight_caption: ClassVar[str] = "first-layer units"
@@ -70,8 +72,20 @@ class KerasModel(BenchModel):
     }
 
     def build_layers(self, keras: Any, image_shape: tuple[int, int], n_classes: int) -> list:
-        """The layers between the flat input and the softmax output."""
+        """The layers between the flat input and the softmax output, in order."""
         raise NotImplementedError
+
+    def build_graph(
+        self, keras: Any, inputs: Any, image_shape: tuple[int, int], n_classes: int
+    ) -> Any:
+        """The network from the flat input tensor (``n_features`` pixels per row) to the
+        tensor the output layer reads, built with Keras's functional API, so a model can
+        have any shape. The output layer (``l1``, ``zero_init``, ``output_sigmoid``) is
+        added after it, for every model alike. The default is ``build_layers`` in order."""
+        x = inputs
+        for layer in self.build_layers(keras, image_shape, n_classes):
+            x = layer(x)
+        return x
 
     def __init__(self, **params: Any) -> None:
         # An epoch count that is set (by the user or a preset) means what it says: the
@@ -105,6 +119,14 @@ class KerasModel(BenchModel):
             kernel_regularizer=keras.regularizers.L1(self.l1) if self.l1 else None,
         )
         return [dense, keras.layers.Activation("softmax")] if self.output_sigmoid else [dense]
+
+    def _network(self, keras: Any, n_features: int, n_classes: int) -> Any:
+        """The whole network: ``build_graph``, then the output layer."""
+        inputs = keras.Input((n_features,))
+        x = self.build_graph(keras, inputs, infer_image_shape(n_features), n_classes)
+        for layer in self._output_layers(keras, n_classes):
+            x = layer(x)
+        return keras.Model(inputs, x)
 
     def _optimizer(self, keras: Any, total: int):
         rate = self._learning_rate(keras, total)
@@ -153,13 +175,7 @@ class KerasModel(BenchModel):
         self.n_features_in_ = X.shape[1]
         self.image_shape_ = infer_image_shape(X.shape[1])
 
-        model = keras.Sequential(
-            [
-                keras.Input((X.shape[1],)),
-                *self.build_layers(keras, self.image_shape_, len(self.classes_)),
-                *self._output_layers(keras, len(self.classes_)),
-            ]
-        )
+        model = self._network(keras, X.shape[1], len(self.classes_))
         steps = -(-len(X) // self.batch_size)
         self.epochs_ = max(self.epochs, -(-self.min_steps // steps))
         data: dict[str, Any] = {"x": X, "y": y_enc, "batch_size": self.batch_size, "shuffle": True}
@@ -293,7 +309,9 @@ class _HistoryRecorder:
     """Keras callback: per-epoch metrics, elapsed wall time since fit began, and each
     epoch's own wall and process-CPU seconds (so a curve shows where a slowdown was)."""
 
-    def __new__(cls, keras: Any, n_epochs: int, epoch_callback: EpochCallback | None):
+    def __new__(
+        cls, keras: Any, n_epochs: int, epoch_callback: EpochCallback | None
+    ) -> Any:  # a keras.callbacks.Callback of the Keras passed in (untyped: Any)
         class Recorder(keras.callbacks.Callback):
             def __init__(self) -> None:
                 super().__init__()
