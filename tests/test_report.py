@@ -13,7 +13,7 @@ import pytest
 from mnistbench.cli import main
 from mnistbench.errors import ResultsError
 from mnistbench.report import write_report
-from mnistbench.report.html import generic_table
+from mnistbench.report.tables import generic_table
 
 SECTIONS = ("header", "summary", "tradeoff", "confusion", "weights", "curves", "perclass", "tuned")
 XSS = "<script>alert(1)</script>"
