@@ -30,10 +30,10 @@ def _k(value: float) -> str:
 
 
 def training_size_context(run: SavedRun, sink: FigureSink) -> dict[str, Any]:
-    """``scaling`` (None, or figures, one row per model with its exponents, crossovers)
-    and ``sweeps`` (one figure and table per swept group)."""
+    """``training_size`` (None, or figures, one row per model with its exponents,
+    crossovers) and ``sweeps`` (one figure and table per swept group)."""
     table = curve_table(curve_points(run))
-    scaling = None
+    growth = None
     if is_curve(table):
         exponents = growth_exponents(table)
         rows = []
@@ -62,7 +62,7 @@ def training_size_context(run: SavedRun, sink: FigureSink) -> dict[str, Any]:
             }
             for _, r in table.iterrows()
         ]
-        scaling = {
+        growth = {
             "accuracy": sink.embed(CF.accuracy_vs_size(table), "accuracy-vs-train-size"),
             "time": sink.embed(CF.time_vs_size(table, exponents), "time-vs-train-size"),
             "rows": rows,
@@ -91,4 +91,4 @@ def training_size_context(run: SavedRun, sink: FigureSink) -> dict[str, Any]:
                 ],
             }
         )
-    return {"scaling": scaling, "sweeps": swept}
+    return {"training_size": growth, "sweeps": swept}
