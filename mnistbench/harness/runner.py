@@ -10,6 +10,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -137,7 +138,9 @@ def run_task(
                 max_repeats=PREDICT_REPEATS,
             )
             before = Snapshot.take()
-            latency = single_sample_latency(model.predict, split.X_test, n_samples=latency_samples)
+            latency: dict[str, Any] = single_sample_latency(
+                model.predict, split.X_test, n_samples=latency_samples
+            )
             latency_signals = signals(
                 before,
                 Snapshot.take(),
@@ -173,7 +176,15 @@ def run_task(
             **latency,
             fit_peak_rss_mb=fitted.peak_rss_mb,
             fit_rss_increase_mb=fitted.rss_increase_mb,
-            phases={"fit": fitted.signals, "predict": pred.signals, "latency": latency_signals},
+            phases={
+                phase: found
+                for phase, found in (
+                    ("fit", fitted.signals),
+                    ("predict", pred.signals),
+                    ("latency", latency_signals),
+                )
+                if found is not None  # every timed phase has them: for the type checker
+            },
         )
         record.n_parameters = model.n_parameters
         record.history = model.history or curve
@@ -277,7 +288,7 @@ def run_tasks(
                 task,
                 split,
                 threads=threads,
-                epoch_callback=lambda e, n, row, t=task: progress.epoch(t, e, n, row),
+                epoch_callback=partial(progress.epoch, task),
             )
             progress.task_finished(task, record)
             yield task, record, arrays

@@ -23,6 +23,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -211,7 +212,7 @@ def run_tasks_with_timeout(
             split,
             threads=threads,
             timeout=timeout,
-            epoch_callback=lambda e, n, row, t=task: progress.epoch(t, e, n, row),
+            epoch_callback=partial(progress.epoch, task),
         )
         if record.timed_out and (
             label not in stopped or size_key(task.train_size) < size_key(stopped[label])
