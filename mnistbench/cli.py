@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
 
@@ -38,7 +39,7 @@ COMMANDS = {
 class _Parser(argparse.ArgumentParser):
     """argparse, but its usage errors exit like our own user errors (one line, status 2)."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         # "mnistbench: error: run: ..." (main adds the program's name once)
         command = self.prog.removeprefix("mnistbench").strip()
         raise MnistbenchError(f"{command}: {message}" if command else message)
