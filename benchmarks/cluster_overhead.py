@@ -18,18 +18,21 @@ import tempfile
 import time
 from pathlib import Path
 
+from mnistbench.harness.cluster import SchedulerAddress
 from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
+from mnistbench.models import parse_spec
 
 
-def timed_run(out: Path, run_id: str, n_tasks: int, scheduler: str | None) -> float:
+def timed_run(out: Path, run_id: str, n_tasks: int, workers: int | None) -> float:
+    """Seconds the tasks take, in this process or on ``workers`` local Dask workers."""
     request = RunRequest(
-        models="sgd",
+        specs=[parse_spec("sgd")],
         dataset="digits",
-        seeds=",".join(map(str, range(n_tasks))),
+        seeds=list(range(n_tasks)),
         threads=1,
         out=out,
         run_id=run_id,
-        scheduler=scheduler,
+        scheduler=SchedulerAddress(workers=workers) if workers else None,
     )
     plan = plan_run(request)
     started = time.perf_counter()
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mnistbench-overhead-") as tmp:
         local = timed_run(Path(tmp), "local", args.tasks, None)
-        cluster = timed_run(Path(tmp), "cluster", args.tasks, f"local:{args.workers}")
+        cluster = timed_run(Path(tmp), "cluster", args.tasks, args.workers)
     per_local, per_cluster = local / args.tasks, cluster / args.tasks
     print(
         f"{args.tasks} tiny tasks: in process {per_local * 1e3:.0f} ms/task, on "

@@ -16,14 +16,29 @@ where the command would exit with status 2. Failed tasks do not raise: their row
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import numbers
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from mnistbench.errors import MnistbenchError
+from mnistbench.errors import MnistbenchError, RequestError
+from mnistbench.harness.cluster import SchedulerAddress
 from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
 from mnistbench.harness.runner import Progress
+from mnistbench.harness.subsets import TrainSize
+from mnistbench.models import ModelSpec, parse_settings
+from mnistbench.models.specs import validate_spec
+from mnistbench.parsing import (
+    ALL,
+    flag,
+    parse_models,
+    parse_scheduler,
+    parse_seeds,
+    parse_train_size,
+    parse_train_sizes,
+)
 from mnistbench.report import default_report_path, write_report
 from mnistbench.results import SavedRun
 from mnistbench.results import load_run as _load_run
@@ -75,93 +90,193 @@ def load_run(path: str | Path) -> Run:
     return Run.of(_load_run(path))
 
 
-def _text(values: str | Iterable[object] | None, what: str) -> str | None:
-    """A list as the comma-separated text the command line takes."""
-    if values is None or isinstance(values, str):
-        return values
-    if isinstance(values, int):
-        return str(values)
-    items = [str(v) for v in values]
-    if not items:
-        raise MnistbenchError(f"{what} is empty")
-    return ",".join(items)
+class ArgumentError(MnistbenchError, TypeError):
+    """An argument of ``run`` is of a kind it cannot be (``jobs=1.5``, ``seeds=b"0"``)."""
 
 
-#: RunRequest fields that are not a flag of their own, or that ``request`` fills itself.
-_NOT_OPTIONS = {"models", "dataset", "seeds", "command"}
-#: Fields whose flag is not ``--<field-name>``.
-_FLAGS = {"settings": "--set"}
+Check = Callable[[object], bool]
 
 
-def _options() -> dict[str, Any]:
-    """RunRequest's keyword options (every field but the three positional ones) and their
-    defaults: the flags of ``mnistbench run``."""
-    defaults = RunRequest()
-    return {
-        f.name: getattr(defaults, f.name) for f in fields(RunRequest) if f.name not in _NOT_OPTIONS
-    }
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_path(value: object) -> bool:
+    return isinstance(value, str | os.PathLike)
+
+
+def _is_spec(value: object) -> bool:
+    return isinstance(value, str | ModelSpec)
+
+
+def _is_size(value: object) -> bool:
+    return value is None or _is_real(value) or _is_text(value)
+
+
+def _is_scheduler(value: object) -> bool:
+    return isinstance(value, str | SchedulerAddress)
+
+
+def _items(check: Check) -> Check:
+    """A list or tuple (not text) whose every item passes ``check``."""
+    return lambda value: isinstance(value, list | tuple) and all(check(v) for v in value)
+
+
+def _either(*checks: Check) -> Check:
+    return lambda value: any(check(value) for check in checks)
+
+
+#: every argument of ``run`` but ``progress``: the kinds it takes, and what an error says
+#: it must be. None is always accepted: the default or, on resume, what the run used.
+_KINDS: dict[str, tuple[Check, str]] = {
+    "models": (_either(_is_spec, _items(_is_spec)), "a spec text or a list of specs"),
+    "dataset": (_is_text, "a data set's name"),
+    "seeds": (_either(_is_int, _items(_is_int), _is_text), "an int or a list of ints"),
+    "settings": (_either(_is_text, _items(_is_text)), "a list of 'model.param=value' texts"),
+    "split": (_is_text, "'official' or 'stratified'"),
+    "test_size": (_is_real, "a number"),
+    "val_size": (_is_real, "a number"),
+    "split_seed": (_is_int, "an int"),
+    "out": (_is_path, "a path"),
+    "run_id": (_is_text, "a folder name"),
+    "resume": (_is_bool, "True or False"),
+    "threads": (_is_int, "an int"),
+    "jobs": (_is_int, "an int"),
+    "backend": (_is_text, "a joblib backend's name"),
+    "data_dir": (_is_path, "a path"),
+    "download": (_is_bool, "True or False"),
+    "scheduler": (_is_scheduler, "an address (tcp://HOST:PORT or local:N)"),
+    "train_sizes": (
+        _either(_is_text, _items(_is_size)),
+        "a list of row counts, fractions and 'all'",
+    ),
+    "task_timeout": (_is_real, "a number of seconds"),
+}
+#: the arguments given as keywords only (``options``)
+_OPTIONS = tuple(name for name in _KINDS if name not in ("models", "dataset", "seeds"))
+
+
+def _check_kinds(arguments: dict[str, object]) -> None:
+    """Refuse, before anything runs, an argument of the wrong kind: one error naming it."""
+    for name, value in arguments.items():
+        check, what = _KINDS[name]
+        if value is not None and not check(value):
+            shown = repr(value)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise ArgumentError(f"{name} must be {what}, got {shown}")
+
+
+def _specs(models: str | ModelSpec | Sequence[str | ModelSpec]) -> list[ModelSpec]:
+    if isinstance(models, str):
+        return parse_models(models)
+    if isinstance(models, ModelSpec):
+        models = [models]
+    if not models:
+        raise RequestError("models", "is empty")
+    specs: dict[str, ModelSpec] = {}
+    for item in models:
+        for spec in parse_models(item) if isinstance(item, str) else [validate_spec(item)]:
+            specs.setdefault(spec.label, spec)
+    return list(specs.values())
+
+
+def _seeds(seeds: int | Sequence[int] | str) -> list[int]:
+    if isinstance(seeds, str):
+        return parse_seeds(seeds)
+    if isinstance(seeds, Sequence):
+        return [int(s) for s in seeds]
+    return [int(seeds)]
+
+
+def _train_sizes(sizes: str | Sequence[int | float | str | None]) -> list[TrainSize]:
+    if isinstance(sizes, str):
+        return parse_train_sizes(sizes)
+    return [parse_train_size(s) if isinstance(s, str) else s for s in sizes]
 
 
 def request(
-    models: str | Sequence[str] | None = None,
+    models: str | ModelSpec | Sequence[str | ModelSpec] | None = None,
     dataset: str | None = None,
     seeds: int | Sequence[int] | str | None = None,
     **options: Any,
 ) -> RunRequest:
-    """The ``RunRequest`` of a ``run`` call: the one ``mnistbench run`` makes of the
-    equivalent flags (recorded in ``run.json`` as that command line). ``options`` are
-    RunRequest's other fields, named as the flags are (``settings`` is ``--set``)."""
-    known = _options()
-    unknown = sorted(set(options) - set(known))
+    """The ``RunRequest`` of a ``run`` call, as values: texts (``models="sgd,knn"``,
+    ``seeds="0,1"``) are parsed as the flags of ``mnistbench run`` are, lists are taken
+    item by item. ``run.json`` records the equivalent command line."""
+    unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise TypeError(
             f"mnistbench.run() got unknown option(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(known))}"
+            f"known: {', '.join(sorted(_OPTIONS))}"
         )
-    values = dict(options)
+    _check_kinds({"models": models, "dataset": dataset, "seeds": seeds, **options})
+    # None is the default (or, on resume, the resumed run's): RunRequest's own default
+    values = {key: value for key, value in options.items() if value is not None}
     for key in ("out", "data_dir"):
-        if values.get(key) is not None:
+        if key in values:
             values[key] = Path(values[key])
     if "settings" in values:
-        values["settings"] = (
-            [values["settings"]]
-            if isinstance(values["settings"], str)
-            else list(values["settings"])
-        )
+        given = values["settings"]
+        values["settings"] = parse_settings([given] if isinstance(given, str) else given)
+    if isinstance(values.get("scheduler"), str):
+        values["scheduler"] = parse_scheduler(values["scheduler"])
+    if "train_sizes" in values:
+        values["train_sizes"] = _train_sizes(values["train_sizes"])
     req = RunRequest(
-        models=_text(models, "models"), dataset=dataset, seeds=_text(seeds, "seeds"), **values
+        specs=_specs(models) if models is not None else None,
+        dataset=dataset,
+        seeds=_seeds(seeds) if seeds is not None else None,
+        **values,
     )
-    req.command = _command_line(req)
+    req.command = command_line(req)
     return req
 
 
-def _command_line(req: RunRequest) -> list[str]:
-    """The ``mnistbench run`` arguments that make the same request."""
+def command_line(req: RunRequest) -> list[str]:
+    """``mnistbench run`` arguments that make the same request: what ``run.json`` shows
+    as the command (written from the values for people to read; nothing parses it)."""
     argv = ["run"]
-    for flag, value in (
-        ("--models", req.models),
-        ("--dataset", req.dataset),
-        ("--seeds", req.seeds),
-    ):
-        if value is not None:
-            argv += [flag, value]
-    for name, default in _options().items():
-        value = getattr(req, name)
-        flag = _FLAGS.get(name, "--" + name.replace("_", "-"))
-        if value == default:
+    if req.specs is not None:
+        argv += ["--models", ",".join(s.label for s in req.specs)]
+    if req.dataset is not None:
+        argv += ["--dataset", req.dataset]
+    if req.seeds is not None:
+        argv += ["--seeds", ",".join(map(str, req.seeds))]
+    for model, params in req.settings.items():
+        for key, value in params.items():
+            # the spec label's "model:param=value", as --set writes it: "model.param=value"
+            setting = ModelSpec(model, None, ((key, value),)).label.replace(":", ".", 1)
+            argv += [flag("settings"), setting]
+    defaults = RunRequest()
+    for f in fields(RunRequest):
+        value = getattr(req, f.name)
+        if f.name in ("specs", "dataset", "seeds", "settings", "command"):
+            continue
+        if value is None or value == getattr(defaults, f.name):
             continue
         if isinstance(value, bool):
-            argv.append(flag if value else "--no-" + flag[2:])
-        elif isinstance(value, list):
-            for item in value:
-                argv += [flag, str(item)]
-        elif value is not None:
-            argv += [flag, str(value)]
+            argv.append(flag(f.name) if value else "--no-" + flag(f.name)[2:])
+        elif f.name == "train_sizes":
+            argv += [flag(f.name), ",".join(ALL if n is None else str(n) for n in value)]
+        else:
+            argv += [flag(f.name), str(value)]
     return argv
 
 
 def run(
-    models: str | Sequence[str] | None = None,
+    models: str | ModelSpec | Sequence[str | ModelSpec] | None = None,
     dataset: str | None = None,
     seeds: int | Sequence[int] | str | None = None,
     *,
@@ -175,7 +290,10 @@ def run(
     ``options`` are the flags of ``mnistbench run`` by their names (RunRequest's fields):
     ``settings`` (``--set``, a list), ``split``, ``test_size``, ``val_size``,
     ``split_seed``, ``out``, ``run_id``, ``resume``, ``threads``, ``jobs``, ``backend``,
-    ``data_dir``, ``download``, ...
+    ``data_dir``, ``download``, ``scheduler``, ``train_sizes``, ``task_timeout``. An
+    argument of the wrong kind raises ``ArgumentError`` (a ``MnistbenchError`` and a
+    ``TypeError``) naming it; a value out of range a ``MnistbenchError`` naming it; either
+    before anything is written.
     """
     plan = plan_run(request(models, dataset, seeds, **options))
     with progress or Progress() as shown:

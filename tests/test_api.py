@@ -78,11 +78,33 @@ def test_the_api_makes_the_request_the_cli_makes(tmp_path):
     from_cli = request_from(args)
     from_cli.command = request.command
     assert from_cli == request
-    assert request.models == "knn,mlp:hidden_units=(64,32)" and request.seeds == "0,2"
+    # the request holds values: parsed specs and seeds, the settings as overrides
+    assert [s.label for s in request.specs] == ["knn", "mlp:hidden_units=(64,32)"]
+    assert request.seeds == [0, 2] and request.settings == {"mlp": {"epochs": 1}}
     resumed = api.request(out=tmp_path, run_id="r1", resume=True, jobs=2)
     from_cli = request_from(build_parser().parse_args(resumed.command))
     from_cli.command = resumed.command
-    assert from_cli == resumed and resumed.models is None
+    assert from_cli == resumed and resumed.specs is None and resumed.seeds is None
+    # every kind of option the command line has, written back as its flags
+    full = api.request(
+        "knn:n_neighbors=[1,3]",
+        seeds="3,1",
+        settings=["knn.weights=distance", "sgd.alpha=[0.1,0.01]"],
+        out=tmp_path,
+        val_size=0.1,
+        split_seed=2,
+        scheduler="local:2",
+        train_sizes=[100, 0.5, "all"],
+        task_timeout=30,
+        backend="loky",
+        data_dir=tmp_path,
+        run_id="r2",
+    )
+    from_cli = request_from(build_parser().parse_args(full.command))
+    from_cli.command = full.command
+    assert from_cli == full
+    assert full.train_sizes == [100, 0.5, None] and str(full.scheduler) == "local:2"
+    assert [s.label for s in full.specs] == ["knn:n_neighbors=1", "knn:n_neighbors=3"]
 
 
 def test_unknown_options_are_refused():
@@ -121,3 +143,108 @@ def test_import_mnistbench_is_light_and_the_api_is_lazy():
     assert out == ["[]", "mnistbench.api True"]
     with pytest.raises(AttributeError):
         mnistbench.no_such_attribute  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        ({"models": b"sgd"}, "models"),
+        ({"models": ["sgd", 3]}, "models"),
+        ({"seeds": 1.5}, "seeds"),
+        ({"seeds": [0, True]}, "seeds"),
+        ({"jobs": 1.5}, "jobs"),
+        ({"threads": "2"}, "threads"),
+        ({"resume": "no"}, "resume"),
+        ({"download": 1}, "download"),
+        ({"train_sizes": [100, b"all"]}, "train_sizes"),
+        ({"settings": {"knn.n_neighbors": 3}}, "settings"),
+        ({"out": 3}, "out"),
+        ({"task_timeout": "10"}, "task_timeout"),
+    ],
+)
+def test_an_argument_of_the_wrong_kind_is_named_before_anything_is_written(
+    tmp_path, arguments, named
+):
+    arguments = {"models": "sgd", "dataset": "digits", "out": tmp_path / "r", **arguments}
+    with pytest.raises(api.ArgumentError, match=rf"^{named} must be ") as caught:
+        mnistbench.run(**arguments)
+    assert isinstance(caught.value, MnistbenchError) and isinstance(caught.value, TypeError)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"seeds": [1, 1]}, "seeds needs distinct integers, got [1, 1]"),
+        ({"seeds": [-1]}, "seeds must be integers from 0 to 4294967295, got -1"),
+        ({"seeds": "0,x"}, "seeds expects comma-separated integers"),
+        ({"jobs": 0}, "jobs must be at least 1, got 0"),
+        ({"train_sizes": [5000]}, "train_sizes 5000: the training part has only"),
+        ({"train_sizes": "100,lots"}, "train_sizes 'lots': give a row count"),
+        ({"scheduler": "local:0"}, "scheduler local:0: use local:N"),
+        ({"scheduler": "local:2", "jobs": 2}, "scheduler and jobs exclude each other"),
+        ({"task_timeout": 5, "jobs": 2}, "it excludes jobs > 1 and scheduler"),
+        ({"run_id": "../x"}, "run_id '../x' must be one folder name"),
+        ({"models": []}, "models is empty"),
+    ],
+)
+def test_a_bad_value_is_named_as_the_argument_and_writes_nothing(tmp_path, arguments, message):
+    arguments = {"models": "sgd", "dataset": "digits", "out": tmp_path / "r", **arguments}
+    with pytest.raises(MnistbenchError) as caught:
+        mnistbench.run(**arguments)
+    assert message in str(caught.value)
+    assert "--" not in str(caught.value)  # a flag's name means nothing to a caller of run()
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_core_takes_values_not_text(tmp_path):
+    """plan_run with ModelSpec values, a list of seeds and sizes, no text to parse; text
+    where a value belongs is refused by the core's checks, not parsed."""
+    from mnistbench.errors import RequestError
+    from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
+    from mnistbench.models import ModelSpec
+
+    request = RunRequest(
+        specs=[ModelSpec("sgd"), ModelSpec("knn", None, (("n_neighbors", 3),))],
+        settings={"sgd": {"max_iter": [5, 10]}},
+        dataset="digits",
+        seeds=[0, 1],
+        train_sizes=[200, None],
+        out=tmp_path,
+        run_id="values",
+        threads=1,
+    )
+    plan = plan_run(request)
+    labels = [s.label for s in plan.specs]
+    assert labels == ["sgd:max_iter=5", "sgd:max_iter=10", "knn:n_neighbors=3"]
+    assert plan.seeds == [0, 1] and plan.sizes == [200, None]
+    assert len(plan.tasks) == 3 * 2 * 2
+    outcome = execute_plan(plan)
+    assert not outcome.failed and outcome.run.meta.command == []
+    assert outcome.run.meta.train_sizes == [200, len(plan.split.y_train)]
+    for bad in ({"seeds": "0,1"}, {"train_sizes": "200,all"}, {"seeds": [0, 0]}):
+        values = {"specs": [ModelSpec("sgd")], "dataset": "digits", "out": tmp_path, **bad}
+        with pytest.raises(RequestError) as caught:
+            plan_run(RunRequest(**values))
+        assert caught.value.field == next(iter(bad))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["values"]
+
+
+def test_the_core_names_no_flag():
+    """The errors the harness raises describe values; only the edges know the flags."""
+    import ast
+    import re
+
+    from mnistbench import harness
+
+    root = Path(harness.__file__).parent
+    for name in ("plan.py", "request.py", "subsets.py", "cluster.py"):
+        raised = [
+            node.value
+            for r in ast.walk(ast.parse((root / name).read_text()))
+            if isinstance(r, ast.Raise)
+            for node in ast.walk(r)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        ]
+        flags = [s for s in raised if re.search(r"(^|\s)--[a-z]", s)]
+        assert raised and flags == [], f"{name} names a flag: {flags}"

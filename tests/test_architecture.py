@@ -113,6 +113,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("analysis",),
     ("harness", "report"),
     ("testing",),
+    # text into values, shared by the two edges above it; the core below never parses text
+    ("parsing",),
     ("commands", "api"),
     ("cli",),
     ("__main__", ""),

@@ -26,13 +26,10 @@ from mnistbench.data import load_dataset, make_split
 from mnistbench.errors import MnistbenchError
 from mnistbench.files import slug
 from mnistbench.harness.runner import Task
-from mnistbench.harness.subsets import (
-    nested_order,
-    parse_train_sizes,
-    subset_split,
-)
+from mnistbench.harness.subsets import nested_order, resolve_train_sizes, subset_split
 from mnistbench.models import ModelEntry, parse_spec, register, unregister
 from mnistbench.models.builtin.sgd import SGDModel
+from mnistbench.parsing import parse_train_sizes
 from mnistbench.report import write_report
 from mnistbench.results import load_run
 from mnistbench.results.labels import task_label
@@ -73,12 +70,21 @@ def test_subsets_are_seeded_and_rebuilt_alike_from_a_rebuilt_split(digits_split)
 
 
 def test_train_sizes_are_counts_fractions_or_all():
-    assert parse_train_sizes("500,all,0.1,100,500", 1000, 10) == [100, 500, None]
-    assert parse_train_sizes("1000,1.0", 1000, 10) == [None]
-    assert parse_train_sizes([20, "all"], 1000, 10) == [20, None]
-    for bad in ("5", "2000", "0", "1.5", "abc", ""):
-        with pytest.raises(MnistbenchError):
-            parse_train_sizes(bad, 1000, 10)
+    # the edge reads the text; the core settles the values against the training part
+    assert parse_train_sizes("500,all,0.1,100,500") == [500, None, 0.1, 100, 500]
+    assert resolve_train_sizes(parse_train_sizes("500,all,0.1,100,500"), 1000, 10) == [
+        100,
+        500,
+        None,
+    ]
+    assert resolve_train_sizes(parse_train_sizes("1000,1.0"), 1000, 10) == [None]
+    assert resolve_train_sizes([20, None], 1000, 10) == [20, None]
+    for bad in ("5", "2000", "0", "1.5", "abc", "", "-3", "1e5x"):
+        with pytest.raises(MnistbenchError, match="^train_sizes "):
+            resolve_train_sizes(parse_train_sizes(bad), 1000, 10)
+    for bad in ([5], [2000], [0], [1.5], [-0.5], [float("nan")], ["all"], [True], []):
+        with pytest.raises(MnistbenchError, match="^train_sizes "):
+            resolve_train_sizes(bad, 1000, 10)
 
 
 # ---------------------------------------------------------------- identity

@@ -14,7 +14,7 @@ from mnistbench.analysis.training_size import (
     growth_exponents,
     is_curve,
 )
-from mnistbench.commands.common import EXIT_FAILED, EXIT_OK, add_data_arguments
+from mnistbench.commands.common import EXIT_FAILED, EXIT_OK, add_data_arguments, flags_named
 from mnistbench.commands.display import (
     RichProgress,
     console,
@@ -25,6 +25,8 @@ from mnistbench.commands.display import (
 )
 from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
 from mnistbench.harness.runner import Progress
+from mnistbench.models import parse_settings
+from mnistbench.parsing import parse_models, parse_scheduler, parse_seeds, parse_train_sizes
 from mnistbench.report import default_report_path, write_report
 
 HELP = "train and evaluate models on one common split"
@@ -102,15 +104,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def request_from(args: argparse.Namespace) -> RunRequest:
+    """The flags as values (errors name the value's field; ``execute`` names the flag)."""
     return RunRequest(
-        models=args.models,
-        settings=args.set,
+        specs=parse_models(args.models) if args.models is not None else None,
+        settings=parse_settings(args.set),
         dataset=args.dataset,
         split=args.split,
         test_size=args.test_size,
         val_size=args.val_size,
         split_seed=args.split_seed,
-        seeds=args.seeds,
+        seeds=parse_seeds(args.seeds) if args.seeds is not None else None,
         out=args.out,
         run_id=args.run_id,
         resume=args.resume,
@@ -119,15 +122,16 @@ def request_from(args: argparse.Namespace) -> RunRequest:
         backend=args.backend,
         data_dir=args.data_dir,
         download=args.download,
-        scheduler=args.scheduler,
-        train_sizes=args.train_sizes,
+        scheduler=parse_scheduler(args.scheduler) if args.scheduler is not None else None,
+        train_sizes=parse_train_sizes(args.train_sizes) if args.train_sizes is not None else None,
         task_timeout=args.task_timeout,
         command=sys.argv[1:],
     )
 
 
 def execute(args: argparse.Namespace) -> int:
-    plan = plan_run(request_from(args))
+    with flags_named():
+        plan = plan_run(request_from(args))
     split = plan.split
     if not args.quiet:
         console.print(

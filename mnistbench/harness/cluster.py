@@ -25,13 +25,15 @@ from typing import Any
 import numpy as np
 
 from mnistbench.data import Split, load_dataset, make_split
-from mnistbench.errors import DataError, MnistbenchError
+from mnistbench.errors import DataError, MnistbenchError, RequestError
 from mnistbench.files import timestamp
 from mnistbench.harness.environment import environment
 from mnistbench.harness.runner import Progress, Task, run_task
 from mnistbench.results.record import TaskRecord
 
 LOCAL_PREFIX = "local:"
+#: most worker processes a ``local:N`` cluster may start
+MAX_LOCAL_WORKERS = 64
 CONNECT_TIMEOUT_S = 10
 #: Environment variables that size the native thread pools of a worker process (joblib's
 #: and threadpoolctl's limits do not reach a Dask worker, its own environment does).
@@ -45,6 +47,38 @@ THREAD_VARIABLES = (
 
 class ClusterError(MnistbenchError):
     """The scheduler cannot be reached or named, or Dask is not installed."""
+
+
+@dataclass(frozen=True)
+class SchedulerAddress:
+    """Where a run's tasks go: a Dask scheduler's address (``tcp://HOST:PORT`` or any
+    address ``distributed.Client`` takes), or ``workers`` local worker processes on
+    127.0.0.1 (``local:N``, started and stopped with the run)."""
+
+    address: str | None = None  # set: a running Dask scheduler
+    workers: int | None = None  # set: a LocalCluster of this many processes
+
+    def __post_init__(self) -> None:
+        if (self.address is None) == (self.workers is None):
+            raise RequestError("scheduler", "is either a Dask address or a local worker count")
+        if self.address is not None and not self.address.strip():
+            raise RequestError(
+                "scheduler", "is empty: give tcp://HOST:PORT, or local:N for N worker processes"
+            )
+        if self.workers is not None and (
+            isinstance(self.workers, bool)
+            or not isinstance(self.workers, int)
+            or not 1 <= self.workers <= MAX_LOCAL_WORKERS
+        ):
+            raise RequestError(
+                "scheduler",
+                f"local:{self.workers}: use local:N with N worker processes "
+                f"(1 to {MAX_LOCAL_WORKERS}), or tcp://HOST:PORT",
+            )
+
+    def __str__(self) -> str:
+        """The address as ``--scheduler`` takes it (and ``run.json`` records it)."""
+        return f"{LOCAL_PREFIX}{self.workers}" if self.address is None else self.address
 
 
 @dataclass(frozen=True)
@@ -65,7 +99,9 @@ def _distributed() -> Any:
     try:
         import distributed
     except ImportError:
-        raise ClusterError("--scheduler needs Dask: pip install 'mnistbench[cluster]'") from None
+        raise ClusterError(
+            "a Dask scheduler needs Dask: pip install 'mnistbench[cluster]'"
+        ) from None
     return distributed
 
 
@@ -73,16 +109,15 @@ class Cluster:
     """A connection to a Dask scheduler (``tcp://HOST:PORT``), or a LocalCluster of N
     worker processes on 127.0.0.1 (``local:N``) that lives as long as this object."""
 
-    def __init__(self, address: str, threads: int) -> None:
+    def __init__(self, address: SchedulerAddress, threads: int) -> None:
         distributed = _distributed()
         self.address = address
         self._local = None
         try:
-            if address.startswith(LOCAL_PREFIX):
-                n = _local_size(address)
+            if address.workers is not None:
                 env = {name: str(threads) for name in THREAD_VARIABLES}
                 self._local = distributed.LocalCluster(
-                    n_workers=n,
+                    n_workers=address.workers,
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
@@ -91,13 +126,13 @@ class Cluster:
                 )
                 self.client = distributed.Client(self._local, timeout=CONNECT_TIMEOUT_S)
             else:
-                self.client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S)
+                self.client = distributed.Client(address.address, timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:
             self.close()
             raise ClusterError(
                 f"cannot reach the Dask scheduler at {address} "
                 f"({type(exc).__name__}: {exc}); start it with `dask scheduler` "
-                "and `dask worker`, or use --scheduler local:N"
+                "and `dask worker`, or use local:N for worker processes here"
             ) from None
 
     def workers(self) -> dict[str, str]:
@@ -156,16 +191,6 @@ class Cluster:
         finally:
             for future in futures:
                 future.cancel()
-
-
-def _local_size(address: str) -> int:
-    text = address[len(LOCAL_PREFIX) :]
-    if not text.isdigit() or not 1 <= int(text) <= 64:
-        raise ClusterError(
-            f"--scheduler {address}: use local:N with N worker processes "
-            "(1 to 64), or tcp://HOST:PORT"
-        )
-    return int(text)
 
 
 @lru_cache(maxsize=4)

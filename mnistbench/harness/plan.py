@@ -4,53 +4,34 @@ run the tasks and save each result the moment it exists. Never prints, never exi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mnistbench.data import DEFAULT_DATASET, Split, load_dataset, make_split
-from mnistbench.errors import MnistbenchError, ResultsError
-from mnistbench.files import check_output_dir, slug
+from mnistbench.errors import RequestError, ResultsError
 from mnistbench.harness import runner
 from mnistbench.harness.cluster import Cluster, DataRequest
 from mnistbench.harness.environment import default_threads
-from mnistbench.harness.subsets import parse_train_sizes
+from mnistbench.harness.request import (
+    DEFAULT_SEEDS,
+    RunRequest,
+    check_backend,
+    check_counts,
+    check_out,
+    check_run_id,
+    check_scheduler,
+    check_seeds,
+    check_task_timeout,
+    check_val_size,
+)
+from mnistbench.harness.subsets import resolve_train_sizes
 from mnistbench.harness.timeout import budget_spent, run_tasks_with_timeout
-from mnistbench.models import DEFAULT_MODELS, ModelSpec, apply_settings, parse_spec_list
+from mnistbench.models import DEFAULT_MODELS, ModelSpec, apply_overrides, parse_spec
 from mnistbench.results.labels import size_key
 from mnistbench.results.record import RunMeta
 from mnistbench.results.store import RunWriter, SavedRun, latest_run, load_run, new_run_id
 
-DEFAULT_SEEDS = (0,)
-#: numpy, scikit-learn and TensorFlow all take seeds in 0 .. 2**32 - 1
-MAX_SEED = 2**32 - 1
-
-
-@dataclass
-class RunRequest:
-    """What the user asked for, as typed (``None`` means the default or, on resume, what
-    the run being resumed used)."""
-
-    models: str | None = None
-    settings: list[str] = field(default_factory=list)
-    dataset: str | None = None
-    split: str | None = None
-    test_size: float = 0.2
-    val_size: float | None = None
-    split_seed: int = 0
-    seeds: str | None = None
-    out: Path = Path("results")
-    run_id: str | None = None
-    resume: bool = False
-    threads: int | None = None
-    jobs: int = 1
-    backend: str | None = None
-    data_dir: Path | None = None
-    download: bool = True
-    scheduler: str | None = None  # a Dask scheduler address, or local:N
-    train_sizes: str | None = None  # "500,1000,0.5,all": a training-size curve
-    task_timeout: float | None = None  # seconds a task may take (run in a child process)
-    command: list[str] = field(default_factory=list)
+__all__ = ["RunOutcome", "RunPlan", "RunRequest", "execute_plan", "plan_run"]
 
 
 @dataclass
@@ -84,51 +65,6 @@ class RunOutcome:
     failed: bool  # some task of the run has no ok result
 
 
-def parse_seeds(text: str) -> list[int]:
-    try:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise MnistbenchError(f"--seeds expects comma-separated integers, got {text!r}") from None
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise MnistbenchError(f"--seeds needs distinct integers, got {text!r}")
-    bad = [s for s in seeds if not 0 <= s <= MAX_SEED]
-    if bad:
-        raise MnistbenchError(f"--seeds must be integers from 0 to {MAX_SEED}, got {bad[0]}")
-    return seeds
-
-
-def _check_backend(backend: str | None) -> None:
-    if backend is None:
-        return
-    from joblib.parallel import BACKENDS
-
-    if backend not in BACKENDS:
-        raise MnistbenchError(
-            f"--backend {backend!r} is not a joblib backend; choose one of "
-            f"{', '.join(sorted(BACKENDS))}"
-        )
-
-
-def check_run_id(run_id: str) -> str:
-    """A run id names one folder under --out: one safe path component, nothing more."""
-    if not run_id or run_id in (".", "..") or run_id != slug(run_id) or run_id.startswith("."):
-        raise MnistbenchError(
-            f"--run-id {run_id!r} must be one folder name of letters, "
-            "digits and _ . @ - (no path, not starting with a dot)"
-        )
-    return run_id
-
-
-def _val_size(value: float | None) -> float | int | None:
-    if value is None:
-        return None
-    if not value > 0:
-        raise MnistbenchError("--val-size must be positive")
-    if not math.isfinite(value):
-        raise MnistbenchError("--val-size must be a fraction or a count, not infinite")
-    return int(value) if value > 1 else value
-
-
 def _resume_target(request: RunRequest) -> Path:
     if request.run_id is not None:
         check_run_id(request.run_id)
@@ -136,55 +72,53 @@ def _resume_target(request: RunRequest) -> Path:
         if not path.is_dir():
             raise ResultsError(f"no run {request.run_id!r} under {request.out} to resume")
         return path
-    path = latest_run(request.out)
-    if path is None:
-        raise ResultsError(f"no run under {request.out} to resume; start one without --resume")
-    return path
+    newest = latest_run(request.out)
+    if newest is None:
+        raise ResultsError(f"no run under {request.out} to resume; start a new one")
+    return newest
 
 
 def plan_run(request: RunRequest) -> RunPlan:
-    """Check everything the user typed before anything is loaded or written, then load the
+    """Check every value asked for before anything is loaded or written, then load the
     data, make the split and create (or reopen) the run directory."""
-    if request.jobs < 1 or (request.threads is not None and request.threads < 1):
-        raise MnistbenchError("--jobs and --threads must be at least 1")
-    _check_backend(request.backend)
-    check_output_dir(request.out, "--out")
+    check_counts(request.jobs, request.threads)
+    check_backend(request.backend)
+    check_out(request.out)
     if request.run_id is not None:
         check_run_id(request.run_id)
+    check_scheduler(request)
     resume_path = _resume_target(request) if request.resume else None
     previous = load_run(resume_path).meta if resume_path else None
     dataset_name = request.dataset or (previous and previous.dataset) or DEFAULT_DATASET
-    models_text = request.models
-    if models_text is None:
-        models_text = ",".join((previous and previous.specs) or DEFAULT_MODELS)
-    specs = apply_settings(parse_spec_list(models_text), request.settings)
+    specs = request.specs
+    if specs is None:
+        specs = [parse_spec(label) for label in (previous and previous.specs) or DEFAULT_MODELS]
+    specs = apply_overrides(specs, request.settings)
     if not specs:
-        raise MnistbenchError("--models selected no model")
-    seeds = (
-        parse_seeds(request.seeds)
-        if request.seeds
-        else list((previous and previous.seeds) or DEFAULT_SEEDS)
-    )
+        raise RequestError("models", "selected no model")
+    if request.seeds is not None:
+        seeds = check_seeds(list(request.seeds))
+    else:
+        seeds = list((previous and previous.seeds) or DEFAULT_SEEDS)
     threads = request.threads or default_threads()
-    if request.scheduler and request.jobs != 1:
-        raise MnistbenchError(
-            "--scheduler and --jobs exclude each other: a cluster runs one task per worker"
-        )
-
-    timeout = _task_timeout(request, previous)
+    timeout = check_task_timeout(
+        request.task_timeout if request.task_timeout is not None else _previous_timeout(previous),
+        request,
+    )
+    val_size = check_val_size(request.val_size)
 
     dataset = load_dataset(dataset_name, data_dir=request.data_dir, download=request.download)
     scheme = request.split or (previous.split.get("scheme") if previous else None)
     split = make_split(
-        dataset,
-        scheme,
-        test_size=request.test_size,
-        val_size=_val_size(request.val_size),
-        seed=request.split_seed,
+        dataset, scheme, test_size=request.test_size, val_size=val_size, seed=request.split_seed
     )
-    sizes_text = request.train_sizes or (previous and ",".join(map(str, previous.train_sizes)))
-    sizes = (
-        parse_train_sizes(sizes_text, len(split.y_train), split.n_classes) if sizes_text else [None]
+    asked_sizes = request.train_sizes
+    if asked_sizes is None and previous is not None and previous.train_sizes:
+        asked_sizes = list(previous.train_sizes)
+    sizes: list[int | None] = (
+        resolve_train_sizes(asked_sizes, len(split.y_train), split.n_classes)
+        if asked_sizes is not None
+        else [None]
     )
 
     meta = RunMeta(
@@ -197,8 +131,10 @@ def plan_run(request: RunRequest) -> RunPlan:
         threads=threads,
         jobs=request.jobs,
         command=list(request.command),
-        scheduler=request.scheduler,
-        train_sizes=[len(split.y_train) if n is None else n for n in sizes] if sizes_text else [],
+        scheduler=str(request.scheduler) if request.scheduler is not None else None,
+        train_sizes=[len(split.y_train) if n is None else n for n in sizes]
+        if asked_sizes is not None
+        else [],
         task_timeout=timeout,
     )
     data = DataRequest(
@@ -211,7 +147,7 @@ def plan_run(request: RunRequest) -> RunPlan:
         str(request.data_dir) if request.data_dir else None,
     )
     # The last check before writing: a scheduler that cannot be reached writes nothing.
-    cluster = Cluster(request.scheduler, threads) if request.scheduler else None
+    cluster = Cluster(request.scheduler, threads) if request.scheduler is not None else None
     try:
         writer = _open_writer(resume_path, request.out, meta)
     except BaseException:
@@ -244,24 +180,8 @@ def plan_run(request: RunRequest) -> RunPlan:
     )
 
 
-def _task_timeout(request: RunRequest, previous: RunMeta | None) -> float | None:
-    """--task-timeout (or the resumed run's), checked: a positive number of seconds, for
-    tasks run one at a time here (a child process per task)."""
-    timeout = request.task_timeout
-    if timeout is None and previous is not None:
-        timeout = previous.task_timeout
-    if timeout is None:
-        return None
-    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
-        raise MnistbenchError(
-            f"--task-timeout must be a positive number of seconds, got {timeout!r}"
-        )
-    if request.jobs != 1 or request.scheduler:
-        raise MnistbenchError(
-            "--task-timeout runs the tasks one at a time, each in a child "
-            "process; it excludes --jobs > 1 and --scheduler"
-        )
-    return float(timeout)
+def _previous_timeout(previous: RunMeta | None) -> float | None:
+    return previous.task_timeout if previous is not None else None
 
 
 def _spent_budgets(path: Path, timeout: float | None) -> tuple[set[str], dict[str, int | None]]:
@@ -293,7 +213,7 @@ def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunO
     propagates."""
     try:
         try:
-            if plan.cluster is not None:
+            if plan.cluster is not None and plan.data is not None:
                 results = plan.cluster.run(
                     plan.tasks, plan.data, threads=plan.threads, progress=progress
                 )

@@ -13,58 +13,56 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
 from mnistbench.data import Split
-from mnistbench.errors import MnistbenchError
+from mnistbench.errors import MnistbenchError, RequestError
 
-#: what ``--train-sizes`` calls the whole training part
-ALL = "all"
+#: a point of a training-size curve: a row count, a fraction of the training part in
+#: (0, 1], or None for the whole training part
+TrainSize = int | float | None
 #: mixed into the split seed so the subset order is not the split's own random stream
 _SUBSET_STREAM = 0x5EED
 
 
-def parse_train_sizes(
-    text: str | Sequence[int | float | str], n_train: int, n_classes: int
+def resolve_train_sizes(
+    sizes: Sequence[TrainSize], n_train: int, n_classes: int
 ) -> list[int | None]:
-    """``500,1000,0.5,all`` -> ascending distinct row counts, None for the whole training
-    part (a count equal to it, a fraction of 1 or ``all``). Counts are whole numbers,
-    fractions lie in (0, 1]; each size holds at least one row per class."""
-    items = text.split(",") if isinstance(text, str) else [str(t) for t in text]
-    items = [t.strip() for t in items if t.strip()]
-    if not items:
-        raise MnistbenchError("--train-sizes is empty; give counts, fractions or 'all'")
-    sizes: set[int] = set()
-    for item in items:
-        sizes.add(_one_size(item, n_train, n_classes))
-    return [None if n == n_train else n for n in sorted(sizes)]
+    """Sizes as the training part of this split has them: ascending distinct row counts,
+    None for the whole part (a count equal to it, a fraction of 1 or None). Only the split
+    knows ``n_train``, so fractions and bounds are settled here; each size holds at least
+    one row per class."""
+    if not sizes:
+        raise RequestError("train_sizes", "is empty; give counts, fractions or 'all'")
+    rows = {_rows(size, n_train, n_classes) for size in sizes}
+    return [None if n == n_train else n for n in sorted(rows)]
 
 
-def _one_size(item: str, n_train: int, n_classes: int) -> int:
-    if item.lower() == ALL:
+def _rows(size: TrainSize, n_train: int, n_classes: int) -> int:
+    if size is None:
         return n_train
-    if re.fullmatch(r"\d+", item):
-        n = int(item)
-    elif re.fullmatch(r"\d*\.\d+(e-?\d+)?|\d+e-?\d+", item.lower()):
-        fraction = float(item)
-        if not 0 < fraction <= 1:
-            raise MnistbenchError(
-                f"--train-sizes {item}: a fraction must lie in (0, 1]; "
-                "write a whole number for a count"
-            )
-        n = max(1, round(fraction * n_train))
-    else:
-        raise MnistbenchError(
-            f"--train-sizes {item!r}: give a row count (1000), a fraction (0.1) or 'all'"
+    if isinstance(size, bool) or not isinstance(size, numbers.Real):
+        raise RequestError(
+            "train_sizes",
+            f"{size!r}: give a row count (1000), a fraction (0.1) or 'all'",
         )
+    if isinstance(size, numbers.Integral):
+        n = int(size)
+    else:
+        if not 0 < size <= 1:
+            raise RequestError(
+                "train_sizes",
+                f"{size}: a fraction must lie in (0, 1]; write a whole number for a count",
+            )
+        n = max(1, round(float(size) * n_train))
     if n > n_train:
-        raise MnistbenchError(f"--train-sizes {item}: the training part has only {n_train:,} rows")
+        raise RequestError("train_sizes", f"{size}: the training part has only {n_train:,} rows")
     if n < n_classes:
-        raise MnistbenchError(
-            f"--train-sizes {item}: at least {n_classes} rows are needed, one per class"
+        raise RequestError(
+            "train_sizes", f"{size}: at least {n_classes} rows are needed, one per class"
         )
     return n
 
