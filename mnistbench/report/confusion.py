@@ -16,8 +16,7 @@ def confusion_tables(run: SavedRun) -> list[dict[str, Any]]:
     """Row-normalised confusion matrices (counts summed over seeds) as HTML heat maps."""
     out = []
     for spec, results in finished_by_spec(run).items():
-        mats = [r.arrays.get("confusion") for r in results]
-        mats = [m for m in mats if m is not None]
+        mats = [m for r in results if (m := r.arrays.get("confusion")) is not None]
         if not mats:
             continue
         counts = np.sum(mats, axis=0)

@@ -172,22 +172,26 @@ def _often_wrong(
     for res in results:
         a = res.arrays
         idx, true, img = a.get("mistake_index"), a.get("mistake_true"), a.get("mistake_image")
-        if not all(isinstance(x, np.ndarray) for x in (idx, true, img)):
+        if not (
+            isinstance(idx, np.ndarray)
+            and isinstance(true, np.ndarray)
+            and isinstance(img, np.ndarray)
+        ):
             continue
         if not len(idx) == len(true) == len(img):
             continue
         for i, t, im in zip(idx, true, img, strict=True):
             known.setdefault(int(i), (int(t), im))
     counts = []
-    for i, (true, image) in known.items():
+    for i, (label, image) in known.items():
         if i in exclude:
             continue
         wrong = 0
         for res in results:
             y_pred = res.arrays.get("y_pred")
             if isinstance(y_pred, np.ndarray) and 0 <= i < len(y_pred):
-                wrong += int(y_pred[i]) != true
-        counts.append((i, wrong, true, image))
+                wrong += int(y_pred[i]) != label
+        counts.append((i, wrong, label, image))
     counts.sort(key=lambda c: (-c[1], c[0]))
     return [c for c in counts if c[1] > 0][:limit]
 

@@ -219,15 +219,15 @@ def learning_curves(
         *ax_acc.get_legend_handles_labels(), loc="outside right upper", fontsize=7, frameon=False
     )
     first = histories[0] if histories else []
-    epochs = np.array([row.get("epoch", i + 1) for i, row in enumerate(first)], float)
+    first_epochs = np.array([row.get("epoch", i + 1) for i, row in enumerate(first)], float)
     elapsed = np.array([row.get("elapsed_s", np.nan) for row in first], float)
-    if len(epochs) > 1 and np.all(np.isfinite(elapsed)) and np.all(np.diff(elapsed) > 0):
+    if len(first_epochs) > 1 and np.all(np.isfinite(elapsed)) and np.all(np.diff(elapsed) > 0):
         for ax in (ax_loss, ax_acc):
             top = ax.secondary_xaxis(
                 "top",
                 functions=(
-                    lambda e, x=epochs, y=elapsed: np.interp(e, x, y),
-                    lambda s, x=epochs, y=elapsed: np.interp(s, y, x),
+                    lambda e, x=first_epochs, y=elapsed: np.interp(e, x, y),
+                    lambda s, x=first_epochs, y=elapsed: np.interp(s, y, x),
                 ),
             )
             top.set_xlabel("elapsed s (first seed)", fontsize=8)
@@ -337,7 +337,7 @@ def digit_png(image: np.ndarray, size: int = 56) -> str:
     pixels = 255 - np.asarray(image, dtype=np.uint8)
     img = Image.fromarray(pixels, mode="L")
     scale = max(1, size // max(pixels.shape))
-    img = img.resize((pixels.shape[1] * scale, pixels.shape[0] * scale), Image.NEAREST)
+    img = img.resize((pixels.shape[1] * scale, pixels.shape[0] * scale), Image.Resampling.NEAREST)
     buffer = io.BytesIO()
     img.save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

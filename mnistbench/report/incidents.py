@@ -32,7 +32,7 @@ def phase_signals(run: SavedRun) -> dict[tuple[str, str], tuple[bool, str]]:
     return {key: (flags[key], "\n".join(lines)) for key, lines in texts.items()}
 
 
-def failures(run: SavedRun) -> list[dict[str, str]]:
+def failures(run: SavedRun) -> list[dict[str, Any]]:
     """Tasks that failed (a timeout is listed by ``timeouts``: not the model's error)."""
     return [
         {"spec": r.record.spec, "seed": r.record.seed, "error": r.record.error or "unknown error"}
@@ -41,7 +41,7 @@ def failures(run: SavedRun) -> list[dict[str, str]]:
     ]
 
 
-def timeouts(run: SavedRun) -> list[dict[str, str]]:
+def timeouts(run: SavedRun) -> list[dict[str, Any]]:
     """Tasks that ran out of their --task-timeout budget, with how far they got."""
     return [
         {"spec": r.record.spec, "seed": r.record.seed, "why": r.record.error or ""}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mnistbench.report import figures as F
 from mnistbench.report.per_spec import class_names, finished_by_spec
 from mnistbench.results import SavedRun
 from mnistbench.results.record import WeightInfo
 
 
-def weight_maps(run: SavedRun, sink: F.FigureSink) -> list[dict[str, str]]:
+def weight_maps(run: SavedRun, sink: F.FigureSink) -> list[dict[str, Any]]:
     """First seed's weight images per spec, captioned as the model describes them."""
     out = []
     for spec, results in finished_by_spec(run).items():
