@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from mnistbench.analysis.summary import host_kind
-from mnistbench.errors import MnistbenchError
+from mnistbench.errors import MnistbenchError, RequestError
 from mnistbench.results import SavedRun
 from mnistbench.results.metric_table import BY_KEY, Metric, selected
 
@@ -34,6 +34,11 @@ NOISE_SIGMAS = 2.0
 
 class CompareError(MnistbenchError):
     """Two runs cannot be compared cleanly (different data, missing models)."""
+
+
+class ThresholdError(CompareError, RequestError):
+    """A threshold that would switch the check off; it names its field (the CLI names the
+    flag)."""
 
 
 @dataclass(frozen=True)
@@ -50,12 +55,13 @@ class Thresholds:
         # NaN compares false with everything and infinity passes everything: either would
         # switch the gate off, so both are refused
         if not math.isfinite(self.max_error_increase) or not self.max_error_increase >= 0:
-            raise CompareError(
-                f"--max-error-increase must be a finite number >= 0, got {self.max_error_increase}"
+            raise ThresholdError(
+                "max_error_increase",
+                f"must be a finite number >= 0, got {self.max_error_increase}",
             )
         if not math.isfinite(self.max_slowdown) or not self.max_slowdown >= 1:
-            raise CompareError(
-                f"--max-slowdown must be a finite number >= 1, got {self.max_slowdown}"
+            raise ThresholdError(
+                "max_slowdown", f"must be a finite number >= 1, got {self.max_slowdown}"
             )
 
     def describe(self) -> str:

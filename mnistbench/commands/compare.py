@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from mnistbench.analysis.compare import DEFAULT_THRESHOLDS, CompareError, Thresholds, compare_runs
 from mnistbench.analysis.compare_formats import FORMATS, render
-from mnistbench.commands.common import EXIT_FAILED, EXIT_OK
+from mnistbench.commands.common import EXIT_FAILED, EXIT_OK, flags_named
 from mnistbench.commands.display import comparison_table, console, err_console
 from mnistbench.files import check_output_file
 from mnistbench.report import write_comparison_report
@@ -65,7 +65,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
-    thresholds = Thresholds(args.max_error_increase, args.max_slowdown)
+    with flags_named():
+        thresholds = Thresholds(args.max_error_increase, args.max_slowdown)
     if args.html is not None:
         check_output_file(args.html, "--html")
     comparison = compare_runs(
