@@ -13,7 +13,7 @@ from mnistbench.errors import ModelSpecError
 from mnistbench.models import apply_settings, parse_spec, parse_spec_list
 from mnistbench.models.specs import MAX_SWEEP, expand_spec
 from mnistbench.report import write_report
-from mnistbench.report.curve_figures import sweep_figure
+from mnistbench.report.training_size_figures import sweep_figure
 
 
 def test_a_list_is_a_sweep_and_a_tuple_a_value():

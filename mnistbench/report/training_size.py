@@ -15,7 +15,7 @@ from mnistbench.analysis.training_size import (
     is_curve,
     sweeps,
 )
-from mnistbench.report import curve_figures as CF
+from mnistbench.report import training_size_figures as CF
 from mnistbench.report.figures import FigureSink
 from mnistbench.results import SavedRun
 from mnistbench.results.metric_table import format_value
