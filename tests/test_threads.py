@@ -104,3 +104,14 @@ def test_tensorflow_keeps_the_first_limit_that_starts_it():
         "    assert tensorflow_pools() == (1, 1), tensorflow_pools()\n"
     )
     assert out.returncode == 0, out.stderr
+
+
+def test_a_task_records_the_thread_pools_it_ran_with(digits_split):
+    """The record's BLAS/OpenMP pools are read inside the task's limit, not after it."""
+    from mnistbench.harness.runner import Task, run_task
+    from mnistbench.models import parse_spec
+
+    record, _ = run_task(Task(parse_spec("sgd"), 0), digits_split, threads=1)
+    assert record.ok, record.error
+    pools = record.environment.threads.blas
+    assert pools and all(p["num_threads"] == 1 for p in pools)

@@ -220,7 +220,9 @@ def run_task(
         record.traceback = traceback.format_exc()
         arrays = {}
     record.finished = timestamp()
-    record.environment = environment(threads)
+    # Read inside the limit, so the record shows the thread pools the task ran with.
+    with limit_threads(threads):
+        record.environment = environment(threads)
     return record, arrays
 
 
