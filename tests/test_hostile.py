@@ -183,6 +183,14 @@ def test_3_metrics_use_the_model_classes_for_probabilities():
         (["--run-id", "x/../../y"], "--run-id"),  # 7
         (["--run-id", ".."], "--run-id"),  # 7
         (["--run-id", ""], "--run-id"),  # 7
+        # the core's checks describe the value; the command line names the flag
+        (["--seeds", "1,1"], "--seeds needs distinct integers, got [1, 1]"),
+        (["--threads", "0"], "--threads must be at least 1, got 0"),
+        (["--train-sizes", "5000"], "--train-sizes 5000: the training part has only"),
+        (["--train-sizes", "100,lots"], "--train-sizes 'lots': give a row count"),
+        (["--scheduler", "local:2", "--jobs", "2"], "--scheduler and --jobs exclude"),
+        (["--task-timeout", "5", "--jobs", "2"], "excludes --jobs > 1 and --scheduler"),
+        (["--task-timeout", "-5"], "--task-timeout must be a positive number"),
     ],
 )
 def test_4_to_7_bad_values_are_refused_before_anything_is_written(tmp_path, capsys, args, expected):
