@@ -7,8 +7,9 @@
     run.export("digits.parquet")        # the table file (``mnistbench export``)
     mnistbench.load_run("results/20261122-143330-mnist-5k").report()
 
-``run`` builds the ``RunRequest`` that ``mnistbench run`` builds from its flags and hands
-it to the same ``plan_run`` and ``execute_plan``; it prints nothing (pass a
+``run`` builds the ``RunRequest`` that ``mnistbench run`` builds from its flags (lists as
+they are, texts through the parsers the flags use, ``mnistbench.parsing``) and hands it to
+the same ``plan_run`` and ``execute_plan``; it prints nothing (pass a
 ``mnistbench.harness.runner.Progress`` to follow the tasks) and raises ``MnistbenchError``
 where the command would exit with status 2. Failed tasks do not raise: their rows in
 ``to_frame()`` have ``status`` "error" and the message in ``error``, as in the results.
@@ -227,6 +228,12 @@ def request(
     for key in ("out", "data_dir"):
         if key in values:
             values[key] = Path(values[key])
+    for key in ("split_seed", "threads", "jobs"):  # numpy's integers too, as Python's
+        if key in values:
+            values[key] = int(values[key])
+    for key in ("test_size", "val_size", "task_timeout"):
+        if key in values and not isinstance(values[key], int | float):
+            values[key] = float(values[key])
     if "settings" in values:
         given = values["settings"]
         values["settings"] = parse_settings([given] if isinstance(given, str) else given)

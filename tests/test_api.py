@@ -248,3 +248,24 @@ def test_the_core_names_no_flag():
         ]
         flags = [s for s in raised if re.search(r"(^|\s)--[a-z]", s)]
         assert raised and flags == [], f"{name} names a flag: {flags}"
+
+
+def test_numpy_numbers_are_taken_as_python_numbers():
+    import numpy as np
+
+    req = api.request(
+        "sgd", seeds=[np.int64(1), 2], threads=np.int64(2), test_size=np.float32(0.25)
+    )
+    assert req.seeds == [1, 2] and type(req.seeds[0]) is int
+    assert type(req.threads) is int and type(req.test_size) is float
+    assert req.command == [
+        "run",
+        "--models",
+        "sgd",
+        "--seeds",
+        "1,2",
+        "--test-size",
+        "0.25",
+        "--threads",
+        "2",
+    ]
