@@ -378,8 +378,9 @@ class RunWriter:
         disk refuses is a ResultsError, and the run's finished tasks stay whole."""
         target = self.path / TASKS_DIR / f"{record.task_id}.json"
         buffer = io.BytesIO()
-        # numpy's stub lets **arrays fill allow_pickle (bool); no array is named that.
-        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+        # As Any: numpy >= 2.1's stub would let **arrays fill savez's allow_pickle (a bool).
+        named: dict[str, Any] = arrays
+        np.savez_compressed(buffer, **named)
         try:
             atomic_write(target.with_suffix(".npz"), buffer.getvalue())
             atomic_write(target, _json_bytes(record.to_json()))
