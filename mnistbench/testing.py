@@ -10,6 +10,9 @@ failure rather than the first::
     check_model("mymodel")            # raises ConformanceError listing what is wrong
 
 It checks the contract, not the quality: a model may be as weak as its parameters make it.
+A model whose optional packages are not installed is not checked: its report is
+``skipped``, with the reason and the command that installs them (a test can
+``pytest.skip(report.skipped)``).
 """
 
 from __future__ import annotations
@@ -61,12 +64,16 @@ class ConformanceReport:
     checks: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     fit_s: float = math.nan
+    skipped: str | None = None  # why the model was not checked (it is unavailable)
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        """Every check ran and passed (a skipped model is not ok: it was not checked)."""
+        return not self.failures and self.skipped is None
 
     def __str__(self) -> str:
+        if self.skipped:
+            return f"{self.spec} skipped: {self.skipped}"
         state = "passes" if self.ok else f"fails {len(self.failures)} of"
         return f"{self.spec} {state} {len(self.checks)} conformance checks on {self.dataset}"
 
@@ -120,8 +127,13 @@ def check_model(
     seconds. The model is built and fitted as a run builds it, under a thread limit of
     ``threads`` (default: every core this process may use). Returns the report when every
     check passes; raises ``ConformanceError`` (an AssertionError) listing all failed checks
-    otherwise.
+    otherwise. An unavailable model (optional packages missing) gives a ``skipped`` report.
     """
+    name = spec.name if isinstance(spec, ModelSpec) else spec.partition(":")[0]
+    reason = get_entry(name.partition("@")[0].strip()).unavailable_reason
+    if reason:
+        label = spec.label if isinstance(spec, ModelSpec) else spec.strip()
+        return ConformanceReport(label, dataset, skipped=f"unavailable: {reason}")
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     if quick:
         spec = quick_spec(spec)

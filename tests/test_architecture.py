@@ -170,9 +170,9 @@ def test_the_layer_check_finds_upward_imports():
 
 
 def _model_names() -> set[str]:
-    from mnistbench.models import available_models
+    from mnistbench.models import registered_models
 
-    return {entry.name for entry in available_models()}
+    return {entry.name for entry in registered_models()}
 
 
 @pytest.mark.parametrize(

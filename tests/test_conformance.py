@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -10,18 +11,40 @@ import pytest
 from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import Pipeline
 
-from mnistbench.models import ModelEntry, available_models, parse_spec, register, unregister
+from mnistbench.models import (
+    ModelEntry,
+    available_models,
+    parse_spec,
+    register,
+    registered_models,
+    unregister,
+)
 from mnistbench.models.builtin.knn import KNNModel
 from mnistbench.models.builtin.linear_svc import LinearSVCModel
 from mnistbench.models.sklearn_base import LinearSklearnModel
 from mnistbench.testing import ConformanceError, ConformanceReport, check_model
+from tests.optional_models import REASON, absent_model
 
 
-@pytest.mark.parametrize("name", [entry.name for entry in available_models()])
+@pytest.mark.parametrize("name", [entry.name for entry in registered_models()])
 def test_every_registered_model_conforms(name):
     report = check_model(name)
+    if report.skipped:  # its optional packages are not installed
+        pytest.skip(f"{name}: {report.skipped}")
     assert isinstance(report, ConformanceReport) and report.ok
     assert len(report.checks) >= 12
+
+
+def test_an_unavailable_model_is_skipped_with_the_reason():
+    with absent_model() as entry:
+        report = check_model(entry.name)
+        assert report.skipped == f"unavailable: {REASON}"
+        assert not report.ok and report.checks == [] and report.failures == {}
+        assert str(report) == f"needs_absent skipped: unavailable: {REASON}"
+        assert check_model(f"{entry.name}@small:n_neighbors=2").skipped == report.skipped
+        expected = re.escape(f"needs_absent: unavailable: {REASON}")
+        with pytest.raises(pytest.skip.Exception, match=expected):
+            test_every_registered_model_conforms(entry.name)
 
 
 def test_check_model_takes_a_parsed_spec_and_keeps_its_overrides():

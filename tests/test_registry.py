@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 
@@ -18,8 +19,11 @@ from mnistbench.models import (
     get_model,
     parse_spec,
     parse_spec_list,
+    registered_models,
+    select_models,
 )
 from mnistbench.models import registry as registry_module
+from tests.optional_models import ABSENT, INSTALL, REASON, NeedsAbsentKNN, absent_model
 
 
 def test_the_six_contract_models_are_registered_with_notebook_presets():
@@ -190,3 +194,105 @@ def test_third_party_models_register_through_entry_points(tmp_path, monkeypatch)
         assert get_model("one_nn@raw").get_params()["n_neighbors"] == 1
     finally:
         sys.modules.pop("bench_plugin", None)
+
+
+# --- models that need optional packages ---------------------------------------------------
+
+
+@pytest.fixture
+def needs_absent():
+    with absent_model() as entry:
+        yield entry
+
+
+def test_a_model_whose_package_is_missing_is_registered_but_unavailable(needs_absent):
+    assert needs_absent.missing == (ABSENT,)
+    assert not needs_absent.available
+    assert needs_absent.unavailable_reason == REASON
+    assert needs_absent in registered_models()
+    assert needs_absent not in available_models()
+    assert get_entry("needs_absent") is needs_absent  # its parameters can still be listed
+
+
+def test_an_installed_requirement_makes_a_model_available(needs_absent):
+    entry = registry_module.ModelEntry(
+        "needs_numpy", get_entry("knn").cls, "k-NN", requires=("numpy",)
+    )
+    assert entry.available and entry.unavailable_reason is None
+    assert registry_module.ModelEntry("x", entry.cls, "", requires=("a", "b")).install_command == (
+        "pip install a b"
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["needs_absent", "needs_absent@small", "needs_absent:n_neighbors=3"]
+)
+def test_selecting_an_unavailable_model_says_what_to_install_in_one_line(needs_absent, text):
+    message = f"model needs_absent is unavailable: it {REASON}"
+    with pytest.raises(ModelSpecError) as info:
+        parse_spec(text)
+    assert str(info.value) == message
+    with pytest.raises(ModelSpecError, match="is unavailable"):
+        parse_spec_list(f"knn,{text}")
+    with pytest.raises(ModelSpecError, match="is unavailable"):
+        get_model(ModelSpec("needs_absent"))
+
+
+@pytest.mark.parametrize("group", ["all", "classical", "notebooks"])
+def test_groups_leave_an_unavailable_model_out_and_say_so(needs_absent, group):
+    selection = select_models(f"{group},knn")
+    assert not any(spec.name == "needs_absent" for spec in selection.specs)
+    assert selection.skipped == {"needs_absent": REASON}
+    assert selection.notes == [f"needs_absent skipped (unavailable): {REASON}"]
+    assert [s.label for s in selection.specs] == [s.label for s in parse_spec_list(f"{group},knn")]
+    assert select_models("default").skipped == {}  # a group without it says nothing
+
+
+def test_a_family_whose_only_model_is_unavailable_selects_nothing_with_a_note():
+    class ExoticKNN(NeedsAbsentKNN):
+        family = "exotic"
+
+    with absent_model("exotic_knn", ExoticKNN):
+        selection = select_models("exotic")
+    assert selection.specs == [] and list(selection.skipped) == ["exotic_knn"]
+
+
+def test_the_models_command_lists_an_unavailable_model_with_its_install_command(
+    needs_absent, capsys
+):
+    from mnistbench.cli import main
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "needs_absent" in out and "unavailable: needs" in out
+    assert INSTALL in out
+
+
+def test_running_an_unavailable_model_fails_in_one_line_before_anything_is_written(
+    needs_absent, tmp_path, capsys
+):
+    from mnistbench.cli import main
+
+    status = main(
+        ["run", "--models", "knn,needs_absent", "--dataset", "digits", "--out", str(tmp_path)]
+    )
+    err = capsys.readouterr().err.strip()
+    assert status == 2
+    assert len(err.splitlines()) == 1 and INSTALL in err and "needs_absent" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_importing_mnistbench_never_imports_an_optional_package():
+    """Registering, listing and checking a model that requires TensorFlow (installed here)
+    leaves TensorFlow unimported: availability is found without importing."""
+    code = textwrap.dedent("""
+        import sys
+        import mnistbench, mnistbench.cli, mnistbench.testing
+        from mnistbench.models import ModelEntry, get_entry, register, registered_models
+        from mnistbench.models import select_models
+        entry = register(ModelEntry("tf_knn", get_entry("knn").cls, "", requires=("tensorflow",)))
+        assert entry.available and entry in registered_models()
+        select_models("all")
+        assert "tensorflow" not in sys.modules, "tensorflow was imported"
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)

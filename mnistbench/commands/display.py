@@ -58,6 +58,8 @@ def datasets_table(infos: Iterable[DatasetInfo]) -> Table:
 
 
 def models_table(entries: Iterable[ModelEntry]) -> Table:
+    """Every model with its parameters and presets; an unavailable one says what it needs
+    and the command that installs it."""
     table = Table(
         title="Models (tuned defaults; presets change the parameters shown)", show_lines=True
     )
@@ -72,8 +74,10 @@ def models_table(entries: Iterable[ModelEntry]) -> Table:
             + ", ".join(f"{k}={v!r}" for k, v in values.items())
             for p, values in entry.presets.items()
         )
+        unavailable = entry.unavailable_reason
+        status = f"\n[yellow]unavailable: {escape(unavailable)}[/]" if unavailable else ""
         table.add_row(
-            f"[bold]{entry.name}[/]\n{entry.description}",
+            f"[bold]{entry.name}[/]\n{entry.description}{status}",
             entry.family,
             "\n".join(names),
             "\n".join(repr(entry.defaults[n]) for n in names),

@@ -1,4 +1,5 @@
-"""`mnistbench models`: every registered model with its parameters and presets."""
+"""`mnistbench models`: every registered model with its parameters and presets, and the
+command that installs what an unavailable one needs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 
 from mnistbench.commands.common import EXIT_OK
 from mnistbench.commands.display import console, models_table
-from mnistbench.models import available_models
+from mnistbench.models import registered_models
 
 HELP = "list every model, preset and parameter"
 
@@ -16,5 +17,5 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    console.print(models_table(available_models()))
+    console.print(models_table(registered_models()))
     return EXIT_OK

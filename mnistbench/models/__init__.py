@@ -9,11 +9,14 @@ from mnistbench.models.registry import (
     DEFAULT_MODELS,
     ModelEntry,
     available_models,
+    check_available,
     get_entry,
     register,
+    registered_models,
     unregister,
 )
 from mnistbench.models.specs import (
+    ModelSelection,
     ModelSpec,
     Settings,
     apply_overrides,
@@ -22,22 +25,27 @@ from mnistbench.models.specs import (
     parse_settings,
     parse_spec,
     parse_spec_list,
+    select_models,
 )
 
 __all__ = [
     "DEFAULT_MODELS",
     "BenchModel",
     "ModelEntry",
+    "ModelSelection",
     "ModelSpec",
     "Settings",
     "apply_overrides",
     "apply_settings",
     "available_models",
+    "check_available",
     "get_entry",
     "get_model",
     "parse_settings",
     "parse_spec",
     "parse_spec_list",
     "register",
+    "registered_models",
+    "select_models",
     "unregister",
 ]

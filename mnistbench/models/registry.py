@@ -3,6 +3,10 @@
 Models register themselves (``mnistbench.models.builtin``) or arrive through the
 ``mnistbench.models`` entry-point group. The text that selects models (specs, groups,
 sweeps) is ``mnistbench.models.specs``.
+
+An entry may need optional packages (``requires``): importing mnistbench never imports
+them, and while one is missing the model is registered but unavailable: listed with the
+command that installs it, refused when selected by name, left out of groups.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from importlib.util import find_spec
 from typing import Any
 
 from mnistbench.errors import ModelSpecError
@@ -40,12 +45,41 @@ GROUP_ALL, GROUP_DEFAULT, GROUP_NOTEBOOKS = "all", "default", "notebooks"
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A registered model: its class (tuned defaults) and named presets."""
+    """A registered model: its class (tuned defaults) and named presets.
+
+    ``requires`` names the optional packages the model imports (top-level import names,
+    such as ``xgboost``; the model imports them inside its own methods); ``install`` is
+    the command that brings them (``pip install "mnistbench[boosting]"``; default: ``pip
+    install`` and the names).
+    """
 
     name: str
     cls: type[BenchModel]
     description: str
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    install: str = ""
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The required packages that are not installed (found without importing them)."""
+        return tuple(name for name in self.requires if find_spec(name) is None)
+
+    @property
+    def available(self) -> bool:
+        return not self.missing
+
+    @property
+    def install_command(self) -> str:
+        return self.install or "pip install " + " ".join(self.missing or self.requires)
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        """One line on what is missing and how to install it (None: available)."""
+        missing = self.missing
+        if not missing:
+            return None
+        return f"needs {', '.join(missing)}, not installed: {self.install_command}"
 
     @property
     def family(self) -> str:
@@ -84,6 +118,11 @@ def register(entry: ModelEntry, *, replace: bool = False) -> ModelEntry:
         or entry.name == entry.cls.family
     ):
         raise ValueError(f"model name {entry.name!r} is a group name in --models")
+    for package in entry.requires:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", package):
+            raise ValueError(
+                f"{entry.name} requires {package!r}: give a top-level import name (xgboost)"
+            )
     for preset in entry.presets.values():
         for key, value in preset.items():
             if key not in entry.cls.defaults:
@@ -123,20 +162,35 @@ def _load_plugins() -> None:
             )
 
 
-def available_models() -> list[ModelEntry]:
-    """The contract models in their fixed order, then the others in registration order."""
+def registered_models() -> list[ModelEntry]:
+    """Every registered model, available or not: the contract models in their fixed order,
+    then the others in registration order."""
     _load_plugins()
     contract = [_REGISTRY[name] for name in DEFAULT_MODELS if name in _REGISTRY]
     return contract + [e for e in _REGISTRY.values() if e.name not in DEFAULT_MODELS]
 
 
+def available_models() -> list[ModelEntry]:
+    """The registered models whose optional packages are installed, in listing order."""
+    return [e for e in registered_models() if e.available]
+
+
 def get_entry(name: str) -> ModelEntry:
+    """A registered model's entry, available or not (``check_available`` says which)."""
     _load_plugins()
     try:
         return _REGISTRY[name]
     except KeyError:
-        known = ", ".join(e.name for e in available_models())
+        known = ", ".join(e.name for e in registered_models())
         raise ModelSpecError(f"unknown model {name!r}; known models: {known}") from None
+
+
+def check_available(entry: ModelEntry) -> ModelEntry:
+    """``entry``, or a one-line error saying which package it needs and how to install it."""
+    reason = entry.unavailable_reason
+    if reason:
+        raise ModelSpecError(f"model {entry.name} is unavailable: it {reason}")
+    return entry
 
 
 def canonical_preset(entry: ModelEntry, preset: str | None) -> str | None:

@@ -4,7 +4,9 @@ A spec is ``name[@preset][:param=value,...]``; a list value is a sweep (one spec
 combination); ``--set name.param=value`` adds overrides to every spec of that name. A
 group name stands for many specs at once (``all``, ``default``, ``notebooks`` and one group
 per model family: ``classical``, ``deep``), worked out from the registered models'
-families and presets. Everything is validated before a run writes anything.
+families and presets. Everything is validated before a run writes anything. A model whose
+optional packages are missing is refused when named and left out of groups, and the
+selection says so (``ModelSelection.notes``) for the edge to print.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import ast
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mnistbench.errors import ModelSpecError
@@ -22,9 +24,12 @@ from mnistbench.models.registry import (
     GROUP_ALL,
     GROUP_DEFAULT,
     GROUP_NOTEBOOKS,
+    ModelEntry,
     available_models,
     canonical_preset,
+    check_available,
     get_entry,
+    registered_models,
 )
 
 
@@ -178,15 +183,16 @@ def _validate_swept(spec: ModelSpec, overrides: dict[str, Any]) -> ModelSpec:
         raise
 
 
-def model_groups() -> dict[str, list[str]]:
+def model_groups(entries: list[ModelEntry] | None = None) -> dict[str, list[str]]:
     """Every group name and the spec labels it stands for, in listing order.
 
     ``all``: every model's tuned default followed by each of its presets; one group per
     family (``classical``, ``deep``) likewise for the models of that family; ``notebooks``:
     every preset (each a configuration as written somewhere else); ``default``: the
     contract models' tuned defaults (what ``mnistbench run`` runs with no ``--models``).
+    Groups hold the available models (``entries``: these models instead).
     """
-    entries = available_models()
+    entries = available_models() if entries is None else entries
     every = {e.name: [e.name, *(f"{e.name}@{p}" for p in e.presets)] for e in entries}
     groups = {
         GROUP_ALL: [label for e in entries for label in every[e.name]],
@@ -201,32 +207,58 @@ def model_groups() -> dict[str, list[str]]:
     return groups
 
 
+@dataclass(frozen=True)
+class ModelSelection:
+    """What a list of specs and groups selects, and the unavailable models its groups left
+    out (name: why, one line)."""
+
+    specs: list[ModelSpec]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        """One line per model a group left out, for the edge to print."""
+        return [f"{name} skipped (unavailable): {why}" for name, why in self.skipped.items()]
+
+
 def parse_spec_list(text: str) -> list[ModelSpec]:
     """A comma-separated list where ``k=v`` items belong to the spec before them; a group
     name (see ``model_groups``) stands for its specs. A spec selected twice runs once."""
+    return select_models(text).specs
+
+
+def select_models(text: str) -> ModelSelection:
+    """``parse_spec_list``, also saying which unavailable models its groups left out."""
     items: list[str] = []
     for part in _split_top_level(text):
         if "=" in part and ":" not in part.split("=", 1)[0] and items:
             items[-1] += ("," if ":" in items[-1] else ":") + part
         else:
             items.append(part)
-    groups = model_groups()
-    registered = {e.name for e in available_models()}
+    everything = registered_models()
+    groups, every_group = model_groups(), model_groups(everything)
+    registered = {e.name for e in everything}
+    unavailable = {e.name: e.unavailable_reason for e in everything if not e.available}
     specs: dict[str, ModelSpec] = {}
+    skipped: dict[str, str] = {}
     for item in items:
         head = item.partition(":")[0].partition("@")[0].strip()
-        if head in groups and head not in registered:
+        if head in every_group and head not in registered:
             if item.strip() != head:
                 raise ModelSpecError(
                     f"{item!r}: a group ({head}) takes no preset or "
                     f"parameters; use --set model.param=value"
                 )
-            selected = [parse_spec(label) for label in groups[head]]
+            selected = [parse_spec(label) for label in groups.get(head, [])]
+            for label in every_group[head]:
+                name = label.partition("@")[0]
+                if unavailable.get(name):
+                    skipped.setdefault(name, str(unavailable[name]))
         else:
             selected = expand_spec(item)
         for spec in selected:
             specs.setdefault(spec.label, spec)
-    return list(specs.values())
+    return ModelSelection(list(specs.values()), skipped)
 
 
 #: overrides per model name: ``{"knn": {"n_neighbors": [3, 5]}}`` (a list value sweeps)
@@ -268,7 +300,7 @@ def apply_overrides(specs: Iterable[ModelSpec], per_model: Settings) -> list[Mod
 
 def validate_spec(spec: ModelSpec) -> ModelSpec:
     """Fail early on an unknown model, preset or parameter, or a value of the wrong kind."""
-    entry = get_entry(spec.name)
+    entry = check_available(get_entry(spec.name))
     preset = canonical_preset(entry, spec.preset)
     if preset and preset not in entry.presets:
         presets = ", ".join(entry.presets) or "none"
@@ -298,4 +330,4 @@ def get_model(spec: ModelSpec | str, **overrides: Any) -> BenchModel:
         spec = parse_spec(spec)
     params = spec.params()
     params.update(overrides)
-    return get_entry(spec.name).cls(**params)
+    return check_available(get_entry(spec.name)).cls(**params)
