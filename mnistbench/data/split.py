@@ -93,7 +93,8 @@ def _normalize_size(value: float | int, what: str, n: int) -> float | int:
     """A fraction in (0, 1) or a row count; a whole float >= 1 (e.g. from a CLI) is a count."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise DataError(f"{what} must be a fraction in (0, 1) or a row count, got {value!r}")
-    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, np.generic):  # a NumPy scalar (float64, int64) as its Python number
+        value = value.item()
     if isinstance(value, float) and value >= 1.0 and value.is_integer():
         value = int(value)
     if isinstance(value, int):
