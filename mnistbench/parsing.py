@@ -13,7 +13,7 @@ import re
 from mnistbench.errors import RequestError
 from mnistbench.harness.cluster import LOCAL_PREFIX, MAX_LOCAL_WORKERS, SchedulerAddress
 from mnistbench.harness.subsets import TrainSize
-from mnistbench.models import ModelSpec, parse_spec_list
+from mnistbench.models import ModelSpec, select_models
 
 #: what a training-size curve calls the whole training part
 ALL = "all"
@@ -29,10 +29,10 @@ def flag(field: str) -> str:
 
 def parse_models(text: str) -> list[ModelSpec]:
     """``knn,sgd@notebook:max_iter=5,deep``: specs, groups and sweeps expanded."""
-    specs = parse_spec_list(text)
-    if not specs:
-        raise RequestError("models", "selected no model")
-    return specs
+    selection = select_models(text)
+    if not selection.specs:  # say why when a group's models are all unavailable
+        raise RequestError("models", "; ".join(["selected no model", *selection.notes]))
+    return selection.specs
 
 
 def parse_seeds(text: str) -> list[int]:

@@ -12,6 +12,7 @@ from sklearn.base import clone
 from mnistbench.errors import ModelSpecError
 from mnistbench.models import (
     DEFAULT_MODELS,
+    ModelEntry,
     ModelSpec,
     apply_settings,
     available_models,
@@ -19,8 +20,10 @@ from mnistbench.models import (
     get_model,
     parse_spec,
     parse_spec_list,
+    register,
     registered_models,
     select_models,
+    unregister,
 )
 from mnistbench.models import registry as registry_module
 from tests.optional_models import ABSENT, INSTALL, REASON, NeedsAbsentKNN, absent_model
@@ -214,14 +217,14 @@ def test_a_model_whose_package_is_missing_is_registered_but_unavailable(needs_ab
     assert get_entry("needs_absent") is needs_absent  # its parameters can still be listed
 
 
-def test_an_installed_requirement_makes_a_model_available(needs_absent):
-    entry = registry_module.ModelEntry(
-        "needs_numpy", get_entry("knn").cls, "k-NN", requires=("numpy",)
-    )
+def test_an_installed_requirement_makes_a_model_available():
+    entry = ModelEntry("needs_numpy", get_entry("knn").cls, "k-NN", requires=("numpy",))
     assert entry.available and entry.unavailable_reason is None
-    assert registry_module.ModelEntry("x", entry.cls, "", requires=("a", "b")).install_command == (
+    assert ModelEntry("x", entry.cls, "", requires=("a", "b")).install_command == (
         "pip install a b"
     )
+    with pytest.raises(ValueError, match="top-level import name"):
+        register(ModelEntry("dotted", entry.cls, "", requires=("sklearn.neighbors",)))
 
 
 @pytest.mark.parametrize(
@@ -248,13 +251,44 @@ def test_groups_leave_an_unavailable_model_out_and_say_so(needs_absent, group):
     assert select_models("default").skipped == {}  # a group without it says nothing
 
 
-def test_a_family_whose_only_model_is_unavailable_selects_nothing_with_a_note():
-    class ExoticKNN(NeedsAbsentKNN):
-        family = "exotic"
+class ExoticKNN(NeedsAbsentKNN):
+    """A family of its own, so that its group is small enough to run in a test."""
 
-    with absent_model("exotic_knn", ExoticKNN):
+    family = "exotic"
+
+
+@pytest.fixture
+def exotic_family():
+    """Group ``exotic``: one available model (exotic_knn) and one unavailable one."""
+    register(ModelEntry("exotic_knn", ExoticKNN, "an available k-NN"))
+    try:
+        with absent_model("exotic_absent", ExoticKNN):
+            yield
+    finally:
+        unregister("exotic_knn")
+
+
+def test_a_run_of_a_group_says_which_unavailable_model_it_left_out(exotic_family, tmp_path, capsys):
+    from mnistbench.cli import main
+
+    argv = ["run", "--models", "exotic", "--dataset", "digits", "--seeds", "0", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert f"note exotic_absent skipped (unavailable): {REASON}" in err
+    (run,) = tmp_path.iterdir()
+    assert [p.name.split("--")[0] for p in sorted((run / "tasks").glob("*.json"))] == ["exotic_knn"]
+
+
+def test_a_group_of_unavailable_models_only_says_why_it_selected_nothing(tmp_path, capsys):
+    from mnistbench.cli import main
+
+    with absent_model("exotic_absent", ExoticKNN):
+        status = main(["run", "--models", "exotic", "--dataset", "digits", "--out", str(tmp_path)])
         selection = select_models("exotic")
-    assert selection.specs == [] and list(selection.skipped) == ["exotic_knn"]
+    assert selection.specs == [] and list(selection.skipped) == ["exotic_absent"]
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1
+    assert f"--models selected no model; exotic_absent skipped (unavailable): {REASON}" in err
 
 
 def test_the_models_command_lists_an_unavailable_model_with_its_install_command(

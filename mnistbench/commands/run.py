@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from rich.markup import escape
+
 from mnistbench.analysis.summary import significance, speedup_totals, speedups
 from mnistbench.analysis.training_size import (
     crossovers,
@@ -18,6 +20,7 @@ from mnistbench.commands.common import EXIT_FAILED, EXIT_OK, add_data_arguments,
 from mnistbench.commands.display import (
     RichProgress,
     console,
+    err_console,
     ranking_table,
     speedup_table,
     summary_table,
@@ -25,7 +28,7 @@ from mnistbench.commands.display import (
 )
 from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
 from mnistbench.harness.runner import Progress
-from mnistbench.models import parse_settings
+from mnistbench.models import parse_settings, select_models
 from mnistbench.parsing import parse_models, parse_scheduler, parse_seeds, parse_train_sizes
 from mnistbench.report import default_report_path, write_report
 
@@ -132,6 +135,9 @@ def request_from(args: argparse.Namespace) -> RunRequest:
 def execute(args: argparse.Namespace) -> int:
     with flags_named():
         plan = plan_run(request_from(args))
+    if args.models is not None:  # the unavailable models its groups left out
+        for note in select_models(args.models).notes:
+            err_console.print(f"[yellow]note[/] {escape(note)}", highlight=False)
     split = plan.split
     if not args.quiet:
         console.print(
