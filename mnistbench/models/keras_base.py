@@ -206,7 +206,7 @@ class KerasModel(BenchModel):
         if validation_data is not None:
             X_val, y_val = validation_data
             val = (np.asarray(X_val, dtype=np.float32), self._encoder.transform(y_val))
-        recorder = _HistoryRecorder(keras, self.epochs_, epoch_callback)
+        recorder = _history_recorder(keras, self.epochs_, epoch_callback)
         callbacks = [recorder]
         if self.early_stopping and val is not None:
             callbacks.append(
@@ -305,38 +305,36 @@ class KerasModel(BenchModel):
             self._compile_forward()
 
 
-class _HistoryRecorder:
-    """Keras callback: per-epoch metrics, elapsed wall time since fit began, and each
-    epoch's own wall and process-CPU seconds (so a curve shows where a slowdown was)."""
+def _history_recorder(keras: Any, n_epochs: int, epoch_callback: EpochCallback | None) -> Any:
+    """A Keras callback (of the Keras passed in; untyped, so Any) that records per-epoch
+    metrics, elapsed wall time since fit began, and each epoch's own wall and process-CPU
+    seconds (so a curve shows where a slowdown was)."""
 
-    def __new__(
-        cls, keras: Any, n_epochs: int, epoch_callback: EpochCallback | None
-    ) -> Any:  # a keras.callbacks.Callback of the Keras passed in (untyped: Any)
-        class Recorder(keras.callbacks.Callback):
-            def __init__(self) -> None:
-                super().__init__()
-                self.rows: list[dict[str, float]] = []
+    class Recorder(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[dict[str, float]] = []
 
-            def on_train_begin(self, logs=None) -> None:
-                self._start = time.perf_counter()
+        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+            self._start = time.perf_counter()
 
-            def on_epoch_begin(self, epoch: int, logs=None) -> None:
-                self._epoch_wall, self._epoch_cpu = time.perf_counter(), time.process_time()
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self._epoch_wall, self._epoch_cpu = time.perf_counter(), time.process_time()
 
-            def on_epoch_end(self, epoch: int, logs=None) -> None:
-                logs = logs or {}
-                now = time.perf_counter()
-                row = {
-                    "epoch": epoch + 1,
-                    "elapsed_s": now - self._start,
-                    "wall_s": now - self._epoch_wall,
-                    "cpu_s": time.process_time() - self._epoch_cpu,
-                }
-                for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-                    if key in logs:
-                        row[key] = float(logs[key])
-                self.rows.append(row)
-                if epoch_callback is not None:
-                    epoch_callback(epoch + 1, n_epochs, row)
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            logs = logs or {}
+            now = time.perf_counter()
+            row = {
+                "epoch": epoch + 1,
+                "elapsed_s": now - self._start,
+                "wall_s": now - self._epoch_wall,
+                "cpu_s": time.process_time() - self._epoch_cpu,
+            }
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                if key in logs:
+                    row[key] = float(logs[key])
+            self.rows.append(row)
+            if epoch_callback is not None:
+                epoch_callback(epoch + 1, n_epochs, row)
 
-        return Recorder()
+    return Recorder()
