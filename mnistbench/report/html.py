@@ -4,9 +4,10 @@ Jinja template and written as one file.
 Everything here reads results written by ``mnistbench run`` (``load_run``); nothing
 trains. User-originated strings go to the template as plain strings and are escaped by
 Jinja2's autoescape; only our own figure ``data:`` URIs are marked safe by the template.
-Each section's context is built by its own module (``header``, ``summary``, ``tradeoff``,
-``training_size``, ``confusion``, ``weights``, ``learning_curves``, ``per_class``,
-``explorer``, ``significance``, ``preset_speedups``, ``comparison``).
+Each section's context is built by its own module and drawn by the template of the same
+name in ``templates/`` (``header``, ``summary``, ``tradeoff``, ``training_size``,
+``confusion``, ``weights``, ``learning_curves``, ``per_class``, ``explorer``,
+``significance``, ``preset_speedups``, ``comparison``); ``report.html`` is the page.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from mnistbench.report.per_class import f1_figure, mistake_gallery
 from mnistbench.report.preset_speedups import preset_speedups_context
 from mnistbench.report.significance import significance_context
 from mnistbench.report.summary import parameters, summary_rows
-from mnistbench.report.tables import fmt
 from mnistbench.report.tradeoff import tradeoff_figure
 from mnistbench.report.training_size import training_size_context
 from mnistbench.report.weights import weight_maps
@@ -90,7 +90,7 @@ def _environment() -> jinja2.Environment:
 
 def render(context: dict[str, Any]) -> str:
     """Render the report template with ``context`` (autoescaped)."""
-    context = {"generated": timestamp(), "fmt": fmt, **context}
+    context = {"generated": timestamp(), **context}
     return _environment().get_template("report.html").render(**context)
 
 
