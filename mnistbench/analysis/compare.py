@@ -101,6 +101,9 @@ class Comparison:
     disturbed: list[str] = field(default_factory=list)
     strict_timing: bool = False
     notes: list[str] = field(default_factory=list)  # e.g. timings taken on unlike hosts
+    # Whether specs only the current run has (``unmatched_current``) were allowed: then
+    # they are new, listed in the notes and not judged, instead of a problem.
+    allow_new: bool = False
 
     @property
     def ok(self) -> bool:
@@ -245,9 +248,13 @@ def compare_runs(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     metrics: Sequence[str] | None = None,
     strict_timing: bool = False,
+    allow_new: bool = False,
 ) -> Comparison:
     """Match the two runs' results by spec and judge every metric; never raises for runs
     that differ (the differences go to ``problems`` so a report can still show them).
+    With ``allow_new``, a spec only the current run has is new: a note ("new, not
+    judged"), not a problem (the CI gate judges the models its baseline has, so adding a
+    model needs no new baseline).
 
     ``table`` has one row per matched spec: ``spec``, ``model``, ``n_seeds_base``,
     ``n_seeds_current`` and, for each metric m, ``m_base``, ``m_current`` (means over
@@ -312,10 +319,14 @@ def compare_runs(
         problems.append(
             f"missing from the current run {current.run_id}: {', '.join(unmatched_baseline)}"
         )
-    if unmatched_current:
-        problems.append(f"not in the baseline {baseline.run_id}: {', '.join(unmatched_current)}")
-
     notes = timeout_notes
+    if unmatched_current and allow_new:
+        notes.append(
+            f"new, not judged: {', '.join(unmatched_current)} (not in the baseline "
+            f"{baseline.run_id})"
+        )
+    elif unmatched_current:
+        problems.append(f"not in the baseline {baseline.run_id}: {', '.join(unmatched_current)}")
     base_hosts, cur_hosts = _host_kinds(base_frame), _host_kinds(cur_frame)
     if (
         base_hosts
@@ -415,6 +426,7 @@ def compare_runs(
         disturbed=disturbed,
         strict_timing=strict_timing,
         notes=notes,
+        allow_new=allow_new,
     )
 
 

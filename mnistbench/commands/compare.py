@@ -54,6 +54,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "disturbed (default: such timings are reported, never called a regression)",
     )
     p.add_argument(
+        "--allow-new",
+        action="store_true",
+        help="a model only CURRENT has is listed as new, not judged (default: exit 2, "
+        "the runs are not comparable); the CI gate compares so",
+    )
+    p.add_argument(
         "--format",
         choices=FORMATS,
         default="text",
@@ -75,6 +81,7 @@ def execute(args: argparse.Namespace) -> int:
         thresholds=thresholds,
         metrics=metrics,
         strict_timing=args.strict_timing,
+        allow_new=args.allow_new,
     )
     if args.html is not None:
         # Markdown and JSON go to stdout alone, so that they can be redirected to a file.
