@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from mnistbench.errors import ModelSpecError
+from mnistbench.models.search_space import SearchSpace
 
 EpochCallback = Any  # callable(epoch: int, n_epochs: int, row: dict) -> None
 
@@ -73,6 +74,9 @@ class BenchModel(ClassifierMixin, BaseEstimator):
     # model is built and timed (``mnistbench.models.threads``; ("tensorflow",) for Keras
     # models). BLAS and OpenMP pools are limited for every model alike.
     thread_runtimes: ClassVar[tuple[str, ...]] = ()
+    # The parameters worth tuning and their distributions (``mnistbench tune``); None: the
+    # model is not tuned. The tuned defaults above are a study's first trial.
+    search_space: ClassVar[SearchSpace | None] = None
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
