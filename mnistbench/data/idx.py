@@ -33,6 +33,10 @@ IDX_TYPES: dict[int, str] = {
     0x0E: "float64",
 }
 UINT8_CODE = 0x08
+INT32_CODE = 0x0C
+#: bytes per element and the NumPy dtype (IDX is big-endian) of the types that are read
+_ITEMSIZE = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}
+_DTYPES = {UINT8_CODE: np.dtype(np.uint8), INT32_CODE: np.dtype(">i4")}
 
 # Deflate cannot expand data by more than about 1032:1, so a gzip file claiming more
 # uncompressed bytes than this is rejected before anything is allocated.
@@ -53,7 +57,8 @@ class IdxHeader:
 
     @property
     def payload_size(self) -> int:
-        size = 1
+        """Bytes of data after the header."""
+        size = _ITEMSIZE[self.type_code]
         for dim in self.shape:
             size *= dim
         return size
@@ -142,14 +147,15 @@ def _check_header(
     max_shape: tuple[int | None, ...] | None,
     compressed: bool,
     file_size: int,
+    element: int = UINT8_CODE,
 ) -> None:
     """Every check that needs no pixel: element type, dimensions, what the data set can
     hold, and whether the file can hold what the header declares."""
-    if header.type_code != UINT8_CODE:
+    if header.type_code != element:
         raise DataError(
             f"{path}: IDX element type 0x{header.type_code:02X} "
-            f"({IDX_TYPES[header.type_code]}) is not supported; MNIST-style files "
-            "store unsigned bytes (0x08)"
+            f"({IDX_TYPES[header.type_code]}) is not supported here; this file must "
+            f"store {IDX_TYPES[element]}s (0x{element:02X})"
         )
     if ndim is not None and len(header.shape) != ndim:
         raise DataError(
@@ -182,7 +188,11 @@ def _check_header(
 
 
 def inspect_idx(
-    path: str | Path, *, ndim: int | None = None, max_shape: tuple[int | None, ...] | None = None
+    path: str | Path,
+    *,
+    ndim: int | None = None,
+    max_shape: tuple[int | None, ...] | None = None,
+    element: int = UINT8_CODE,
 ) -> IdxHeader:
     """The header, after every check :func:`read_idx` makes before reading pixels (so a
     listing can judge a file as loading would, reading a few bytes)."""
@@ -199,7 +209,13 @@ def inspect_idx(
     except (OSError, EOFError, zlib.error) as exc:
         raise _wrap_io_error(path, exc) from exc
     _check_header(
-        path, header, ndim=ndim, max_shape=max_shape, compressed=compressed, file_size=file_size
+        path,
+        header,
+        ndim=ndim,
+        max_shape=max_shape,
+        compressed=compressed,
+        file_size=file_size,
+        element=element,
     )
     return header
 
@@ -219,13 +235,18 @@ def read_idx_header(path: str | Path) -> IdxHeader:
 
 
 def read_idx(
-    path: str | Path, *, ndim: int | None = None, max_shape: tuple[int | None, ...] | None = None
+    path: str | Path,
+    *,
+    ndim: int | None = None,
+    max_shape: tuple[int | None, ...] | None = None,
+    element: int = UINT8_CODE,
 ) -> IdxArray:
     """Parse an IDX file of unsigned bytes into a read-only uint8 array, hashing as it reads.
 
     ``ndim`` (when given) is the number of dimensions the caller expects, e.g. 3 for images;
     ``max_shape`` the most each dimension may declare (None: no limit), which caps what a
-    gzip file is allowed to decompress to before a byte of it is.
+    gzip file is allowed to decompress to before a byte of it is. ``element`` INT32_CODE
+    reads big-endian int32 files instead (QMNIST's labels), returned as native int32.
     """
     path = Path(path)
     try:
@@ -240,6 +261,7 @@ def read_idx(
                 max_shape=max_shape,
                 compressed=compressed,
                 file_size=file_size,
+                element=element,
             )
             need = header.payload_size
             digest = hashlib.md5(head_bytes, usedforsecurity=False)
@@ -269,13 +291,16 @@ def read_idx(
         raise DataError(f"{path}: file not found") from exc
     except (OSError, EOFError, zlib.error) as exc:
         raise _wrap_io_error(path, exc) from exc
-    array = out.reshape(header.shape)
+    array = out.view(_DTYPES[element]).reshape(header.shape)
+    if element != UINT8_CODE:
+        array = array.astype(array.dtype.newbyteorder("="))
     array.flags.writeable = False
     return IdxArray(array=array, md5=digest.hexdigest(), compressed=compressed)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
-    """Serialise a uint8 array as an IDX file; used to write test fixtures and by tests."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    head = bytes([0, 0, UINT8_CODE, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    """Serialise a uint8 (or int32) array as an IDX file; used to write test fixtures."""
+    code = INT32_CODE if np.asarray(array).dtype == np.int32 else UINT8_CODE
+    array = np.ascontiguousarray(array, dtype=_DTYPES[code])
+    head = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     return head + array.tobytes()
