@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mnistbench.data import DATASET_NAMES, list_datasets, load_dataset
-from mnistbench.data.catalogue import CSV, descriptions, lookup
+from mnistbench.data.catalogue import USER_SOURCES, descriptions, lookup
 from mnistbench.data.idxset import IDX_PARTS
 from mnistbench.errors import DataError
 from tests.test_data_sources import declare_official, make_idx_set, set_system_dir
@@ -33,13 +33,15 @@ def test_catalogue_names_and_aliases():
             assert lookup(alias) is desc
     assert lookup("fashion_mnist").name == "fashion-mnist"
     assert lookup("mnist5k").name == "mnist-5k"
+    assert lookup("Kuzushiji-MNIST").name == "kmnist"
+    assert lookup("emnist_letters").name == "emnist-letters"
     with pytest.raises(DataError, match="unknown data set 'emnist': choose one of digits"):
         lookup("emnist")
 
 
 def test_catalogue_entries_are_complete():
-    for desc in (*descriptions(), CSV):
-        assert desc.description and desc.title and len(desc.class_names) == 10
+    for desc in (*descriptions(), *USER_SOURCES.values()):
+        assert desc.description and desc.title
         assert desc.pixel_max in (16.0, 255.0)
         if desc.loader == "idx":
             assert set(desc.official_md5) == set(IDX_PARTS) and desc.subdirs
@@ -47,8 +49,25 @@ def test_catalogue_entries_are_complete():
             assert 0 < desc.remote.n_official_train < desc.remote.n_total
         else:
             assert desc.origin and not desc.official_md5 and desc.remote is None
+        if desc.loader == "host":
+            host = desc.host
+            assert host is not None and host.base_url.startswith("https://")
+            assert host.base_url.endswith("/") and host.folder and host.files
+            assert desc.n_samples == host.n_train + host.n_test
+            for f in host.files:  # every file has a published checksum of the right length
+                assert len(f.sha256) == 64 or (not f.sha256 and len(f.md5) == 32)
+        else:
+            assert desc.host is None
+        if desc.loader in ("images", "npz"):
+            assert desc.class_names == () and desc.image_shape == ()
+        else:
+            assert len(desc.class_names) in (10, 26) and len(desc.image_shape) == 2
     assert lookup("fashion-mnist").system is not None
     assert lookup("fashion-mnist").class_names[0] == "T-shirt/top"
+    assert len(lookup("emnist-letters").class_names) == 26
+    assert lookup("usps").image_shape == (16, 16)
+    qmnist = lookup("qmnist").host
+    assert qmnist is not None and (qmnist.extra_test, qmnist.n_extra) == ("qmnist-50k", 50_000)
 
 
 # --------------------------------------------------------------------------- list == load
@@ -72,12 +91,13 @@ def _in_subfolders(base: Path, monkeypatch) -> None:
     declare_official(monkeypatch, "fashion-mnist", make_idx_set(base / "fashion", seed=5))
 
 
+USER_SOURCES_NAMES = [d.name for d in USER_SOURCES.values()]
 SET_UPS = {"empty": _empty, "valid": _valid, "partial": _partial, "subfolders": _in_subfolders}
 
 
 def _check_agreement(rows, load) -> None:
-    assert [row.name for row in rows] == [*DATASET_NAMES, "csv:PATH"]
-    for row in rows[:-1]:
+    assert [row.name for row in rows] == [*DATASET_NAMES, *USER_SOURCES_NAMES]
+    for row in rows[: -len(USER_SOURCES_NAMES)]:
         try:
             ds = load(row.name)
         except DataError as exc:

@@ -380,7 +380,7 @@ def test_list_datasets_without_parsing(fake_mnist, monkeypatch):
 
     monkeypatch.setattr(idxset, "read_idx", no_images)
     rows = {row.name: row for row in list_datasets(data_dir=fake_mnist)}
-    assert list(rows) == [*DATASET_NAMES, "csv:PATH"]
+    assert list(rows) == [*DATASET_NAMES, "csv:PATH", "images:FOLDER", "npz:PATH"]
     assert rows["digits"].available and rows["digits"].n_samples == 1797
     assert rows["digits"].image_shape == (8, 8)
     assert rows["mnist"].available and rows["mnist"].n_samples == 60

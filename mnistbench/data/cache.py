@@ -38,6 +38,17 @@ class CachedArrays:
     def n_official_train(self) -> int:
         return int(self.meta["n_official_train"])
 
+    @property
+    def extra_tests(self) -> dict[str, tuple[int, int]]:
+        """Second test parts kept after the main rows: name -> (start, stop)."""
+        return {k: (int(a), int(b)) for k, (a, b) in self.meta.get("extra_tests", {}).items()}
+
+    @property
+    def n_main(self) -> int:
+        """Rows of the data set proper (training then test part), before any second test part."""
+        starts = [a for a, _ in self.extra_tests.values()]
+        return min(starts) if starts else self.n_samples
+
 
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/mnistbench``, else ``~/.cache/mnistbench`` (XDG base-dir rules)."""
@@ -59,11 +70,15 @@ def save_cache(
     n_official_train: int,
     source: str,
     sources: list[dict[str, object]],
+    *,
+    n_classes: int = 10,
+    extra_tests: dict[str, tuple[int, int]] | None = None,
 ) -> bool:
     """Write images.npy, labels.npy, then meta.json (the commit marker); False if unwritable.
 
     ``sources`` are the file stats the arrays were parsed from ([] for a download), so a
-    later load can tell whether the entry still matches those files.
+    later load can tell whether the entry still matches those files. ``extra_tests`` names
+    rows at the end that form a second test part (QMNIST's 50,000).
     """
     meta = {
         "format": CACHE_FORMAT,
@@ -75,6 +90,10 @@ def save_cache(
         "sources": sources,
         "created": time.time(),
     }
+    if n_classes != 10:
+        meta["n_classes"] = int(n_classes)
+    if extra_tests:
+        meta["extra_tests"] = {k: [int(a), int(b)] for k, (a, b) in extra_tests.items()}
     try:
         entry.mkdir(parents=True, exist_ok=True)
         (entry / "meta.json").unlink(missing_ok=True)  # never leave old meta over new arrays
@@ -107,6 +126,13 @@ def open_cache(entry: Path, sources: list[dict[str, object]] | None = None) -> C
         return None
     n = meta.get("n_samples")
     n_train = meta.get("n_official_train")
+    n_classes = meta.get("n_classes", 10)
+    extra = meta.get("extra_tests", {})
+    if not isinstance(extra, dict) or not all(
+        isinstance(v, list) and len(v) == 2 and all(isinstance(i, int) for i in v)
+        for v in extra.values()
+    ):
+        return None
     if (
         images.dtype != np.uint8
         or images.ndim != 3
@@ -115,8 +141,10 @@ def open_cache(entry: Path, sources: list[dict[str, object]] | None = None) -> C
         or labels.shape != (n,)
         or not isinstance(n_train, int)
         or not 0 < n_train < n
+        or not isinstance(n_classes, int)
         or labels.min() < 0
-        or labels.max() > 9
+        or labels.max() >= n_classes
+        or any(not n_train < a < b <= n for a, b in extra.values())
     ):
         return None
     return CachedArrays(images, readonly(labels), meta)

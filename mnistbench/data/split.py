@@ -8,7 +8,8 @@ two results with equal fingerprints were measured on identical arrays.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -42,6 +43,8 @@ class Split:
     test_size: float | int | None
     val_size: float | int
     fingerprint: str
+    #: second test parts, scaled as X_test: name -> (X, y); empty for most data sets
+    extra_tests: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -49,7 +52,7 @@ class Split:
 
     def describe(self) -> dict:
         """JSON-serialisable summary, stored with every result to identify the data used."""
-        return {
+        out = {
             "dataset": self.dataset,
             "scheme": self.scheme,
             "seed": int(self.seed),
@@ -63,6 +66,9 @@ class Split:
             "class_names": list(self.class_names),
             "fingerprint": self.fingerprint,
         }
+        if self.extra_tests:
+            out["extra_tests"] = {name: int(len(y)) for name, (_, y) in self.extra_tests.items()}
+        return out
 
     def __repr__(self) -> str:
         return (
@@ -72,12 +78,18 @@ class Split:
         )
 
 
-def split_fingerprint(dataset: str, scheme: str, parts: list[tuple[np.ndarray, np.ndarray]]) -> str:
+def split_fingerprint(
+    dataset: str,
+    scheme: str,
+    parts: list[tuple[np.ndarray, np.ndarray]],
+    extra: Mapping[str, np.ndarray] | None = None,
+) -> str:
     """First 16 hex chars of SHA-256 over name, scheme and each (indices, labels) pair.
 
     Recipe: name and scheme as UTF-8, each followed by a NUL byte; then for train, val and
     test in that order: the row count as 8-byte little-endian int, the indices and then their
-    labels as little-endian int64 bytes.
+    labels as little-endian int64 bytes. Second test parts (``extra``: name -> labels), when
+    there are any, follow in name order: the name and a NUL byte, the count and the labels.
     """
     digest = hashlib.sha256()
     for text in (dataset, scheme):
@@ -85,6 +97,11 @@ def split_fingerprint(dataset: str, scheme: str, parts: list[tuple[np.ndarray, n
     for idx, labels in parts:
         digest.update(np.int64(len(idx)).astype("<i8").tobytes())
         digest.update(np.ascontiguousarray(idx, dtype="<i8").tobytes())
+        digest.update(np.ascontiguousarray(labels, dtype="<i8").tobytes())
+    for name in sorted(extra or {}):
+        labels = np.asarray((extra or {})[name])
+        digest.update(name.encode("utf-8") + b"\0")
+        digest.update(np.int64(len(labels)).astype("<i8").tobytes())
         digest.update(np.ascontiguousarray(labels, dtype="<i8").tobytes())
     return digest.hexdigest()[:16]
 
@@ -203,10 +220,20 @@ def make_split(
         (val_idx, labels[val_idx]),
         (test_idx, labels[test_idx]),
     ]
-    fingerprint = split_fingerprint(dataset.name, scheme, parts)
+    extra_labels = {
+        name: np.asarray(y, dtype=np.int64) for name, (_, y) in dataset.extra_tests.items()
+    }
+    fingerprint = split_fingerprint(dataset.name, scheme, parts, extra_labels)
     arrays = [
         (_features(dataset.images, idx, dataset.pixel_max), _frozen(y.copy())) for idx, y in parts
     ]
+    extra_tests = {
+        name: (
+            _features(images, np.arange(len(images), dtype=np.int64), dataset.pixel_max),
+            _frozen(extra_labels[name].copy()),
+        )
+        for name, (images, _) in dataset.extra_tests.items()
+    }
     return Split(
         dataset=dataset.name,
         scheme=scheme,
@@ -225,4 +252,5 @@ def make_split(
         test_size=recorded_test_size,
         val_size=val_size,
         fingerprint=fingerprint,
+        extra_tests=extra_tests,
     )
