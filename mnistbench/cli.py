@@ -1,4 +1,4 @@
-"""`mnistbench datasets|models|run|report|compare|export`.
+"""`mnistbench datasets|models|run|tune|report|compare|export`.
 
 User errors (MnistbenchError) print one line and exit with status 2; nothing is written
 before every argument has been checked. An unexpected exception is a bug in mnistbench: its
@@ -18,7 +18,15 @@ from typing import NoReturn
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
 
 from mnistbench import __version__  # noqa: E402
-from mnistbench.commands import compare, datasets, export, models, report, run  # noqa: E402
+from mnistbench.commands import (  # noqa: E402
+    compare,
+    datasets,
+    export,
+    models,
+    report,
+    run,
+    tune,
+)
 from mnistbench.commands.common import (  # noqa: E402
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -30,6 +38,7 @@ COMMANDS = {
     "datasets": datasets,
     "models": models,
     "run": run,
+    "tune": tune,
     "report": report,
     "compare": compare,
     "export": export,

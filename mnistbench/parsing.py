@@ -13,7 +13,9 @@ import re
 from mnistbench.errors import RequestError
 from mnistbench.harness.cluster import LOCAL_PREFIX, MAX_LOCAL_WORKERS, SchedulerAddress
 from mnistbench.harness.subsets import TrainSize
-from mnistbench.models import ModelSpec, select_models
+from mnistbench.models import ModelSpec, available_models, get_entry, select_models
+from mnistbench.models.registry import GROUP_ALL, check_available
+from mnistbench.tuning.budget import COMPUTE_S, TRIALS, Budget
 
 #: what a training-size curve calls the whole training part
 ALL = "all"
@@ -76,3 +78,39 @@ def parse_scheduler(text: str) -> SchedulerAddress:
             )
         return SchedulerAddress(workers=int(count))
     return SchedulerAddress(address=text.strip())
+
+
+#: seconds per unit of a compute-seconds budget
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_budget(text: str) -> Budget:
+    """``40``: trials per model; ``900s``, ``30m``, ``2h``: compute seconds per model
+    (wall x threads)."""
+    item = text.strip().lower()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smh]?)", item)
+    if match is None or float(match[1]) <= 0 or (not match[2] and "." in match[1]):
+        raise RequestError(
+            "budget",
+            f"{text!r}: give a number of trials (40) or compute seconds per model (900s, 30m, 2h)",
+        )
+    if not match[2]:
+        return Budget(TRIALS, int(match[1]), text.strip())
+    return Budget(COMPUTE_S, float(match[1]) * _UNITS[match[2]], text.strip())
+
+
+def parse_tune_models(text: str) -> list[str]:
+    """``svc,knn``: model names (a study tunes a model, not a preset), or ``all``: every
+    available model that declares a search space."""
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if names == [GROUP_ALL]:
+        names = [e.name for e in available_models() if e.cls.search_space is not None]
+    if not names:
+        raise RequestError("models", "selected no model to tune")
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", name):
+            raise RequestError(
+                "models", f"{name!r}: tune takes model names (svc,knn), not presets or parameters"
+            )
+        check_available(get_entry(name))
+    return list(dict.fromkeys(names))

@@ -112,6 +112,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("results",),
     ("analysis",),
     ("harness", "report"),
+    # tuning runs trials with the harness's clocks; the report reads a study's saved log
+    # (mnistbench.results.study_log), never this package
+    ("tuning",),
     ("testing",),
     # text into values, shared by the two edges above it; the core below never parses text
     ("parsing",),

@@ -97,6 +97,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="time budget per task: each task runs in a child process and one "
         "that runs out is recorded with status timeout",
     )
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="the tuned profile @tuned specs use (default: OUT/tune-<dataset>/profile.json, "
+        "else the one shipped for the data set)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument(
         "--report",
@@ -129,6 +136,7 @@ def request_from(args: argparse.Namespace) -> RunRequest:
         train_sizes=parse_train_sizes(args.train_sizes) if args.train_sizes is not None else None,
         task_timeout=args.task_timeout,
         command=sys.argv[1:],
+        profile=args.profile,
     )
 
 

@@ -30,6 +30,7 @@ from mnistbench.models import DEFAULT_MODELS, ModelSpec, apply_overrides, parse_
 from mnistbench.results.labels import size_key
 from mnistbench.results.record import RunMeta
 from mnistbench.results.store import RunWriter, SavedRun, latest_run, load_run, new_run_id
+from mnistbench.results.tuned_profile import resolve_tuned
 
 __all__ = ["RunOutcome", "RunPlan", "RunRequest", "execute_plan", "plan_run"]
 
@@ -111,6 +112,10 @@ def plan_run(request: RunRequest) -> RunPlan:
     scheme = request.split or (previous.split.get("scheme") if previous else None)
     split = make_split(
         dataset, scheme, test_size=request.test_size, val_size=val_size, seed=request.split_seed
+    )
+    # @tuned specs take their profile's parameters for this data set and split (or refuse)
+    specs = resolve_tuned(
+        specs, dataset.name, split.fingerprint, profile=request.profile, out=request.out
     )
     asked_sizes = request.train_sizes
     if asked_sizes is None and previous is not None and previous.train_sizes:

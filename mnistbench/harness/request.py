@@ -46,6 +46,7 @@ class RunRequest:
     train_sizes: list[TrainSize] | None = None  # a training-size curve
     task_timeout: float | None = None  # seconds a task may take (run in a child process)
     command: list[str] = field(default_factory=list)  # how the run was asked for, as shown
+    profile: Path | None = None  # the tuned profile @tuned specs use (default: found by data set)
 
 
 def check_seeds(seeds: list[int]) -> list[int]:

@@ -32,14 +32,20 @@ from mnistbench.models.registry import (
     registered_models,
 )
 
+#: the preset a model with a search space has without declaring it: its tuned profile's
+#: parameters for the run's data set (``svc@tuned``; the run resolves them)
+TUNED_PRESET = "tuned"
+
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One selected variant of a registry model."""
+    """One selected variant of a registry model. ``resolved`` holds the parameters an
+    ``@tuned`` spec took from its profile: they are not part of its label."""
 
     name: str
     preset: str | None = None
     overrides: tuple[tuple[str, Any], ...] = ()
+    resolved: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     @property
     def label(self) -> str:
@@ -58,13 +64,18 @@ class ModelSpec:
         entry = get_entry(self.name)
         preset = canonical_preset(entry, self.preset)
         params = dict(entry.presets.get(preset, {})) if preset else {}
+        params.update(self.resolved)
         params.update(self.overrides)
         return params
 
     def with_overrides(self, extra: dict[str, Any]) -> ModelSpec:
         merged = dict(self.overrides)
         merged.update(extra)
-        return ModelSpec(self.name, self.preset, tuple(sorted(merged.items())))
+        return ModelSpec(self.name, self.preset, tuple(sorted(merged.items())), self.resolved)
+
+    def with_resolved(self, params: dict[str, Any]) -> ModelSpec:
+        """This spec running with ``params`` under its own overrides, label unchanged."""
+        return ModelSpec(self.name, self.preset, self.overrides, tuple(sorted(params.items())))
 
     def __str__(self) -> str:
         return self.label
@@ -302,8 +313,9 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
     """Fail early on an unknown model, preset or parameter, or a value of the wrong kind."""
     entry = check_available(get_entry(spec.name))
     preset = canonical_preset(entry, spec.preset)
-    if preset and preset not in entry.presets:
-        presets = ", ".join(entry.presets) or "none"
+    tunable = entry.cls.search_space is not None
+    if preset and preset not in entry.presets and not (preset == TUNED_PRESET and tunable):
+        presets = ", ".join([*entry.presets, *([TUNED_PRESET] if tunable else [])]) or "none"
         raise ModelSpecError(f"model {spec.name} has no preset {spec.preset!r}; presets: {presets}")
     checked = []
     for key, value in spec.overrides:
@@ -313,7 +325,7 @@ def validate_spec(spec: ModelSpec) -> ModelSpec:
                 f"see `mnistbench models` for its parameters"
             )
         checked.append((key, check_value(f"{spec.name}.{key}", value, entry.cls.defaults[key])))
-    spec = ModelSpec(spec.name, preset, tuple(checked))
+    spec = ModelSpec(spec.name, preset, tuple(checked), spec.resolved)
     try:
         get_model(spec).check_params()
     except ModelSpecError:

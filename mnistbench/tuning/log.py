@@ -1,0 +1,152 @@
+"""The study's log: every finished trial of every model as plain JSON (``study.json``
+beside the study), with each model's budget spent and parameter importances, rewritten
+atomically after every trial. The report reads it (``mnistbench.results.study_log``)
+without Optuna; the tuned profile is made from it (``mnistbench.tuning.profile``)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mnistbench.files import atomic_write, timestamp
+from mnistbench.results.study_log import STUDY_LOG_FILE, STUDY_LOG_VERSION
+from mnistbench.results.tuned_profile import PROFILE_FILE, write_profile
+from mnistbench.tuning.budget import Budget
+
+#: Optuna's trial states as the log names them
+STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
+
+
+def counted(trial: Any) -> bool:
+    """A finished trial, counted in the budget: complete, pruned, or failed by the model
+    (a trial killed with its tune is not: it is run again on resume)."""
+    state = trial.state.name
+    return state in ("COMPLETE", "PRUNED") or (state == "FAIL" and "error" in trial.user_attrs)
+
+
+def trial_row(trial: Any) -> dict[str, Any]:
+    """One trial as the log keeps it."""
+    attrs = trial.user_attrs
+    value = trial.value if trial.state.name == "COMPLETE" else None
+    return {
+        "number": trial.number,
+        "state": STATES.get(trial.state.name, trial.state.name.lower()),
+        "defaults": bool(attrs.get("defaults")),
+        "params": attrs.get("params", {}),
+        "val_accuracy": None if value is None or math.isnan(value) else float(value),
+        "fit_s": attrs.get("fit_s"),
+        "score_s": attrs.get("score_s"),
+        "compute_s": attrs.get("compute_s"),
+        "threads": attrs.get("threads"),
+        "verdict": attrs.get("verdict"),
+        "reasons": attrs.get("reasons", []),
+        "steps": attrs.get("steps", []),
+        "error": attrs.get("error"),
+        "finished": trial.datetime_complete.isoformat(timespec="seconds")
+        if trial.datetime_complete
+        else None,
+    }
+
+
+def importances(study: Any, seed: int) -> dict[str, float]:
+    """Optuna's fANOVA importance of each parameter over the complete trials ({} while
+    fewer than two differ)."""
+    import optuna
+
+    try:
+        found = optuna.importance.get_param_importances(
+            study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed)
+        )
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        return {}
+    return {k: float(v) for k, v in found.items()}
+
+
+@dataclass
+class StudyLog:
+    """What ``study.json`` holds, and the folder it lives in."""
+
+    path: Path
+    dataset: str
+    split_fingerprint: str
+    budget: Budget
+    seed: int
+    threads: int
+    storage: str
+    command: list[str]
+    started: str = field(default_factory=timestamp)
+    finished: str | None = None
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def start(
+        cls, path: Path, dataset: str, fingerprint: str, request: Any, threads: int, url: str
+    ) -> StudyLog:
+        log = cls(
+            path,
+            dataset,
+            fingerprint,
+            request.budget,
+            request.seed,
+            threads,
+            url,
+            list(request.command),
+        )
+        previous = path / STUDY_LOG_FILE
+        if request.resume and previous.is_file():  # keep the models tuned before the kill
+            try:
+                data = json.loads(previous.read_text())
+                log.models = dict(data.get("models", {}))
+                log.started = data.get("started", log.started)
+            except (OSError, ValueError):
+                pass
+        return log
+
+    def update(self, name: str, study: Any, *, final: bool) -> None:
+        """Record ``name``'s finished trials (and, when ``final``, its importances), then
+        rewrite the log and the profile."""
+        rows = [trial_row(t) for t in study.get_trials(deepcopy=False) if counted(t)]
+        complete = [r for r in rows if r["val_accuracy"] is not None]
+        best = max(complete, key=lambda r: r["val_accuracy"], default=None)
+        entry = self.models.get(name, {})
+        killed = sum(1 for t in study.get_trials(deepcopy=False) if t.user_attrs.get("killed"))
+        self.models[name] = {
+            "trials": rows,
+            "spent": {
+                "trials": len(rows),
+                "compute_s": float(sum(r["compute_s"] or 0.0 for r in rows)),
+            },
+            "killed": killed,
+            "best": best,
+            "pruner": "median (validation accuracy per epoch)",
+            "importances": importances(study, self.seed) if final else entry.get("importances", {}),
+            "done": final,
+        }
+        self.save()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": STUDY_LOG_VERSION,
+            "dataset": self.dataset,
+            "split_fingerprint": self.split_fingerprint,
+            "budget": self.budget.to_json(),
+            "objective": "validation accuracy (maximised; the test part is never used)",
+            "sampler": f"TPE (seed {self.seed})",
+            "seed": self.seed,
+            "threads": self.threads,
+            "storage": self.storage,
+            "command": self.command,
+            "started": self.started,
+            "finished": self.finished,
+            "models": self.models,
+        }
+
+    def save(self) -> None:
+        from mnistbench.tuning.profile import make_profile
+
+        text = json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
+        atomic_write(self.path / STUDY_LOG_FILE, text.encode())
+        write_profile(self.path / PROFILE_FILE, make_profile(self))

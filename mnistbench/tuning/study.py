@@ -1,0 +1,239 @@
+"""A tune as values: check the request, load the data, make the run's split, open the
+storage, then run one Optuna study per model under the same budget, writing the study's
+log and the tuned profile after every trial. Never prints: ``mnistbench tune`` does.
+
+Each study maximises validation accuracy with a seeded TPE sampler; the model's tuned
+defaults are its first trial, so a study never ends worse than the defaults on
+validation. Models that report a validation accuracy per epoch (``epoch_callback``) are
+pruned by a median pruner; the others always run to the end.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mnistbench.data import Split, load_dataset, make_split
+from mnistbench.errors import RequestError
+from mnistbench.files import timestamp
+from mnistbench.harness.environment import default_threads
+from mnistbench.harness.request import check_counts, check_out, check_seeds, check_val_size
+from mnistbench.models import get_entry
+from mnistbench.models.registry import check_available
+from mnistbench.results.tuned_profile import study_dir
+from mnistbench.tuning.budget import Budget
+from mnistbench.tuning.log import StudyLog, counted, trial_row
+from mnistbench.tuning.storage import default_url, fail_stale_trials, open_storage, shown_url
+from mnistbench.tuning.trial import TrialFailed, optuna_values, run_trial
+
+#: pruning: no trial is pruned before this many have finished, nor before this epoch
+PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_STEPS = 3, 1
+INSTALL = 'pip install "mnistbench[tune]"'
+
+
+@dataclass(frozen=True)
+class TuneRequest:
+    """What ``mnistbench tune`` was asked (the split options are ``run``'s, with its
+    defaults, so a run of the ``@tuned`` specs meets the split they were tuned on)."""
+
+    dataset: str
+    models: Sequence[str]
+    budget: Budget
+    seed: int = 0
+    threads: int | None = None
+    out: Path = Path("results")
+    storage: str | None = None  # None: an SQLite file in the study's folder
+    resume: bool = False
+    split: str | None = None
+    test_size: float = 0.2
+    val_size: float | None = None
+    split_seed: int = 0
+    data_dir: Path | None = None
+    download: bool = True
+    command: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TunePlan:
+    request: TuneRequest
+    split: Split
+    threads: int
+    path: Path  # the folder holding the log and profile (and the default SQLite file)
+    storage_url: str
+    storage: Any
+    log: StudyLog
+    stale: dict[str, list[int]] = field(default_factory=dict)  # killed trials marked failed
+
+
+class Progress:
+    """What a tune tells a display; the default tells nobody."""
+
+    def model_started(self, name: str, spent: float) -> None: ...
+
+    def trial_finished(self, name: str, row: dict[str, Any], spent: float, best: float) -> None: ...
+
+    def model_finished(self, name: str) -> None: ...
+
+
+def check_optuna() -> None:
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
+        raise RequestError("optuna", f"is not installed: {INSTALL}") from None
+
+
+def plan_tune(request: TuneRequest) -> TunePlan:
+    """Every value checked before the data is loaded, the data and split before the
+    storage is opened; then the existing studies checked against the request."""
+    check_optuna()
+    import optuna
+
+    check_counts(1, request.threads)
+    check_out(request.out)
+    check_seeds([request.seed])
+    if not request.models:
+        raise RequestError("models", "selected no model")
+    for name in request.models:
+        entry = check_available(get_entry(name))
+        if entry.cls.search_space is None:
+            raise RequestError("models", f"{name} declares no search space; it cannot be tuned")
+    val_size = check_val_size(request.val_size)
+    threads = request.threads or default_threads()
+    dataset = load_dataset(request.dataset, data_dir=request.data_dir, download=request.download)
+    split = make_split(
+        dataset,
+        request.split,
+        test_size=request.test_size,
+        val_size=val_size,
+        seed=request.split_seed,
+    )
+    if len(split.y_val) == 0:
+        raise RequestError("val_size", "is 0: tuning scores on the validation part")
+    path = study_dir(request.out, dataset.name)
+    if request.storage is None:
+        path.mkdir(parents=True, exist_ok=True)
+    url = request.storage or default_url(path)
+    storage = open_storage(url)
+    existing = {s.study_name: s for s in storage.get_all_studies()}
+    log = StudyLog.start(path, dataset.name, split.fingerprint, request, threads, shown_url(url))
+    stale: dict[str, list[int]] = {}
+    for name in request.models:
+        study = existing.get(name)
+        if study is None:
+            continue
+        if not request.resume:
+            raise RequestError(
+                "resume",
+                f"is needed: {shown_url(url)} already holds a study of {name}; "
+                "continue it with {resume} or tune into another --out or --storage",
+                ("resume",),
+            )
+        _check_same(study.user_attrs, name, split.fingerprint, request.budget)
+        stale[name] = fail_stale_trials(storage, name)
+    del optuna
+    return TunePlan(request, split, threads, path, url, storage, log, stale)
+
+
+def _check_same(attrs: dict[str, Any], name: str, fingerprint: str, budget: Budget) -> None:
+    if attrs.get("split_fingerprint") not in (None, fingerprint):
+        raise RequestError(
+            "resume",
+            f"continues the study of {name} made on split {attrs['split_fingerprint']}, "
+            f"not this one ({fingerprint}); use the same data set and split options",
+        )
+    stated = attrs.get("budget")
+    if stated is not None and Budget.from_json(stated) != Budget.from_json(budget.to_json()):
+        raise RequestError(
+            "budget",
+            f"{budget.text!r} differs from the {stated.get('text')!r} the study of {name} was "
+            "started with; every model gets the same budget: resume with the same one",
+        )
+
+
+def execute_tune(plan: TunePlan, progress: Progress | None = None) -> StudyLog:
+    """Run every model's study until its budget is spent, keeping every finished trial;
+    the log and profile are rewritten (atomically) after each trial."""
+    import optuna
+
+    progress = progress or Progress()
+    request = plan.request
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        for name in request.models:
+            study = _open_study(plan, name)
+            trials, compute_s, best = _spent(study)
+            progress.model_started(name, request.budget.spent(trials, compute_s))
+            while not request.budget.exhausted(trials, compute_s):
+                study.optimize(
+                    lambda t, n=name: run_trial(  # type: ignore[misc]
+                        t, n, plan.split, seed=request.seed, threads=plan.threads
+                    ),
+                    n_trials=1,
+                    catch=(TrialFailed,),
+                )
+                trials, compute_s, best = _spent(study)
+                last = study.get_trials(deepcopy=False)[-1]
+                plan.log.update(name, study, final=False)
+                progress.trial_finished(
+                    name, trial_row(last), request.budget.spent(trials, compute_s), best
+                )
+            plan.log.update(name, study, final=True)
+            progress.model_finished(name)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    plan.log.finished = timestamp()
+    plan.log.save()
+    return plan.log
+
+
+def _open_study(plan: TunePlan, name: str) -> Any:
+    import optuna
+    from optuna.trial import TrialState
+
+    request = plan.request
+    study = optuna.create_study(
+        study_name=name,
+        storage=plan.storage,
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=request.seed),
+        pruner=optuna.pruners.MedianPruner(
+            n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_STEPS
+        ),
+        load_if_exists=True,
+    )
+    if not study.user_attrs:
+        study.set_user_attr("budget", request.budget.to_json())
+        study.set_user_attr("dataset", plan.split.dataset)
+        study.set_user_attr("split_fingerprint", plan.split.fingerprint)
+        study.set_user_attr("seed", request.seed)
+        study.set_user_attr("threads", plan.threads)
+        study.set_user_attr("started", timestamp())
+    # The tuned defaults first (again, if the tune that enqueued them was killed in them).
+    keep = (TrialState.WAITING, TrialState.COMPLETE, TrialState.PRUNED)
+    has_defaults = any(
+        t.user_attrs.get("defaults") and (t.state in keep or counted(t))
+        for t in study.get_trials(deepcopy=False)
+    )
+    if not has_defaults:
+        cls = get_entry(name).cls
+        space = cls.search_space
+        assert space is not None
+        study.enqueue_trial(
+            optuna_values(space, space.restrict(cls.defaults)), user_attrs={"defaults": True}
+        )
+    return study
+
+
+def _spent(study: Any) -> tuple[int, float, float]:
+    """Finished trials, their compute seconds, and the best validation accuracy so far."""
+    finished = [t for t in study.get_trials(deepcopy=False) if counted(t)]
+    values = [t.value for t in finished if t.value is not None and not math.isnan(t.value)]
+    return (
+        len(finished),
+        float(sum(t.user_attrs.get("compute_s", 0.0) for t in finished)),
+        max(values, default=float("nan")),
+    )
