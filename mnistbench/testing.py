@@ -27,9 +27,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
+from mnistbench.errors import ModelSpecError
 from mnistbench.harness.environment import default_threads
 from mnistbench.models import BenchModel, ModelSpec, get_entry, get_model, parse_spec
-from mnistbench.models.build import seeded_models
+from mnistbench.models.build import build_model, seeded_models
+from mnistbench.models.search_space import SearchSpace, sample_many
+from mnistbench.models.specs import validate_spec
 
 # Keys a history row may carry (per epoch or iteration).
 HISTORY_KEYS = frozenset(
@@ -41,6 +44,10 @@ HISTORY_KEYS = frozenset(
 REPEAT_ATOL = 1e-6
 # Probabilities are float32 for Keras models: rows sum to 1 within float32 rounding.
 PROBA_SUM_ATOL = 1e-4
+# Configurations of a model's search space the kit samples (seeded) and validates as specs;
+# the first SPACE_FITS of them are also fitted (quick parameters applied over the sample).
+SPACE_SAMPLES = 8
+SPACE_FITS = 1
 
 
 class ConformanceError(AssertionError):
@@ -195,9 +202,30 @@ def _check(spec: ModelSpec, dataset: str, new_model: Callable[[], BenchModel]) -
             for key, value in values.items():
                 _require(got[key] == value, f"preset {name!r}: {key}={got[key]!r}, not {value!r}")
 
+    def search_space() -> None:
+        space = cls.search_space
+        if space is None:  # the model is not tuned
+            return
+        _require(isinstance(space, SearchSpace), "search_space must be a SearchSpace or None")
+        outside = space.outside(cls.defaults)
+        _require(not outside, f"the tuned defaults of {', '.join(outside)} lie outside it")
+        for i, sampled in enumerate(sample_many(space, SPACE_SAMPLES)):
+            try:
+                valid = validate_spec(ModelSpec(spec.name, None, tuple(sorted(sampled.items()))))
+            except ModelSpecError as exc:
+                raise AssertionError(f"sample {i} is not a valid spec: {exc}") from None
+            if i < SPACE_FITS:
+                quick = valid.with_overrides(dict(cls.quick_params))
+                fitted = build_model(quick, 0).fit(X, y, validation_data=(split.X_val, split.y_val))
+                stray = set(np.unique(fitted.predict(X_test)).tolist()) - set(classes.tolist())
+                _require(not stray, f"{quick.label} predicts labels {sorted(stray)}")
+            else:
+                get_model(valid)
+
     check("declarations", declarations)
     check("get_params/set_params/clone", params)
     check("presets build and pass check_params", presets)
+    check("search space holds the defaults and samples valid specs", search_space)
 
     # --- fit -----------------------------------------------------------------------------
     model = new_model()

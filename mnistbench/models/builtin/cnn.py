@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from mnistbench.models.keras_base import KERAS_AS_WRITTEN, KerasModel
 from mnistbench.models.registry import ModelEntry, register
+from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
 
 
 class CNNModel(KerasModel):
@@ -40,6 +41,22 @@ class CNNModel(KerasModel):
         "schedule": "onecycle",
         "min_steps": 600,
     }
+
+    # Where a study looks (``mnistbench tune``): filter counts and kernels of the two conv
+    # blocks, the dense layer (0: none), dropout before the output, Adam's peak rate and the
+    # batch, epochs capped at 20 (a few minutes on full MNIST, two cores).
+    search_space: ClassVar[SearchSpace | None] = SearchSpace(
+        (
+            Param("filters", Choice(((16, 32), (24, 48), (32, 64)))),
+            Param("kernel_size", Choice((3, 5))),
+            Param("batch_norm", Choice((False, True))),
+            Param("dense_units", Choice((0, 64, 128, 256))),
+            Param("dropout", Float(0.0, 0.5)),
+            Param("learning_rate", Float(3e-4, 1e-2, log=True)),
+            Param("batch_size", Choice((64, 128, 256))),
+            Param("epochs", Int(4, 20)),
+        )
+    )
 
     def check_params(self) -> None:
         super().check_params()

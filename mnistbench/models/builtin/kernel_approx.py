@@ -16,6 +16,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.registry import ModelEntry, register
+from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
 from mnistbench.models.sklearn_base import SklearnModel, preprocessed
 
 DUAL = {"auto": "auto", "primal": False, "dual": True}
@@ -45,6 +46,19 @@ class KernelApproxModel(SklearnModel):
         "deskew": True,  # shear each digit upright first (mnistbench.models.deskew)
         "random_state": 0,
     }
+
+    # Where a study looks (``mnistbench tune``): the RBF width, landmarks (700 to 1,500
+    # tried in rounds 5 and 6; at most 2,000 to keep a trial near a minute), the PCA space
+    # (at most 60 components, so that 8x8 digits keep fitting), C, deskewing.
+    search_space: ClassVar[SearchSpace | None] = SearchSpace(
+        (
+            Param("gamma", Float(0.003, 0.3, log=True)),
+            Param("n_components", Int(300, 2000, log=True)),
+            Param("pca_components", Int(20, 60, step=5)),
+            Param("C", Float(0.1, 100.0, log=True)),
+            Param("deskew", Choice((True, False))),
+        )
+    )
 
     def check_params(self) -> None:
         if self.dual not in DUAL:

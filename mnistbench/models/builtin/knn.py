@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import EpochCallback
 from mnistbench.models.registry import ModelEntry, register
+from mnistbench.models.search_space import Choice, Int, Param, SearchSpace
 from mnistbench.models.sklearn_base import SklearnModel, class_means
 
 
@@ -31,6 +32,17 @@ class KNNModel(SklearnModel):
         "n_jobs": -1,
         "random_state": 0,
     }
+
+    # Where a study looks (``mnistbench tune``): neighbours, their weighting and distance,
+    # and the PCA space (at most 60 components, so that 8x8 digits keep fitting).
+    search_space: ClassVar[SearchSpace | None] = SearchSpace(
+        (
+            Param("n_neighbors", Int(1, 15)),
+            Param("weights", Choice(("uniform", "distance"))),
+            Param("metric", Choice(("euclidean", "manhattan", "cosine"))),
+            Param("pca_components", Int(10, 60, step=5)),
+        )
+    )
 
     def make_pipeline(self) -> Pipeline:
         steps: list[tuple[str, Any]] = []

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from mnistbench.models.keras_base import KERAS_AS_WRITTEN, KerasModel
 from mnistbench.models.registry import ModelEntry, register
+from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
 
 
 class MLPModel(KerasModel):
@@ -27,6 +28,24 @@ class MLPModel(KerasModel):
         "schedule": "onecycle",
         "min_steps": 600,
     }
+
+    # Where a study looks (``mnistbench tune``): the widths rounds 2-4 of the search log
+    # tried (256 to 512-256; 1024-512 the largest), dropout, Adam's peak rate and the batch,
+    # epochs capped at 20 (about a minute on full MNIST, two cores).
+    search_space: ClassVar[SearchSpace | None] = SearchSpace(
+        (
+            Param(
+                "hidden_units",
+                Choice(((256,), (512,), (256, 256), (512, 256), (1024, 512))),
+            ),
+            Param("activation", Choice(("relu", "gelu"))),
+            Param("batch_norm", Choice((False, True))),
+            Param("dropout", Float(0.0, 0.5)),
+            Param("learning_rate", Float(3e-4, 1e-2, log=True)),
+            Param("batch_size", Choice((64, 128, 256, 512))),
+            Param("epochs", Int(4, 20)),
+        )
+    )
 
     def build_layers(self, keras: Any, image_shape: tuple[int, int], n_classes: int) -> list:
         layers: list = []

@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.registry import ModelEntry, register
+from mnistbench.models.search_space import Choice, Int, Param, SearchSpace
 from mnistbench.models.sklearn_base import SklearnModel, preprocessed
 
 
@@ -34,6 +35,19 @@ class ForestModel(SklearnModel):
         "deskew": False,  # shear each digit upright first (mnistbench.models.deskew)
         "random_state": 0,
     }
+
+    # Where a study looks (``mnistbench tune``), for both forests: the size (100 to 200
+    # trees tried in rounds 5 and 6; at most 300, a few minutes on full MNIST), the pixels
+    # tried per split, leaf size, criterion (entropy: twice the fit), deskewing.
+    search_space: ClassVar[SearchSpace | None] = SearchSpace(
+        (
+            Param("n_estimators", Int(50, 300, log=True)),
+            Param("max_features", Choice(("sqrt", "log2"))),
+            Param("min_samples_leaf", Int(1, 10)),
+            Param("criterion", Choice(("gini", "entropy"))),
+            Param("deskew", Choice((True, False))),
+        )
+    )
 
     def make_pipeline(self) -> Pipeline:
         clf = self.forest(

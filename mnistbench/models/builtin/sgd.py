@@ -9,6 +9,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import Pipeline
 
 from mnistbench.models.registry import ModelEntry, register
+from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
 from mnistbench.models.sklearn_base import LinearSklearnModel, preprocessed
 
 
@@ -29,6 +30,20 @@ class SGDModel(LinearSklearnModel):
         "sparse": True,  # CSR input: the SGD loop then costs O(non-zeros) per row
         "random_state": 0,
     }
+
+    # Where a study looks (``mnistbench tune``): the losses, regularisation and step sizes
+    # rounds 2-4 of the search log tried by hand (alpha 1e-6 to 2e-4, eta0 0.01 to 0.5,
+    # 3 to 8 epochs), a little wider; the step size only matters with a constant schedule.
+    search_space: ClassVar[SearchSpace | None] = SearchSpace(
+        (
+            Param("loss", Choice(("hinge", "log_loss", "modified_huber", "squared_hinge"))),
+            Param("alpha", Float(1e-7, 1e-3, log=True)),
+            Param("max_iter", Int(2, 20)),
+            Param("average", Choice((True, False))),
+            Param("learning_rate", Choice(("constant", "optimal"))),
+            Param("eta0", Float(0.01, 1.0, log=True), when={"learning_rate": ("constant",)}),
+        )
+    )
 
     def make_pipeline(self) -> Pipeline:
         clf = SGDClassifier(

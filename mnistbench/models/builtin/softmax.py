@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from mnistbench.models.keras_base import KERAS_AS_WRITTEN, KerasModel
 from mnistbench.models.registry import ModelEntry, register
+from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
 
 
 class SoftmaxModel(KerasModel):
@@ -27,6 +28,18 @@ class SoftmaxModel(KerasModel):
         "schedule": "cosine",
         "min_steps": 600,
     }
+
+    # Where a study looks (``mnistbench tune``): the optimiser's schedule, step and batch,
+    # epochs capped at 30 (the notebook's count), and the output layer's L1 penalty.
+    search_space: ClassVar[SearchSpace | None] = SearchSpace(
+        (
+            Param("learning_rate", Float(1e-3, 0.1, log=True)),
+            Param("schedule", Choice(("constant", "cosine", "onecycle"))),
+            Param("epochs", Int(5, 30)),
+            Param("batch_size", Choice((128, 256, 512, 1024))),
+            Param("l1", Float(1e-8, 1e-4, log=True)),
+        )
+    )
 
     def build_layers(self, keras: Any, image_shape: tuple[int, int], n_classes: int) -> list:
         return []

@@ -63,6 +63,7 @@ class XGBoostModel(BenchModel):
             Param("learning_rate", Float(0.03, 0.5, log=True)),
             Param("grow_policy", Choice(GROW_POLICIES)),
             Param("max_leaves", Int(15, 127, log=True), when={"grow_policy": ("lossguide",)}),
+            # depth-wise trees keep max_leaves at its default (63) as a cap
             Param("max_depth", Int(3, 10), when={"grow_policy": ("depthwise",)}),
             Param("min_child_weight", Float(0.1, 20.0, log=True)),
             Param("reg_lambda", Float(0.01, 10.0, log=True)),
