@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mnistbench.errors import RequestError
 from mnistbench.files import atomic_write, timestamp
 from mnistbench.results.study_log import STUDY_LOG_FILE, STUDY_LOG_VERSION
 from mnistbench.results.tuned_profile import PROFILE_FILE, write_profile
@@ -96,13 +97,38 @@ class StudyLog:
             list(request.command),
         )
         previous = path / STUDY_LOG_FILE
-        if request.resume and previous.is_file():  # keep the models tuned before the kill
+        if previous.is_file():  # the models tuned here before stay in the log and profile
             try:
                 data = json.loads(previous.read_text())
-                log.models = dict(data.get("models", {}))
-                log.started = data.get("started", log.started)
-            except (OSError, ValueError):
-                pass
+                stated = Budget.from_json(data["budget"])
+                models = dict(data["models"])
+            except (OSError, ValueError, KeyError, TypeError):
+                raise RequestError(
+                    "out",
+                    f"holds an unreadable {previous}; remove it or tune into another {{out}}",
+                    ("out",),
+                ) from None
+            if models and (stated.kind, stated.amount) != (
+                request.budget.kind,
+                request.budget.amount,
+            ):
+                raise RequestError(
+                    "budget",
+                    f"{request.budget.text!r} differs from the {stated.text!r} the models in "
+                    f"{path} were tuned with; every model of a study gets the same budget: "
+                    "use that one, or tune into another {out}",
+                    ("out",),
+                )
+            if data.get("split_fingerprint") != fingerprint:
+                raise RequestError(
+                    "out",
+                    f"holds a study of {data.get('dataset')} on split "
+                    f"{data.get('split_fingerprint')}, not this one ({fingerprint}); tune into "
+                    "another {out}",
+                    ("out",),
+                )
+            log.models = models  # the models tuned now are rewritten as they run
+            log.started = data.get("started", log.started)
         return log
 
     def update(self, name: str, study: Any, *, final: bool) -> None:

@@ -113,12 +113,12 @@ def plan_tune(request: TuneRequest) -> TunePlan:
     if len(split.y_val) == 0:
         raise RequestError("val_size", "is 0: tuning scores on the validation part")
     path = study_dir(request.out, dataset.name)
+    url = request.storage or default_url(path)
+    log = StudyLog.start(path, dataset.name, split.fingerprint, request, threads, shown_url(url))
     if request.storage is None:
         path.mkdir(parents=True, exist_ok=True)
-    url = request.storage or default_url(path)
     storage = open_storage(url)
     existing = {s.study_name: s for s in storage.get_all_studies()}
-    log = StudyLog.start(path, dataset.name, split.fingerprint, request, threads, shown_url(url))
     stale: dict[str, list[int]] = {}
     for name in request.models:
         study = existing.get(name)

@@ -1,0 +1,309 @@
+"""`mnistbench tune` on digits with small budgets: a study ends in its log and profile,
+survives SIGKILL mid-trial (``--resume`` keeps every finished trial and honours the
+budget), refuses bad input in one line, prunes models that report per-epoch validation
+accuracy, and its profile drives `@tuned` runs (refused for another data set, split or
+version of a model's parameters)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.linear_model import SGDClassifier
+
+from mnistbench.cli import main
+from mnistbench.errors import RequestError
+from mnistbench.models import ModelEntry, register, unregister
+from mnistbench.models.base import BenchModel, infer_image_shape
+from mnistbench.models.search_space import Float, Param, SearchSpace
+from mnistbench.parsing import parse_budget
+from mnistbench.results import load_run
+from mnistbench.results.tuned_profile import read_profile
+
+MODELS = "sgd,knn"
+BUDGET = "3"
+
+
+def tune(out: Path, *extra: str, models: str = MODELS, budget: str = BUDGET) -> int:
+    return main(
+        ["tune", "--dataset", "digits", "--models", models, "--budget", budget]
+        + ["--threads", "1", "--quiet", "--out", str(out), *extra]
+    )
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory) -> Path:
+    """One finished tune of sgd and knn on digits: its results root."""
+    out = tmp_path_factory.mktemp("tuned")
+    assert tune(out) == 0
+    return out
+
+
+def test_budgets_parse_as_trials_or_compute_seconds():
+    assert (parse_budget("40").kind, parse_budget("40").amount) == ("trials", 40)
+    assert parse_budget("2h").amount == 7200 and parse_budget("2h").kind == "compute_s"
+    assert parse_budget("30m").amount == 1800
+    assert parse_budget("900s").amount == 900
+    for bad in ("0", "1.5", "-3", "2d", "forty", ""):
+        with pytest.raises(RequestError, match="number of trials"):
+            parse_budget(bad)
+
+
+def test_a_study_finishes_and_writes_its_log_and_profile(tuned):
+    folder = tuned / "tune-digits"
+    log = json.loads((folder / "study.json").read_text())
+    assert log["budget"] == {"kind": "trials", "amount": 3, "text": "3"}
+    assert set(log["models"]) == {"sgd", "knn"}
+    for study in log["models"].values():
+        rows = study["trials"]
+        assert [r["number"] for r in rows] == [0, 1, 2]  # exactly the budget
+        assert rows[0]["defaults"] and not any(r["defaults"] for r in rows[1:])
+        assert all(r["fit_s"] > 0 and r["compute_s"] >= r["fit_s"] for r in rows)
+        assert all(r["verdict"] in ("clean", "disturbed") for r in rows)
+        best = max(r["val_accuracy"] for r in rows)
+        assert study["best"]["val_accuracy"] == best >= rows[0]["val_accuracy"]
+    profile = read_profile(folder / "profile.json")
+    assert profile.dataset == "digits" and set(profile.models) == {"sgd", "knn"}
+    assert profile.provenance["command"][0] == "mnistbench"  # (here: pytest's arguments)
+    assert profile.provenance["versions"]
+    assert profile.models["knn"].trials == 3
+
+
+def test_a_second_tune_without_resume_is_refused(tuned, capsys):
+    assert tune(tuned) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--resume is needed" in err
+
+
+def test_resume_with_another_budget_is_refused(tuned, capsys):
+    assert tune(tuned, "--resume", budget="5") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "same budget" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--budget", "lots", "--budget 'lots'"),
+        ("--models", "no_such_model", "unknown model 'no_such_model'"),
+        ("--models", "sgd@notebook", "tune takes model names"),
+        ("--storage", "postgresql://127.0.0.1:1/x", "cannot open the study storage"),
+        ("--storage", "sqlite:////no/such/folder/study.db", "cannot open the study storage"),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_2(tmp_path, capsys, flag, value, message):
+    options = {"--models": MODELS, "--budget": BUDGET, flag: value}
+    argv = ["tune", "--dataset", "digits", "--quiet", "--out", str(tmp_path / "out")]
+    assert main(argv + [x for item in options.items() for x in item]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and message in err, err
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_a_corrupt_study_file_gets_one_line(tmp_path, capsys):
+    folder = tmp_path / "tune-digits"
+    folder.mkdir()
+    (folder / "study.sqlite3").write_bytes(b"not a database at all" * 100)
+    assert tune(tmp_path) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "cannot open the study storage" in err
+
+
+def _states(db: Path) -> list[tuple[int, str]]:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
+            return con.execute("SELECT number, state FROM trials ORDER BY number").fetchall()
+    except sqlite3.Error:
+        return []
+
+
+def test_sigkill_mid_trial_then_resume_keeps_every_finished_trial(tmp_path):
+    """A tune killed while a trial runs: the resumed tune keeps the finished trials as they
+    were, marks the killed one failed (not counted) and ends at exactly the budget."""
+    out = tmp_path / "out"
+    db = out / "tune-digits" / "study.sqlite3"
+    argv = [sys.executable, "-m", "mnistbench", "tune", "--dataset", "digits"]
+    argv += ["--models", "hist_gb", "--budget", "4", "--threads", "1", "--quiet"]
+    child = subprocess.Popen([*argv, "--out", str(out)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            states = _states(db)
+            done = [n for n, s in states if s == "COMPLETE"]
+            running = [n for n, s in states if s == "RUNNING"]
+            if len(done) >= 1 and running:
+                break
+            assert child.poll() is None, "the tune ended before a trial could be killed"
+            time.sleep(0.02)
+        else:
+            pytest.fail("no trial was seen running")
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    before = {n: s for n, s in _states(db)}
+    killed = [n for n, s in before.items() if s == "RUNNING"]
+    assert killed
+    log_before = json.loads((out / "tune-digits" / "study.json").read_text())
+    kept = {r["number"]: r for r in log_before["models"]["hist_gb"]["trials"]}
+
+    assert tune(out, "--resume", models="hist_gb", budget="4") == 0
+    log = json.loads((out / "tune-digits" / "study.json").read_text())
+    rows = log["models"]["hist_gb"]["trials"]
+    assert len(rows) == 4  # the budget, the killed trial not counted
+    assert killed[0] not in {r["number"] for r in rows}
+    assert log["models"]["hist_gb"]["killed"] == len(killed)
+    after = {r["number"]: r for r in rows}
+    for number, row in kept.items():  # every finished trial kept as it was
+        assert after[number] == row
+    assert dict(_states(db))[killed[0]] == "FAIL"
+    assert read_profile(out / "tune-digits" / "profile.json").models["hist_gb"].trials == 4
+
+
+class EpochSGD(BenchModel):
+    """A linear model trained epoch by epoch that reports its validation accuracy after
+    each (as the Keras models do), so the pruner has a history to judge."""
+
+    family = "classical"
+    defaults = {"alpha": 1e-4, "epochs": 6, "random_state": 0}
+    search_space = SearchSpace((Param("alpha", Float(1e-6, 10.0, log=True)),))
+
+    def fit(self, X, y, *, validation_data=None, epoch_callback=None):
+        self.image_shape_ = infer_image_shape(X.shape[1])
+        self.clf_ = SGDClassifier(alpha=self.alpha, random_state=self.random_state)
+        self.classes_ = np.unique(y)
+        self.history_ = []
+        for epoch in range(1, self.epochs + 1):
+            self.clf_.partial_fit(X, y, classes=self.classes_)
+            row = {"epoch": epoch}
+            if validation_data is not None:
+                X_val, y_val = validation_data
+                row["val_accuracy"] = float(np.mean(self.predict(X_val) == y_val))
+            self.history_.append(row)
+            if epoch_callback is not None:
+                epoch_callback(epoch, self.epochs, row)
+        return self
+
+    def predict(self, X):
+        return self.clf_.predict(X)
+
+    @property
+    def n_parameters(self):
+        return int(self.clf_.coef_.size + self.clf_.intercept_.size)
+
+    def weight_images(self):
+        return self.clf_.coef_.reshape(-1, *self.image_shape_)
+
+
+@pytest.fixture
+def epoch_sgd():
+    entry = register(ModelEntry("epoch_sgd", EpochSGD, "SGD reporting each epoch"))
+    yield entry.name
+    unregister(entry.name)
+
+
+def test_models_that_report_each_epoch_are_pruned(tmp_path, epoch_sgd):
+    assert tune(tmp_path, models=epoch_sgd, budget="12") == 0
+    rows = json.loads((tmp_path / "tune-digits" / "study.json").read_text())["models"][epoch_sgd][
+        "trials"
+    ]
+    assert len(rows) == 12
+    pruned = [r for r in rows if r["state"] == "pruned"]
+    complete = [r for r in rows if r["state"] == "complete"]
+    assert pruned, [r["steps"] for r in rows]
+    assert all(len(r["steps"]) < EpochSGD.defaults["epochs"] for r in pruned)
+    assert all(len(r["steps"]) == EpochSGD.defaults["epochs"] for r in complete)
+    # a pruned trial's accuracy at its last step was below the median of the others there
+    assert all(r["val_accuracy"] is None for r in pruned)
+
+
+def _run(out: Path, models: str, *extra: str) -> int:
+    return main(
+        ["run", "--dataset", "digits", "--models", models, "--quiet", "--threads", "1"]
+        + ["--out", str(out), *extra]
+    )
+
+
+def test_tuned_specs_run_with_the_profile_of_the_run_s_data_set(tuned, tmp_path):
+    profile = read_profile(tuned / "tune-digits" / "profile.json")
+    assert _run(tuned, "sgd@tuned,knn@tuned,knn", "--run-id", "tuned-run") == 0
+    run = load_run(tuned / "tuned-run")
+    by_spec = {r.record.spec: r.record for r in run.results}
+    assert set(by_spec) == {"sgd@tuned", "knn@tuned", "knn"}  # labels unchanged
+    for name in ("sgd", "knn"):
+        record = by_spec[f"{name}@tuned"]
+        assert record.status == "ok" and record.preset == "tuned"
+        for key, value in profile.models[name].params.items():
+            assert record.params[key] == value
+    # an explicit profile, with the spec's own overrides winning over it
+    assert (
+        _run(
+            tmp_path,
+            "knn@tuned:n_neighbors=7",
+            "--profile",
+            str(tuned / "tune-digits" / "profile.json"),
+        )
+        == 0
+    )
+    (record,) = [r.record for r in load_run(next(tmp_path.iterdir())).results]
+    assert record.spec == "knn@tuned:n_neighbors=7" and record.params["n_neighbors"] == 7
+
+
+def test_tuned_without_a_profile_is_refused(tmp_path, capsys):
+    assert _run(tmp_path, "knn@tuned") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no tuned profile for digits" in err
+    assert not tmp_path.joinpath("x").exists() and not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"dataset": "mnist-5k"}, "was tuned on mnist-5k, not digits"),
+        ({"split_fingerprint": "0123456789abcdef"}, "another split of digits"),
+        ({"models.knn.parameter_version": "0000"}, "another version of knn's parameters"),
+    ],
+)
+def test_a_profile_for_something_else_is_refused(tuned, tmp_path, capsys, change, message):
+    data = json.loads((tuned / "tune-digits" / "profile.json").read_text())
+    for key, value in change.items():
+        *parents, last = key.split(".")
+        target = data
+        for part in parents:
+            target = target[part]
+        target[last] = value
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    assert _run(out, "knn@tuned", "--profile", str(path)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and message in err, err
+    assert not out.exists()
+
+
+def test_a_profile_made_on_another_split_is_refused_for_real(tuned, tmp_path, capsys):
+    assert tune(tmp_path, "--split-seed", "1", models="knn") == 0
+    profile = tmp_path / "tune-digits" / "profile.json"
+    assert _run(tmp_path / "out", "knn@tuned", "--profile", str(profile)) == 2
+    assert "another split of digits" in capsys.readouterr().err
+
+
+def test_tuned_is_a_preset_only_of_models_with_a_search_space(capsys):
+    from mnistbench.models import parse_spec
+
+    assert parse_spec("knn@tuned").label == "knn@tuned"
+    entry = register(
+        ModelEntry("untunable_sgd", type("Untunable", (EpochSGD,), {"search_space": None}), "")
+    )
+    try:
+        with pytest.raises(Exception, match="has no preset 'tuned'"):
+            parse_spec("untunable_sgd@tuned")
+    finally:
+        unregister(entry.name)
