@@ -92,6 +92,7 @@ class Host:
     n_extra: int = 0
     member: str = ""  # EMNIST: the split read from the zip ("digits", "letters")
     label_offset: int = 0  # subtracted from the official labels (1..26 or 1..10 to 0..)
+    n_val: int | None = None  # validation rows of the official split (None: the usual 5,000)
 
     @property
     def n_total(self) -> int:
@@ -346,6 +347,7 @@ ENTRIES: dict[str, DatasetDescription] = {
             n_train=7_291,
             n_test=2_007,
             label_offset=1,
+            n_val=729,  # 10% of the training part: 5,000 would leave 2,291 to train on
         ),
     ),
 }

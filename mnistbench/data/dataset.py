@@ -36,6 +36,8 @@ class Dataset:
     #: second test parts scored beside the test part, never trained on: name -> (images,
     #: labels), e.g. QMNIST's 50,000 lost test digits as "qmnist-50k"
     extra_tests: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: validation rows the official split carves from the training part (None: 5,000)
+    official_val_size: int | None = None
 
     def __post_init__(self) -> None:
         if self.images.ndim != 3 or self.labels.shape != (self.images.shape[0],):

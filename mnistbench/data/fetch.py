@@ -180,8 +180,11 @@ def fetch(want: Expected, dest: Path, title: str) -> None:
         ) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         dest.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", None) or exc
-        text = " ".join(str(reason).split()) or type(exc).__name__
+        if isinstance(exc, urllib.error.HTTPError):
+            text = f"HTTP {exc.code} {exc.reason}"
+        else:
+            reason = getattr(exc, "reason", None) or exc
+            text = " ".join(str(reason).split()) or type(exc).__name__
         raise DataError(
             f"{title}: could not download {want.url} ({text}); check the network, or set "
             f"{MIRROR_ENV} to a mirror of the official files"

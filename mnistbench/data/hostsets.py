@@ -82,7 +82,13 @@ def obtain(
                 paths[want.name] = work / want.name
         unpacked = work / "unpacked"
         unpacked.mkdir()
-        arrays = read_host_files(desc, paths, unpacked)
+        try:
+            arrays = read_host_files(desc, paths, unpacked)
+        except DataError as exc:  # name the file, not the temporary folder that held it
+            text = str(exc).replace(f"{unpacked}{os.sep}", "").replace(f"{work}{os.sep}", "")
+            if not text.startswith(desc.title):
+                text = f"{desc.title}: {text}"
+            raise DataError(text) from None
         kept.mkdir(parents=True, exist_ok=True)
         for name in fetched:
             os.replace(work / name, kept / name)

@@ -122,6 +122,7 @@ def _from_cache(desc: DatasetDescription, cached: CachedArrays, source: str) -> 
         source=source,
         class_names=desc.class_names,
         extra_tests=extra,
+        official_val_size=desc.host.n_val if desc.host else None,
     )
 
 
@@ -158,6 +159,7 @@ def _load_host(
         source=got.source,
         class_names=desc.class_names,
         extra_tests=extra,
+        official_val_size=desc.host.n_val if desc.host else None,
     )
 
 

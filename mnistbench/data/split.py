@@ -177,7 +177,8 @@ def make_split(
     ``scheme`` None means "official" when the data set has an official training part, else
     "stratified". ``test_size`` (scikit-learn semantics) is used by "stratified" only. The
     validation part always comes out of the training part, stratified with the same seed;
-    ``val_size`` None means 5,000 rows (official) or 10% of the training part; 0 means none.
+    ``val_size`` None means 5,000 rows (official; the data set may give another count, and a
+    training part not larger than it gets 10%) or 10% of the training part; 0 means none.
     """
     if scheme is None:
         scheme = "official" if dataset.n_official_train is not None else "stratified"
@@ -204,7 +205,13 @@ def make_split(
         )
         recorded_test_size = test_size
     if val_size is None:
-        val_size = OFFICIAL_VAL_SIZE if scheme == "official" else STRATIFIED_VAL_FRACTION
+        val_size = STRATIFIED_VAL_FRACTION
+        if scheme == "official":
+            # 5,000 rows (MNIST's custom) unless the data set says otherwise (USPS' training
+            # part is 7,291); 10% when the training part is not larger than that
+            official_val = dataset.official_val_size or OFFICIAL_VAL_SIZE
+            if official_val < len(pool):
+                val_size = official_val
     if (
         not isinstance(val_size, bool)
         and isinstance(val_size, int | float | np.number)
