@@ -59,7 +59,7 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _to_uint8_images(x: Any, n_rows: int, what: str, shape: tuple[int, int]) -> np.ndarray:
+def _to_uint8_images(x: Any, n_rows: int, what: str, shape: tuple[int, ...]) -> np.ndarray:
     arr = np.asarray(x)
     height, width = shape
     if arr.shape not in ((n_rows, height * width), (n_rows, height, width)):

@@ -16,6 +16,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ UINT8_CODE = 0x08
 INT32_CODE = 0x0C
 #: bytes per element and the NumPy dtype (IDX is big-endian) of the types that are read
 _ITEMSIZE = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}
-_DTYPES = {UINT8_CODE: np.dtype(np.uint8), INT32_CODE: np.dtype(">i4")}
+_DTYPES: dict[int, np.dtype[Any]] = {UINT8_CODE: np.dtype(np.uint8), INT32_CODE: np.dtype(">i4")}
 
 # Deflate cannot expand data by more than about 1032:1, so a gzip file claiming more
 # uncompressed bytes than this is rejected before anything is allocated.
