@@ -316,3 +316,61 @@ def test_explorer_filter_and_layout_in_headless_chromium(browser, report_html, t
     browser.click("#confusion > h2")
     assert browser.evaluate("document.getElementById('cm-grid').offsetParent !== null")
     assert browser.console_errors() == []
+
+
+@pytest.fixture(scope="module")
+def tuning_report(tmp_path_factory) -> Path:
+    """A report with its tuning section: a small tune of two models on digits, a run of
+    their @tuned specs, and the report of that run with the study."""
+    from mnistbench.cli import main
+
+    out = tmp_path_factory.mktemp("tuning-report")
+    quick = ["--dataset", "digits", "--threads", "1", "--quiet", "--out", str(out)]
+    assert main(["tune", "--models", "sgd,knn", "--budget", "3", *quick]) == 0
+    assert main(["run", "--models", "sgd@tuned,knn@tuned", "--run-id", "tuned", *quick]) == 0
+    html = out / "report.html"
+    study = str(out / "tune-digits")
+    assert main(["report", str(out / "tuned"), "--study", study, "-o", str(html)]) == 0
+    return html
+
+
+TUNING_ROWS = (
+    "Array.from(document.querySelectorAll('#tuning-table tbody tr'))"
+    ".map(r => Array.from(r.cells).map(c => c.textContent.trim()))"
+)
+
+
+def test_tuning_section_in_headless_chromium(browser, tuning_report, tmp_path):
+    """The accuracy-against-budget section renders: its chart decodes, its table holds
+    each tuned model with a test accuracy and sorts on click, every model's importances
+    are listed, and nothing overflows its section."""
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+    )
+    browser.call("Page.navigate", {"url": tuning_report.resolve().as_uri()})
+    browser.wait_for("Page.loadEventFired")
+    assert browser.evaluate("!!document.querySelector('nav a[href=\"#tuning\"]')")
+    widths = browser.evaluate(
+        "Promise.all(Array.from(document.querySelectorAll('#tuning img')).map(i => i.decode()"
+        ".then(() => i.naturalWidth, () => 0)))"
+    )
+    assert len(widths) == 1 and widths[0] > 0, "the budget chart did not decode"
+    headers = browser.evaluate(
+        "Array.from(document.querySelectorAll('#tuning-table thead th')).map(h => h.textContent)"
+    )
+    assert "test accuracy" in headers and "best val accuracy" in headers
+    rows = browser.evaluate(TUNING_ROWS)
+    assert sorted(r[0] for r in rows) == ["knn", "sgd"]
+    test_column = headers.index("test accuracy")
+    assert all(0.8 < float(r[test_column]) <= 1 for r in rows)
+    browser.click(f"#tuning-table thead th:nth-child({test_column + 1})")
+    values = [float(r[test_column]) for r in browser.evaluate(TUNING_ROWS)]
+    assert values == sorted(values), "the table did not sort by test accuracy on click"
+    assert browser.evaluate(
+        "Array.from(document.querySelectorAll('#tuning .importance')).map(d => d.dataset.model)"
+    ) == ["knn", "sgd"]
+    assert browser.evaluate(NO_OVERFLOW) == [], "a table overflows its section"
+    browser.evaluate("document.getElementById('tuning').scrollIntoView()")
+    assert browser.screenshot(tmp_path / "tuning.png").stat().st_size > 10_000
+    assert browser.console_errors() == []

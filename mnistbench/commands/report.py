@@ -25,12 +25,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "-o", "--output", type=Path, help="HTML file to write (default: reports/<last run id>.html)"
     )
     p.add_argument("--figures-dir", type=Path, help="also write every figure there as PNG and SVG")
+    p.add_argument(
+        "--study",
+        type=Path,
+        metavar="DIR",
+        help="a tuning study's folder (mnistbench tune's OUT/tune-<dataset>): adds accuracy "
+        "against tuning budget; the last run gives the test accuracy of its @tuned specs",
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
     out = check_output_file(args.output or default_report_path(args.run_dirs), "-o")
     if args.figures_dir is not None:
         check_output_dir(args.figures_dir, "--figures-dir")
-    path = write_report(args.run_dirs, out, figures_dir=args.figures_dir)
+    path = write_report(args.run_dirs, out, figures_dir=args.figures_dir, study_dir=args.study)
     console.print(f"report: {path}")
     return EXIT_OK

@@ -42,8 +42,10 @@ from mnistbench.report.significance import significance_context
 from mnistbench.report.summary import parameters, summary_rows
 from mnistbench.report.tradeoff import tradeoff_figure
 from mnistbench.report.training_size import training_size_context
+from mnistbench.report.tuning import tuning_context
 from mnistbench.report.weights import weight_maps
 from mnistbench.results import SavedRun, load_run
+from mnistbench.results.study_log import read_study_log
 
 
 def run_sections(run: SavedRun, sink: F.FigureSink) -> dict[str, Any]:
@@ -99,9 +101,15 @@ def _title(runs: Sequence[SavedRun]) -> str:
     return f"mnistbench report: {names}"
 
 
-def build_report(runs: Sequence[SavedRun], figures_dir: Path | None = None) -> str:
+def build_report(
+    runs: Sequence[SavedRun],
+    figures_dir: Path | None = None,
+    study: dict[str, Any] | None = None,
+) -> str:
     """The whole report for ``runs`` as one HTML string; sections 2–8 describe the last
-    run, section 9 compares every later run with the first."""
+    run, section 9 compares every later run with the first. With ``study`` (a tuning
+    study's log), section 8c shows accuracy against its budget and, from the last run,
+    the test accuracy of each model's ``@tuned`` configuration."""
     if not runs:
         raise ValueError("a report needs at least one run")
     sink = F.FigureSink(figures_dir)
@@ -114,6 +122,7 @@ def build_report(runs: Sequence[SavedRun], figures_dir: Path | None = None) -> s
             "primary": header_info(primary),
             "sections": run_sections(primary, sink),
             "comparisons": comparisons,
+            "tuning": tuning_context(study, primary, sink) if study is not None else None,
         }
     )
 
@@ -128,14 +137,21 @@ def default_report_path(run_dirs: Sequence[Path]) -> Path:
     return REPORTS_DIR / f"{stem}.html"
 
 
-def write_report(run_dirs: Sequence[Path], path: Path, figures_dir: Path | None = None) -> Path:
-    """Read the run directories (never train) and write one self-contained HTML file
+def write_report(
+    run_dirs: Sequence[Path],
+    path: Path,
+    figures_dir: Path | None = None,
+    study_dir: Path | None = None,
+) -> Path:
+    """Read the run directories (and a tuning study's folder: ``mnistbench tune``'s
+    ``OUT/tune-<dataset>``), never train, and write one self-contained HTML file
     atomically, so a failure leaves no half-written report."""
+    study = read_study_log(study_dir) if study_dir is not None else None
     runs = [load_run(p) for p in run_dirs]
     for run in runs:  # a damaged NPZ stops the report before any file is written
         for res in run.results:
             res.arrays  # noqa: B018
-    html = build_report(runs, figures_dir)
+    html = build_report(runs, figures_dir, study)
     path = Path(path)
     atomic_write(path, html.encode("utf-8"))
     _readable(path)
