@@ -16,6 +16,7 @@ from mnistbench.commands.common import EXIT_OK, add_data_arguments, flags_named
 from mnistbench.commands.display import console
 from mnistbench.parsing import parse_budget, parse_tune_models
 from mnistbench.results.tuned_profile import PROFILE_FILE
+from mnistbench.tuning.study import Progress
 
 HELP = "tune models' parameters on validation under the same budget each"
 
@@ -111,7 +112,7 @@ def execute(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-class _Lines:
+class _Lines(Progress):
     """One line per trial (a trial's fit is not interrupted for a live display)."""
 
     def __init__(self, budget: Any) -> None:

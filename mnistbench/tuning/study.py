@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -168,10 +169,11 @@ def execute_tune(plan: TunePlan, progress: Progress | None = None) -> StudyLog:
             trials, compute_s, best = _spent(study)
             progress.model_started(name, request.budget.spent(trials, compute_s))
             while not request.budget.exhausted(trials, compute_s):
+                objective = partial(
+                    run_trial, name=name, split=plan.split, seed=request.seed, threads=plan.threads
+                )
                 study.optimize(
-                    lambda t, n=name: run_trial(  # type: ignore[misc]
-                        t, n, plan.split, seed=request.seed, threads=plan.threads
-                    ),
+                    objective,
                     n_trials=1,
                     catch=(TrialFailed,),
                 )
