@@ -94,21 +94,24 @@ def read_npz(
     """Images (n, h, w), int64 labels 0..k-1, class names, and the pixel maximum."""
     where = f"NPZ file {path}"
     try:
-        archive = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+        if magic == b"\x93NUMPY":
             raise DataError(
-                f"{where} is a pickled object, which mnistbench never loads (unpickling "
-                "can run code); save it with numpy.savez(path, X=images, y=labels)"
-            ) from None
-        raise DataError(f"{where} is not a NumPy .npz archive ({exc})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{where} cannot be read ({exc}); save it again") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(
-            f"{where} holds a single array, not an archive with X and y; "
-            "save it with numpy.savez(path, X=images, y=labels)"
-        )
+                f"{where} holds a single array (.npy), not an archive with X and y; "
+                "save it with numpy.savez(path, X=images, y=labels)"
+            )
+        if magic[:4] != b"PK\x03\x04":  # never handed to np.load: it could unpickle it
+            raise DataError(
+                f"{where} is not a NumPy .npz archive (an .npz is a zip file); "
+                "save it with numpy.savez(path, X=images, y=labels)"
+            )
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        text = " ".join(str(exc).split())[:120]
+        raise DataError(f"{where} cannot be read ({text}); save it again") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # cannot happen after the zip check
+        raise DataError(f"{where} is not a NumPy .npz archive; save it with numpy.savez")
     with archive:
         missing = [k for k in ("X", "y") if k not in archive.files]
         if missing:

@@ -78,7 +78,7 @@ def integer_labels(y: np.ndarray, where: str) -> tuple[np.ndarray, tuple[str, ..
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
-                f"{where}: label {y[row]!r} in row {row} is not an integer; "
+                f"{where}: label {y[row]:g} in row {row} is not an integer; "
                 "save y as an integer array (one class number per row)"
             )
     values = y.astype(np.int64)
