@@ -307,3 +307,26 @@ def test_tuned_is_a_preset_only_of_models_with_a_search_space(capsys):
             parse_spec("untunable_sgd@tuned")
     finally:
         unregister(entry.name)
+
+
+def test_importing_mnistbench_never_imports_optuna():
+    code = "import sys, mnistbench.cli, mnistbench.api; print('optuna' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_without_optuna_tune_says_how_to_install_it(tmp_path):
+    """Optuna made unimportable in a fresh interpreter (``sys.modules`` entry None is how
+    Python marks a module that cannot be imported)."""
+    code = (
+        "import sys; sys.modules['optuna'] = None\n"
+        "from mnistbench.cli import main\n"
+        f"sys.exit(main(['tune', '--dataset', 'digits', '--models', 'knn', '--budget', '2',"
+        f" '--out', {str(tmp_path / 'out')!r}]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        'mnistbench: error: optuna is not installed: pip install "mnistbench[tune]"'
+    )
+    assert not (tmp_path / "out").exists()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistbench.data import Split, load_dataset, make_split
-from mnistbench.errors import RequestError
+from mnistbench.errors import MnistbenchError, RequestError
 from mnistbench.files import timestamp
 from mnistbench.harness.environment import default_threads
 from mnistbench.harness.request import check_counts, check_out, check_seeds, check_val_size
@@ -83,7 +83,7 @@ def check_optuna() -> None:
     try:
         import optuna  # noqa: F401
     except ImportError:
-        raise RequestError("optuna", f"is not installed: {INSTALL}") from None
+        raise MnistbenchError(f"optuna is not installed: {INSTALL}") from None
 
 
 def plan_tune(request: TuneRequest) -> TunePlan:
