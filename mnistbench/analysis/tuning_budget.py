@@ -74,7 +74,9 @@ def tuned_results(log: dict[str, Any], run: SavedRun | None) -> pd.DataFrame:
                 and r.record.preset == TUNED_PRESET
                 and r.record.train_size is None
             ]
-            accuracies = [r.metrics.accuracy for r in records if r.metrics]
+            accuracies = [
+                r.metrics.accuracy for r in records if r.metrics and r.metrics.accuracy is not None
+            ]
             if accuracies:
                 row["test_accuracy"] = float(np.mean(accuracies))
                 first = min(records, key=lambda r: r.seed)
