@@ -183,7 +183,10 @@ class XGBoostModel(BenchModel):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "booster_")
         proba = self.booster_.inplace_predict(self._pixels(X))
-        return np.asarray(proba, dtype=np.float64).reshape(len(X), len(self.classes_))
+        proba = np.asarray(proba, dtype=np.float64).reshape(len(X), len(self.classes_))
+        # XGBoost's softmax is float32: rows sum to 1 within 1e-7, which scikit-learn's
+        # log_loss warns about; in float64 they sum to 1 within rounding
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
