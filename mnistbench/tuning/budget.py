@@ -5,9 +5,10 @@ one-thread trials of the same length cost)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-TRIALS, COMPUTE_S = "trials", "compute_s"
+TRIALS: Final = "trials"  # Final: usable where the Literal kind is expected
+COMPUTE_S: Final = "compute_s"
 
 
 @dataclass(frozen=True)
