@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 
 from mnistbench.cli import main
-from mnistbench.data import load_dataset, make_split
+from mnistbench.data import list_datasets, load_dataset, make_split
 from mnistbench.data.catalogue import lookup
 from mnistbench.data.fetch import MIRROR_ENV, MIRROR_SUMS_ENV
+from mnistbench.data.fetch import Mirror as FetchMirror
 from mnistbench.data.idx import idx_bytes
 from mnistbench.errors import DataError
 from mnistbench.results import load_run
@@ -292,6 +293,34 @@ def test_qmnist_second_test_part_reaches_the_split(mirror, tmp_path, monkeypatch
     assert "extra_tests" not in make_split(load_dataset("digits")).describe()
 
 
+def test_the_listing_agrees_with_the_load_after_a_download(mirror, tmp_path, monkeypatch):
+    serve(mirror, tmp_path, monkeypatch, "qmnist")
+    before = {row.name: row for row in list_datasets()}["qmnist"]
+    assert not before.available and f"{mirror.url}qmnist/" in before.source
+    ds = load_dataset("qmnist")
+    row = {row.name: row for row in list_datasets()}["qmnist"]
+    assert row.available and row.n_samples == len(ds) and row.image_shape == ds.image_shape
+    assert row.source.split(" (")[0] == str(cache_root(tmp_path) / "qmnist")
+
+
+def test_a_mirror_given_in_python(tmp_path, monkeypatch):
+    """load_dataset(mirror=Mirror(url, sha256=...)): the same override without settings."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    monkeypatch.delenv(MIRROR_SUMS_ENV, raising=False)
+    server = Mirror()
+    try:
+        files, want = make_host_files("kmnist")
+        for name, data in files.items():
+            server.files[f"/kmnist/{name}"] = data
+        sums = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+        ds = load_dataset("kmnist", mirror=FetchMirror(server.url, sha256=sums))
+        np.testing.assert_array_equal(ds.labels, np.concatenate(want["labels"]))
+        assert len(server.hits) == 4
+    finally:
+        server.close()
+
+
 # --------------------------------------------------------------------------- refused downloads
 
 
@@ -427,16 +456,20 @@ def test_datasets_lists_the_new_sets_and_where_they_come_from(tmp_path, monkeypa
         assert text in out
 
 
-def test_a_run_on_a_downloaded_set_through_the_cli(mirror, tmp_path, monkeypatch):
-    serve(mirror, tmp_path, monkeypatch, "usps")
+@pytest.mark.parametrize("name", ["usps", "qmnist"])
+def test_a_run_on_a_downloaded_set_through_the_cli(name, mirror, tmp_path, monkeypatch):
+    serve(mirror, tmp_path, monkeypatch, name)
     out = tmp_path / "r"
     assert (
-        main(["run", "--dataset", "usps", "--models", "sgd,knn", "--out", str(out), "--quiet"]) == 0
+        main(["run", "--dataset", name, "--models", "sgd,knn", "--out", str(out), "--quiet"]) == 0
     )
-    assert (cache_root(tmp_path) / "usps" / "meta.json").is_file()
+    assert (cache_root(tmp_path) / name / "meta.json").is_file()
     (run,) = list(out.iterdir())
-    frame = load_run(run).to_frame()
+    saved = load_run(run)
+    frame = saved.to_frame()
     assert sorted(frame["spec"]) == ["knn", "sgd"] and (frame["status"] == "ok").all()
+    if name == "qmnist":  # the run records the second test part with the split
+        assert saved.meta.split["extra_tests"] == {"qmnist-50k": 25}
 
 
 def test_a_refused_download_through_the_cli_is_one_line_and_exit_2(
