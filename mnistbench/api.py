@@ -258,7 +258,8 @@ def command_line(req: RunRequest) -> list[str]:
     if req.specs is not None:
         argv += ["--models", ",".join(s.label for s in req.specs)]
     if req.dataset is not None:
-        argv += ["--dataset", req.dataset]
+        names = [req.dataset] if isinstance(req.dataset, str) else req.dataset
+        argv += ["--dataset", ",".join(names)]
     if req.seeds is not None:
         argv += ["--seeds", ",".join(map(str, req.seeds))]
     for model, params in req.settings.items():

@@ -25,6 +25,7 @@ from mnistbench.commands import (  # noqa: E402
     models,
     report,
     run,
+    summary,
     tune,
 )
 from mnistbench.commands.common import (  # noqa: E402
@@ -42,6 +43,7 @@ COMMANDS = {
     "report": report,
     "compare": compare,
     "export": export,
+    "summary": summary,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from mnistbench.data import DATASET_NAMES
 from mnistbench.errors import RequestError
 from mnistbench.harness.cluster import LOCAL_PREFIX, MAX_LOCAL_WORKERS, SchedulerAddress
 from mnistbench.harness.subsets import TrainSize
@@ -35,6 +36,25 @@ def parse_models(text: str) -> list[ModelSpec]:
     if not selection.specs:  # say why when a group's models are all unavailable
         raise RequestError("models", "; ".join(["selected no model", *selection.notes]))
     return selection.specs
+
+
+def parse_datasets(text: str) -> list[str]:
+    """``mnist-5k,digits``: one data set name or several (a run over each).
+
+    A path data set (``csv:PATH`` and the other ``kind:PATH`` forms) may hold commas: a
+    piece after it that is neither a data set name nor a ``kind:PATH`` of its own belongs
+    to its path (``csv:a,b.csv,digits`` is ``csv:a,b.csv`` and ``digits``)."""
+    names: list[str] = []
+    for piece in text.split(","):
+        item = piece.strip()
+        glued = names and ":" in names[-1] and ":" not in item and item not in DATASET_NAMES
+        if glued:
+            names[-1] += "," + piece
+        elif item:
+            names.append(item)
+    if not names:
+        raise RequestError("dataset", "is empty; give a data set name, or several with commas")
+    return names
 
 
 def parse_seeds(text: str) -> list[int]:

@@ -141,14 +141,16 @@ class Significance:
 def significance(run: SavedRun) -> Significance:
     """McNemar's exact test between every two models of ``run`` on the same test digits,
     Holm-corrected, and the ranking it allows. Pairs the predictions of one seed, the
-    smallest seed every model has (each model's first seed when there is none)."""
+    smallest seed every model has (each model's first seed when there is none). A run over
+    several data sets pairs and ranks the models of each data set among themselves (Holm
+    over each data set's pairs): only models scored on the same digits are paired."""
     by_spec: dict[str, dict[int, Result]] = {}
     for res in run.results:
         if res.ok:
             by_spec.setdefault(res.record.spec, {})[res.record.seed] = res
     common = set.intersection(*(set(s) for s in by_spec.values())) if by_spec else set()
     seed = min(common) if common else None
-    correct: dict[str, np.ndarray] = {}
+    correct: dict[str | None, dict[str, np.ndarray]] = {}
     missing = []
     for spec, seeds in by_spec.items():
         res = seeds[seed] if seed is not None else seeds[min(seeds)]
@@ -156,7 +158,13 @@ def significance(run: SavedRun) -> Significance:
         if "y_true" not in arrays or "y_pred" not in arrays:
             missing.append(spec)
             continue
-        correct[spec] = np.asarray(arrays["y_pred"]) == np.asarray(arrays["y_true"])
-    pairs = pairwise(correct)
-    ranking = rank({spec: float(c.mean()) for spec, c in correct.items()}, pairs)
+        correct.setdefault(res.record.dataset, {})[spec] = np.asarray(
+            arrays["y_pred"]
+        ) == np.asarray(arrays["y_true"])
+    pairs: list[PairResult] = []
+    ranking: list[Ranked] = []
+    for same_digits in correct.values():
+        found = pairwise(same_digits)
+        pairs += found
+        ranking += rank({spec: float(c.mean()) for spec, c in same_digits.items()}, found)
     return Significance(seed, pairs, ranking, missing)

@@ -1,11 +1,16 @@
-"""A whole run as values: check the request, load the data once, make the common split,
-run the tasks and save each result the moment it exists. Never prints, never exits: the
+"""A whole run as values: check the request, load the data once, make the common split
+(one per data set, when the run covers several), run the tasks and save each result the
+moment it exists. Never prints, never exits: the
 `run` command (and notebooks) decide what to show."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from mnistbench.data import DEFAULT_DATASET, Split, load_dataset, make_split
 from mnistbench.errors import RequestError, ResultsError
@@ -28,7 +33,7 @@ from mnistbench.harness.subsets import resolve_train_sizes
 from mnistbench.harness.timeout import budget_spent, run_tasks_with_timeout
 from mnistbench.models import DEFAULT_MODELS, ModelSpec, apply_overrides, parse_spec
 from mnistbench.results.labels import size_key
-from mnistbench.results.record import RunMeta
+from mnistbench.results.record import RunMeta, TaskRecord
 from mnistbench.results.store import RunWriter, SavedRun, latest_run, load_run, new_run_id
 from mnistbench.results.tuned_profile import resolve_tuned
 
@@ -53,7 +58,12 @@ class RunPlan:
     data: DataRequest | None = None  # how a cluster worker rebuilds the split
     sizes: list[int | None] = field(default_factory=lambda: [None])  # None: whole part
     task_timeout: float | None = None  # set: each task runs in a child process it may kill
-    stopped: dict[str, int | None] = field(default_factory=dict)  # spec -> size timed out
+    stopped: dict[str, int | None] = field(default_factory=dict)  # curve -> size timed out
+    # Every data set's split and worker request by name (one entry for a one-data-set
+    # run: ``split`` and ``data``), and every task of the run, done or not.
+    splits: dict[str, Split] = field(default_factory=dict)
+    data_requests: dict[str, DataRequest] = field(default_factory=dict)
+    every_task: list[runner.Task] = field(default_factory=list)
 
     @property
     def path(self) -> Path:
@@ -90,7 +100,7 @@ def plan_run(request: RunRequest) -> RunPlan:
     check_scheduler(request)
     resume_path = _resume_target(request) if request.resume else None
     previous = load_run(resume_path).meta if resume_path else None
-    dataset_name = request.dataset or (previous and previous.dataset) or DEFAULT_DATASET
+    names = _dataset_names(request.dataset, previous)
     specs = request.specs
     if specs is None:
         specs = [parse_spec(label) for label in (previous and previous.specs) or DEFAULT_MODELS]
@@ -108,15 +118,21 @@ def plan_run(request: RunRequest) -> RunPlan:
     )
     val_size = check_val_size(request.val_size)
 
-    dataset = load_dataset(dataset_name, data_dir=request.data_dir, download=request.download)
-    scheme = request.split or (previous.split.get("scheme") if previous else None)
-    split = make_split(
-        dataset, scheme, test_size=request.test_size, val_size=val_size, seed=request.split_seed
-    )
-    # @tuned specs take their profile's parameters for this data set and split (or refuse)
-    specs = resolve_tuned(
-        specs, dataset.name, split.fingerprint, profile=request.profile, out=request.out
-    )
+    scheme = request.split or _previous_scheme(previous)
+    loaded, specs_of = [], {}
+    for name in names:
+        dataset = load_dataset(name, data_dir=request.data_dir, download=request.download)
+        split = make_split(
+            dataset, scheme, test_size=request.test_size, val_size=val_size, seed=request.split_seed
+        )
+        # @tuned specs take their profile's parameters for this data set and split (or refuse)
+        specs_of[split.dataset] = resolve_tuned(
+            specs, dataset.name, split.fingerprint, profile=request.profile, out=request.out
+        )
+        loaded.append((dataset, split))
+    several = len(loaded) > 1
+    dataset, split = loaded[0]
+    specs = specs_of[split.dataset]
     asked_sizes = request.train_sizes
     if asked_sizes is None and previous is not None and previous.train_sizes:
         asked_sizes = list(previous.train_sizes)
@@ -126,11 +142,12 @@ def plan_run(request: RunRequest) -> RunPlan:
         else [None]
     )
 
+    joined = ",".join(d.name for d, _ in loaded)
     meta = RunMeta(
-        run_id=resume_path.name if resume_path else (request.run_id or new_run_id(dataset.name)),
-        dataset=dataset.name,
-        data_source=dataset.source,
-        split=split.describe(),
+        run_id=resume_path.name if resume_path else (request.run_id or new_run_id(joined)),
+        dataset=joined,
+        data_source="; ".join(d.source for d, _ in loaded),
+        split=_shared(split.describe()) if several else split.describe(),
         specs=[s.label for s in specs],
         seeds=seeds,
         threads=threads,
@@ -141,16 +158,21 @@ def plan_run(request: RunRequest) -> RunPlan:
         if asked_sizes is not None
         else [],
         task_timeout=timeout,
+        datasets=[d.name for d, _ in loaded] if several else [],
+        splits={s.dataset: s.describe() for _, s in loaded} if several else {},
     )
-    data = DataRequest(
-        dataset.name,
-        split.scheme,
-        request.test_size,
-        split.val_size,
-        request.split_seed,
-        split.fingerprint,
-        str(request.data_dir) if request.data_dir else None,
-    )
+    requests = {
+        s.dataset: DataRequest(
+            s.dataset,
+            s.scheme,
+            request.test_size,
+            s.val_size,
+            request.split_seed,
+            s.fingerprint,
+            str(request.data_dir) if request.data_dir else None,
+        )
+        for _, s in loaded
+    }
     # The last check before writing: a scheduler that cannot be reached writes nothing.
     cluster = Cluster(request.scheduler, threads) if request.scheduler is not None else None
     try:
@@ -162,11 +184,15 @@ def plan_run(request: RunRequest) -> RunPlan:
     done = writer.completed()
     spent, stopped = _spent_budgets(writer.path, timeout)
     # Smaller sizes first: a curve fills from its cheap end, and stops where time runs out.
-    tasks = [
-        t
-        for t in (runner.Task(s, seed, n) for seed in seeds for n in sizes for s in specs)
-        if t.task_id not in done and t.task_id not in spent
+    # A run over several data sets names each task's data set (one data set: today's ids).
+    every = [
+        runner.Task(s, seed, n, name if several else None)
+        for name in specs_of
+        for seed in seeds
+        for n in sizes
+        for s in specs_of[name]
     ]
+    tasks = [t for t in every if t.task_id not in done and t.task_id not in spent]
     return RunPlan(
         writer,
         split,
@@ -178,11 +204,45 @@ def plan_run(request: RunRequest) -> RunPlan:
         tasks,
         len(done) + len(spent),
         cluster,
-        data,
+        requests[split.dataset],
         sizes,
         timeout,
         stopped,
+        {s.dataset: s for _, s in loaded},
+        requests,
+        every,
     )
+
+
+def _dataset_names(asked: str | Sequence[str] | None, previous: RunMeta | None) -> list[str]:
+    """The data sets to run on: those asked for (one name or several), else the resumed
+    run's, else the default."""
+    if isinstance(asked, str):
+        names = [asked]
+    elif asked is not None:
+        names = list(asked)
+    elif previous is not None and previous.dataset_names:
+        names = previous.dataset_names
+    else:
+        names = [DEFAULT_DATASET]
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise RequestError("dataset", f"needs one data set name or several, got {asked!r}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise RequestError("dataset", f"names {', '.join(twice)} more than once")
+    return names
+
+
+def _previous_scheme(previous: RunMeta | None) -> str | None:
+    return previous.split.get("scheme") if previous is not None else None
+
+
+#: what the splits of a run over several data sets share (``RunMeta.split`` then)
+_SHARED_SPLIT_KEYS = ("scheme", "seed", "test_size")
+
+
+def _shared(described: dict[str, Any]) -> dict[str, Any]:
+    return {k: described[k] for k in _SHARED_SPLIT_KEYS if k in described}
 
 
 def _previous_timeout(previous: RunMeta | None) -> float | None:
@@ -218,29 +278,7 @@ def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunO
     propagates."""
     try:
         try:
-            if plan.cluster is not None and plan.data is not None:
-                results = plan.cluster.run(
-                    plan.tasks, plan.data, threads=plan.threads, progress=progress
-                )
-            elif plan.task_timeout is not None:
-                results = run_tasks_with_timeout(
-                    plan.tasks,
-                    plan.split,
-                    threads=plan.threads,
-                    timeout=plan.task_timeout,
-                    progress=progress,
-                    stopped=plan.stopped,
-                )
-            else:
-                results = runner.run_tasks(
-                    plan.tasks,
-                    plan.split,
-                    threads=plan.threads,
-                    n_jobs=plan.jobs,
-                    backend=plan.backend,
-                    progress=progress,
-                )
-            for _task, record, arrays in results:
+            for _task, record, arrays in _results(plan, progress):
                 plan.writer.write(record, arrays)
         except (KeyboardInterrupt, SystemExit):
             _finish_quietly(plan.writer, "interrupted", None)
@@ -253,18 +291,55 @@ def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunO
         run = load_run(plan.path)
         # A task that ran out of its budget is settled, not failed: the curve stops there.
         done = {r.task_id for r in run.results if r.ok or r.record.timed_out}
-        failed = any(
-            runner.Task(s, seed, n).task_id not in done
-            for seed in plan.seeds
-            for n in plan.sizes
-            for s in plan.specs
-        ) or not all(r.ok or r.record.timed_out for r in run.results)
+        failed = any(t.task_id not in done for t in _every_task(plan)) or not all(
+            r.ok or r.record.timed_out for r in run.results
+        )
         plan.writer.finish("failed" if failed else "complete")
         return RunOutcome(load_run(plan.path), failed)
     finally:
         plan.writer.close()
         if plan.cluster is not None:
             plan.cluster.close()
+
+
+def _every_task(plan: RunPlan) -> list[runner.Task]:
+    if plan.every_task:
+        return plan.every_task
+    return [runner.Task(s, seed, n) for seed in plan.seeds for n in plan.sizes for s in plan.specs]
+
+
+def _results(
+    plan: RunPlan, progress: runner.Progress | None
+) -> Iterator[tuple[runner.Task, TaskRecord, dict[str, np.ndarray]]]:
+    """Every task's result as it arrives: the tasks of one data set after another, each on
+    its own split (on the cluster, each with its own data request)."""
+    splits = plan.splits or {plan.split.dataset: plan.split}
+    for name, split in splits.items():
+        tasks = [t for t in plan.tasks if t.dataset in (None, name)]
+        if not tasks:
+            continue
+        if plan.cluster is not None:
+            data = plan.data_requests.get(name) or plan.data
+            assert data is not None  # plan_run makes one per data set
+            yield from plan.cluster.run(tasks, data, threads=plan.threads, progress=progress)
+        elif plan.task_timeout is not None:
+            yield from run_tasks_with_timeout(
+                tasks,
+                split,
+                threads=plan.threads,
+                timeout=plan.task_timeout,
+                progress=progress,
+                stopped=plan.stopped,
+            )
+        else:
+            yield from runner.run_tasks(
+                tasks,
+                split,
+                threads=plan.threads,
+                n_jobs=plan.jobs,
+                backend=plan.backend,
+                progress=progress,
+            )
 
 
 def _finish_quietly(writer: RunWriter, status: str, error: str | None) -> None:

@@ -28,7 +28,7 @@ class RunRequest:
 
     specs: list[ModelSpec] | None = None  # expanded: groups and sweeps are resolved
     settings: Settings = field(default_factory=dict)  # overrides for every spec of a model
-    dataset: str | None = None
+    dataset: str | list[str] | None = None  # one name; several: every spec on each
     split: str | None = None
     test_size: float = 0.2
     val_size: float | None = None

@@ -40,21 +40,30 @@ PREDICT_REPEATS = 10
 @dataclass(frozen=True)
 class Task:
     """One model variant, one seed, on the run's common split (or, with ``train_size``,
-    on that many rows of its training part: ``mnistbench.harness.subsets``)."""
+    on that many rows of its training part: ``mnistbench.harness.subsets``). In a run over
+    several data sets, ``dataset`` names the split's data set and is part of the task's id
+    and label; a run over one data set leaves it None (the ids and labels it always had)."""
 
     spec: ModelSpec
     seed: int
     train_size: int | None = None  # None: the whole training part
+    dataset: str | None = None  # set only in a run over several data sets
 
     @property
     def task_id(self) -> str:
         size = "" if self.train_size is None else f"--n{self.train_size}"
-        return f"{slug(self.spec.label, unique=True)}{size}--seed{self.seed}"
+        data = "" if self.dataset is None else f"{slug(self.dataset, unique=True)}--"
+        return f"{data}{slug(self.spec.label, unique=True)}{size}--seed{self.seed}"
 
     @property
     def label(self) -> str:
-        """The spec label results are matched by: the size is part of it."""
-        return task_label(self.spec.label, self.train_size)
+        """The spec label results are matched by: the size (and data set) are part of it."""
+        return task_label(self.spec.label, self.train_size, self.dataset)
+
+    @property
+    def curve(self) -> str:
+        """The label without the size: the training-size curve this task is a point of."""
+        return task_label(self.spec.label, None, self.dataset)
 
     def identity(self) -> dict[str, Any]:
         """The record fields that say which task this is (a plain task's are today's)."""
@@ -63,11 +72,12 @@ class Task:
             "task_id": self.task_id,
             "spec": self.label,
             "seed": self.seed,
-            "base_spec": task_label(self.spec.tuned_label, self.train_size),
+            "base_spec": task_label(self.spec.tuned_label, self.train_size, self.dataset),
             "model": self.spec.name,
             "preset": self.spec.preset,
             "train_size": self.train_size,
-            "model_spec": self.spec.label if sized else None,
+            "model_spec": self.curve if sized else None,
+            "spec_label": self.spec.label if self.dataset is not None else None,
         }
 
 
@@ -90,6 +100,8 @@ def run_task(
 ) -> tuple[TaskRecord, dict[str, np.ndarray]]:
     """Run one task; a model that raises yields a record with status "error"."""
     spec = task.spec
+    if task.dataset is not None and task.dataset != split.dataset:
+        raise ValueError(f"task {task.task_id} belongs to {task.dataset}, not {split.dataset}")
     entry = get_entry(spec.name)
     record = TaskRecord(
         **task.identity(),

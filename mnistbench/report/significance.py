@@ -31,6 +31,9 @@ def significance_context(run: SavedRun, frame: pd.DataFrame) -> dict[str, Any] |
             if other == r.name:
                 cells.append({"text": "–", "css": "", "title": ""})
                 continue
+            if (r.name, other) not in tests:  # another data set's model: other digits
+                cells.append({"text": "·", "css": "muted", "title": "other digits: not paired"})
+                continue
             pair, mine, theirs = tests[(r.name, other)]
             verdict = (
                 "wins" if pair.winner == r.name else "loses" if pair.winner == other else "tie"

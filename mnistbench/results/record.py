@@ -19,6 +19,7 @@ from mnistbench.results.record_json import (
     upgrade,
 )
 
+
 @dataclass
 class PerClass(Part):
     """Per-class precision, recall, F1 and support, in the order of ``label``."""
@@ -71,7 +72,13 @@ PHASES = ("fit", "predict", "latency")
 #: a task's outcomes: measured, failed (the model or the machine), or out of its budget
 STATUSES = ("ok", "error", "timeout")
 #: record fields written only when set (training-size curves, task budgets)
-OPTIONAL_TASK_FIELDS = ("train_size", "subset_fingerprint", "model_spec", "task_timeout_s")
+OPTIONAL_TASK_FIELDS = (
+    "train_size",
+    "subset_fingerprint",
+    "model_spec",
+    "task_timeout_s",
+    "spec_label",
+)
 
 
 @dataclass
@@ -190,6 +197,9 @@ class TaskRecord(Part):
     subset_fingerprint: str | None = None
     model_spec: str | None = None
     task_timeout_s: float | None = None  # the --task-timeout budget it ran under
+    # Set only in a run over several data sets, whose task ids and labels name the data
+    # set: the spec's own label (what the model is called on every data set).
+    spec_label: str | None = None
 
     _nested = {
         "metrics": Metrics,
@@ -254,11 +264,27 @@ class RunMeta(Part):
     # --task-timeout in seconds; written only when given
     train_sizes: list[int] = field(default_factory=list)
     task_timeout: float | None = None
+    # A run over several data sets (written only then): their names in the order asked, and
+    # each one's split (``dataset`` then holds the names joined by commas, ``split`` the
+    # parameters they share).
+    datasets: list[str] = field(default_factory=list)
+    splits: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def dataset_names(self) -> list[str]:
+        """Every data set of the run (one, for a run over one data set)."""
+        return list(self.datasets) or ([self.dataset] if self.dataset else [])
+
+    def split_of(self, dataset: str) -> dict[str, Any]:
+        """The split made of ``dataset`` (empty: not one of the run's data sets)."""
+        if self.splits:
+            return dict(self.splits.get(dataset) or {})
+        return dict(self.split) if dataset == self.dataset else {}
 
     def to_json(self) -> dict[str, Any]:
         data = {"schema_version": SCHEMA_VERSION, **super().to_json()}
         data.pop("upgraded_from")
-        for key in ("train_sizes", "task_timeout"):
+        for key in ("train_sizes", "task_timeout", "datasets", "splits"):
             if not data.get(key):
                 data.pop(key, None)
         return data
