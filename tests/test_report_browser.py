@@ -374,3 +374,25 @@ def test_tuning_section_in_headless_chromium(browser, tuning_report, tmp_path):
     browser.evaluate("document.getElementById('tuning').scrollIntoView()")
     assert browser.screenshot(tmp_path / "tuning.png").stat().st_size > 10_000
     assert browser.console_errors() == []
+
+
+def test_ranking_across_data_sets_in_headless_chromium(browser, tmp_path):
+    """Section 8b over four data sets: both critical-difference diagrams decode, its tables
+    fit the page, and the page raises no error."""
+    from mnistbench.report.html import build_report
+    from tests.test_ranking import four_data_sets
+
+    page = tmp_path / "ranking.html"
+    page.write_text(build_report(four_data_sets()), encoding="utf-8")
+    browser.call("Page.navigate", {"url": page.resolve().as_uri()})
+    browser.wait_for("Page.loadEventFired")
+    widths = browser.evaluate(
+        "Promise.all(Array.from(document.querySelectorAll('#ranking img')).map(i => i.decode()"
+        ".then(() => i.naturalWidth, () => 0)))"
+    )
+    assert len(widths) == 2 and all(w > 0 for w in widths)
+    rows = browser.evaluate("document.querySelectorAll('#ranking-matrix tbody tr').length")
+    assert rows == 3
+    overflow = browser.evaluate(NO_OVERFLOW)
+    assert not [o for o in overflow if str(o[0]).startswith("ranking")], overflow
+    assert browser.console_errors() == []

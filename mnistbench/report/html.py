@@ -7,7 +7,8 @@ Jinja2's autoescape; only our own figure ``data:`` URIs are marked safe by the t
 Each section's context is built by its own module and drawn by the template of the same
 name in ``templates/`` (``header``, ``summary``, ``tradeoff``, ``training_size``,
 ``confusion``, ``weights``, ``learning_curves``, ``per_class``, ``explorer``,
-``significance``, ``preset_speedups``, ``comparison``); ``report.html`` is the page.
+``significance``, ``preset_speedups``, ``ranking``, ``comparison``); ``report.html`` is the
+page.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from mnistbench.report.incidents import (
 from mnistbench.report.learning_curves import TARGET_ACCURACY, curves_overview, learning_curves
 from mnistbench.report.per_class import f1_figure, mistake_gallery
 from mnistbench.report.preset_speedups import preset_speedups_context
+from mnistbench.report.ranking import ranking_context
 from mnistbench.report.significance import significance_context
 from mnistbench.report.summary import parameters, summary_rows
 from mnistbench.report.tradeoff import tradeoff_figure
@@ -123,6 +125,7 @@ def build_report(
             "sections": run_sections(primary, sink),
             "comparisons": comparisons,
             "tuning": tuning_context(study, primary, sink) if study is not None else None,
+            "ranking": ranking_context(runs, sink),  # 8b, when the runs hold several data sets
         }
     )
 
