@@ -23,7 +23,7 @@ from mnistbench.cli import main
 from mnistbench.errors import RequestError
 from mnistbench.models import ModelEntry, register, unregister
 from mnistbench.models.base import BenchModel, infer_image_shape
-from mnistbench.models.search_space import Float, Param, SearchSpace
+from mnistbench.models.search_space import Choice, Float, Param, SearchSpace
 from mnistbench.parsing import parse_budget
 from mnistbench.results import load_run
 from mnistbench.results.tuned_profile import read_profile
@@ -125,21 +125,17 @@ def _states(db: Path) -> list[tuple[int, str]]:
         return []
 
 
-def test_sigkill_mid_trial_then_resume_keeps_every_finished_trial(tmp_path):
-    """A tune killed while a trial runs: the resumed tune keeps the finished trials as they
-    were, marks the killed one failed (not counted) and ends at exactly the budget."""
-    out = tmp_path / "out"
+def _kill_when(out: Path, budget: str, ready) -> None:
+    """Start ``mnistbench tune`` on hist_gb in a child process and SIGKILL it as soon as
+    ``ready(states)`` holds for the trial states in its storage."""
     db = out / "tune-digits" / "study.sqlite3"
     argv = [sys.executable, "-m", "mnistbench", "tune", "--dataset", "digits"]
-    argv += ["--models", "hist_gb", "--budget", "4", "--threads", "1", "--quiet"]
+    argv += ["--models", "hist_gb", "--budget", budget, "--threads", "1", "--quiet"]
     child = subprocess.Popen([*argv, "--out", str(out)], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:
-            states = _states(db)
-            done = [n for n, s in states if s == "COMPLETE"]
-            running = [n for n, s in states if s == "RUNNING"]
-            if len(done) >= 1 and running:
+            if ready(_states(db)):
                 break
             assert child.poll() is None, "the tune ended before a trial could be killed"
             time.sleep(0.02)
@@ -148,23 +144,37 @@ def test_sigkill_mid_trial_then_resume_keeps_every_finished_trial(tmp_path):
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
+
+
+def test_sigkill_mid_trial_then_resume_keeps_every_finished_trial(tmp_path):
+    """A tune killed while a trial runs: the resumed tune keeps the finished trials as they
+    were, marks the killed one failed (not counted) and ends at exactly the budget."""
+    out = tmp_path / "out"
+    db = out / "tune-digits" / "study.sqlite3"
+    _kill_when(
+        out,
+        "3",
+        lambda states: (
+            any(s == "COMPLETE" for _, s in states) and any(s == "RUNNING" for _, s in states)
+        ),
+    )
     before = {n: s for n, s in _states(db)}
     killed = [n for n, s in before.items() if s == "RUNNING"]
     assert killed
     log_before = json.loads((out / "tune-digits" / "study.json").read_text())
     kept = {r["number"]: r for r in log_before["models"]["hist_gb"]["trials"]}
 
-    assert tune(out, "--resume", models="hist_gb", budget="4") == 0
+    assert tune(out, "--resume", models="hist_gb", budget="3") == 0
     log = json.loads((out / "tune-digits" / "study.json").read_text())
     rows = log["models"]["hist_gb"]["trials"]
-    assert len(rows) == 4  # the budget, the killed trial not counted
+    assert len(rows) == 3  # the budget, the killed trial not counted
     assert killed[0] not in {r["number"] for r in rows}
     assert log["models"]["hist_gb"]["killed"] == len(killed)
     after = {r["number"]: r for r in rows}
     for number, row in kept.items():  # every finished trial kept as it was
         assert after[number] == row
     assert dict(_states(db))[killed[0]] == "FAIL"
-    assert read_profile(out / "tune-digits" / "profile.json").models["hist_gb"].trials == 4
+    assert read_profile(out / "tune-digits" / "profile.json").models["hist_gb"].trials == 3
 
 
 class EpochSGD(BenchModel):
@@ -330,3 +340,53 @@ def test_without_optuna_tune_says_how_to_install_it(tmp_path):
         'mnistbench: error: optuna is not installed: pip install "mnistbench[tune]"'
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_tune_killed_in_its_first_trial_runs_the_defaults_again(tmp_path):
+    out = tmp_path / "out"
+    _kill_when(out, "2", lambda states: states == [(0, "RUNNING")])
+    assert tune(out, "--resume", models="hist_gb", budget="2") == 0
+    rows = json.loads((out / "tune-digits" / "study.json").read_text())["models"]["hist_gb"][
+        "trials"
+    ]
+    assert [r["number"] for r in rows] == [1, 2]  # trial 0 was killed
+    assert rows[0]["defaults"] and rows[0]["state"] == "complete"
+
+
+def test_a_compute_seconds_budget_stops_once_spent(tmp_path):
+    assert tune(tmp_path, models="knn", budget="0.3s") == 0
+    log = json.loads((tmp_path / "tune-digits" / "study.json").read_text())
+    assert log["budget"]["kind"] == "compute_s" and log["budget"]["amount"] == 0.3
+    rows = log["models"]["knn"]["trials"]
+    spent = [r["compute_s"] for r in rows]
+    assert sum(spent) >= 0.3 > sum(spent[:-1])  # the trial that crossed it was the last
+    assert log["models"]["knn"]["spent"]["compute_s"] == pytest.approx(sum(spent))
+
+
+class LossSGD(EpochSGD):
+    """EpochSGD whose space holds a loss scikit-learn does not know: trials that draw it
+    fail inside the model's fit."""
+
+    defaults = {**EpochSGD.defaults, "loss": "hinge"}
+    search_space = SearchSpace((Param("loss", Choice(("hinge", "log_loss", "no_such_loss"))),))
+
+    def fit(self, X, y, *, validation_data=None, epoch_callback=None):
+        self.clf_ = SGDClassifier(loss=self.loss, random_state=self.random_state)
+        self.clf_.fit(X, y)
+        self.classes_ = self.clf_.classes_
+        self.image_shape_ = infer_image_shape(X.shape[1])
+        return self
+
+
+def test_a_trial_whose_model_raises_fails_and_counts(tmp_path):
+    entry = register(ModelEntry("loss_sgd", LossSGD, "SGD with a bad loss in its space"))
+    try:
+        assert tune(tmp_path, models=entry.name, budget="8") == 0
+    finally:
+        unregister(entry.name)
+    study = json.loads((tmp_path / "tune-digits" / "study.json").read_text())["models"][entry.name]
+    failed = [r for r in study["trials"] if r["state"] == "failed"]
+    assert len(study["trials"]) == 8 and failed
+    assert all(r["params"] == {"loss": "no_such_loss"} for r in failed)
+    assert all("no_such_loss" in r["error"] for r in failed)
+    assert study["best"]["params"]["loss"] != "no_such_loss"

@@ -16,6 +16,7 @@ from mnistbench.files import atomic_write, timestamp
 from mnistbench.results.study_log import STUDY_LOG_FILE, STUDY_LOG_VERSION
 from mnistbench.results.tuned_profile import PROFILE_FILE, write_profile
 from mnistbench.tuning.budget import Budget
+from mnistbench.tuning.trial import RECORD
 
 #: Optuna's trial states as the log names them
 STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
@@ -25,12 +26,13 @@ def counted(trial: Any) -> bool:
     """A finished trial, counted in the budget: complete, pruned, or failed by the model
     (a trial killed with its tune is not: it is run again on resume)."""
     state = trial.state.name
-    return state in ("COMPLETE", "PRUNED") or (state == "FAIL" and "error" in trial.user_attrs)
+    error = trial.user_attrs.get(RECORD, {}).get("error")
+    return state in ("COMPLETE", "PRUNED") or (state == "FAIL" and error is not None)
 
 
 def trial_row(trial: Any) -> dict[str, Any]:
     """One trial as the log keeps it."""
-    attrs = trial.user_attrs
+    attrs = {**trial.user_attrs, **trial.user_attrs.get(RECORD, {})}
     value = trial.value if trial.state.name == "COMPLETE" else None
     return {
         "number": trial.number,

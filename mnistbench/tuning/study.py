@@ -22,13 +22,14 @@ from mnistbench.errors import MnistbenchError, RequestError
 from mnistbench.files import timestamp
 from mnistbench.harness.environment import default_threads
 from mnistbench.harness.request import check_counts, check_out, check_seeds, check_val_size
+from mnistbench.harness.timing import warm_memory
 from mnistbench.models import get_entry
 from mnistbench.models.registry import check_available
 from mnistbench.results.tuned_profile import study_dir
 from mnistbench.tuning.budget import Budget
 from mnistbench.tuning.log import StudyLog, counted, trial_row
 from mnistbench.tuning.storage import default_url, fail_stale_trials, open_storage, shown_url
-from mnistbench.tuning.trial import TrialFailed, optuna_values, run_trial
+from mnistbench.tuning.trial import RECORD, TrialFailed, optuna_values, run_trial
 
 #: pruning: no trial is pruned before this many have finished, nor before this epoch
 PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_STEPS = 3, 1
@@ -163,6 +164,7 @@ def execute_tune(plan: TunePlan, progress: Progress | None = None) -> StudyLog:
     request = plan.request
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    warm_memory(plan.split.X_train.nbytes)  # outside every clock, as a run does
     try:
         for name in request.models:
             study = _open_study(plan, name)
@@ -197,11 +199,17 @@ def _open_study(plan: TunePlan, name: str) -> Any:
     from optuna.trial import TrialState
 
     request = plan.request
+    # A resumed study's sampler starts from another seed (the seed plus the trials it
+    # holds): reseeded as before, it would draw the configurations it drew before the kill.
+    try:
+        held = len(plan.storage.get_all_trials(plan.storage.get_study_id_from_name(name)))
+    except KeyError:
+        held = 0
     study = optuna.create_study(
         study_name=name,
         storage=plan.storage,
         direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=request.seed),
+        sampler=optuna.samplers.TPESampler(seed=request.seed + held),
         pruner=optuna.pruners.MedianPruner(
             n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_STEPS
         ),
@@ -236,6 +244,6 @@ def _spent(study: Any) -> tuple[int, float, float]:
     values = [t.value for t in finished if t.value is not None and not math.isnan(t.value)]
     return (
         len(finished),
-        float(sum(t.user_attrs.get("compute_s", 0.0) for t in finished)),
+        float(sum(t.user_attrs.get(RECORD, {}).get("compute_s", 0.0) for t in finished)),
         max(values, default=float("nan")),
     )

@@ -1,12 +1,13 @@
 """One trial: a model with sampled parameters fitted on the training part and scored on
 the validation part (the test part is never looked at), timed with the harness's clocks.
 
-What a trial records (Optuna user attributes, read back by ``mnistbench.tuning.log``):
-``params`` (the values as the model takes them), ``val_accuracy``, ``fit_s``,
-``fit_cpu_s``, ``score_s`` (predicting the validation part), ``threads``, ``compute_s``
-((fit + score wall seconds) x threads), the disturbance ``verdict``
-and ``reasons``, ``steps`` (validation accuracies reported to the pruner) and, for a
-model that raised, ``error``.
+What a trial records, as Optuna user attributes (read back by ``mnistbench.tuning.log``):
+``params`` (the values as the model takes them, set before the fit, so a killed trial
+shows them) and, once it ends, ``record``: ``val_accuracy``, ``fit_s``, ``fit_cpu_s``,
+``score_s`` (predicting the validation part), ``threads``, ``compute_s`` ((fit + score
+wall seconds) x threads), the disturbance ``verdict`` and ``reasons``, ``steps`` (the
+validation accuracies reported to the pruner) and ``error`` (the model raised: None
+otherwise).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from mnistbench.models.search_space import SearchSpace
 
 #: the per-epoch value a model's history reports and the pruner is fed
 VALIDATION_KEY = "val_accuracy"
+#: the user attribute holding a finished trial's record
+RECORD = "record"
 
 
 class TrialFailed(Exception):
@@ -109,7 +112,7 @@ def run_trial(trial: Any, name: str, split: Split, *, seed: int, threads: int) -
     fit_s = phase.walls[0]
     verdict = phase.signals.verdict if phase.signals else "clean"
     reasons = list(phase.signals.reasons) if phase.signals else []
-    for key, value in {
+    record = {
         "fit_s": fit_s,
         "fit_cpu_s": phase.cpus[0],
         "threads": threads,
@@ -119,10 +122,10 @@ def run_trial(trial: Any, name: str, split: Split, *, seed: int, threads: int) -
         "reasons": reasons,
         "steps": steps,
         "val_accuracy": accuracy,
-    }.items():
-        trial.set_user_attr(key, value)
+        "error": error[0] if error else None,
+    }
+    trial.set_user_attr(RECORD, record)  # one attribute: one database write
     if error:
-        trial.set_user_attr("error", error[0])
         raise TrialFailed(error[0])
     if pruned:
         raise pruned[0]
