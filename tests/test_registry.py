@@ -134,7 +134,7 @@ def test_set_applies_to_every_spec_of_a_model():
     ("text", "message"),
     [
         ("forest", "unknown model 'forest'"),
-        ("knn@tuned", "no preset 'tuned'"),
+        ("knn@fancy", "no preset 'fancy'"),  # (@tuned is every tunable model's)
         ("knn:k=3", "no parameter 'k'"),
         ("knn:n_neighbors=abc", "should be a int"),
         ("knn:n_neighbors=2.5", "should be a int"),
