@@ -34,6 +34,7 @@ from mnistbench.models.specs import validate_spec
 from mnistbench.parsing import (
     ALL,
     flag,
+    parse_datasets,
     parse_models,
     parse_scheduler,
     parse_seeds,
@@ -143,7 +144,7 @@ def _either(*checks: Check) -> Check:
 #: it must be. None is always accepted: the default or, on resume, what the run used.
 _KINDS: dict[str, tuple[Check, str]] = {
     "models": (_either(_is_spec, _items(_is_spec)), "a spec text or a list of specs"),
-    "dataset": (_is_text, "a data set's name"),
+    "dataset": (_either(_is_text, _items(_is_text)), "a data set's name or a list of names"),
     "seeds": (_either(_is_int, _items(_is_int), _is_text), "an int or a list of ints"),
     "settings": (_either(_is_text, _items(_is_text)), "a list of 'model.param=value' texts"),
     "split": (_is_text, "'official' or 'stratified'"),
@@ -207,9 +208,14 @@ def _train_sizes(sizes: str | Sequence[int | float | str | None]) -> list[TrainS
     return [parse_train_size(s) if isinstance(s, str) else s for s in sizes]
 
 
+def _datasets(dataset: str | Sequence[str]) -> list[str]:
+    """``"mnist-5k,digits"`` as ``--dataset`` reads it, or a list of names."""
+    return parse_datasets(dataset) if isinstance(dataset, str) else list(dataset)
+
+
 def request(
     models: str | ModelSpec | Sequence[str | ModelSpec] | None = None,
-    dataset: str | None = None,
+    dataset: str | Sequence[str] | None = None,
     seeds: int | Sequence[int] | str | None = None,
     **options: Any,
 ) -> RunRequest:
@@ -243,7 +249,7 @@ def request(
         values["train_sizes"] = _train_sizes(values["train_sizes"])
     req = RunRequest(
         specs=_specs(models) if models is not None else None,
-        dataset=dataset,
+        dataset=_datasets(dataset) if dataset is not None else None,
         seeds=_seeds(seeds) if seeds is not None else None,
         **values,
     )
@@ -285,7 +291,7 @@ def command_line(req: RunRequest) -> list[str]:
 
 def run(
     models: str | ModelSpec | Sequence[str | ModelSpec] | None = None,
-    dataset: str | None = None,
+    dataset: str | Sequence[str] | None = None,
     seeds: int | Sequence[int] | str | None = None,
     *,
     progress: Progress | None = None,

@@ -227,3 +227,14 @@ def test_a_run_over_several_data_sets_on_a_local_dask_cluster(tmp_path):
         assert res.ok and res.record.worker
         expected = run.meta.splits[res.record.dataset]["fingerprint"]
         assert res.record.split_fingerprint == expected
+
+
+def test_the_python_api_takes_several_data_sets_as_text_or_a_list():
+    from mnistbench.api import request
+
+    assert request(dataset="digits,mnist-5k").dataset == ["digits", "mnist-5k"]
+    req = request(models="sgd", dataset=["digits", "csv:a,b.csv"])
+    assert req.dataset == ["digits", "csv:a,b.csv"]
+    assert req.command[req.command.index("--dataset") + 1] == "digits,csv:a,b.csv"
+    with pytest.raises(TypeError, match="a data set's name or a list of names"):
+        request(dataset=3)
