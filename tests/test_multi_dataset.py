@@ -238,3 +238,16 @@ def test_the_python_api_takes_several_data_sets_as_text_or_a_list():
     assert req.command[req.command.index("--dataset") + 1] == "digits,csv:a,b.csv"
     with pytest.raises(TypeError, match="a data set's name or a list of names"):
         request(dataset=3)
+
+
+def test_compare_matches_a_run_over_several_data_sets_task_by_task(two_datasets, tmp_path):
+    from mnistbench.analysis.compare import compare_runs
+
+    run = load_run(two_datasets)
+    same = compare_runs(run, run)
+    assert same.problems == []
+    assert set(same.table["spec"]) == {r.record.spec for r in run.results}
+    args = ["run", "--dataset", "digits", *FAST, "--out", str(tmp_path), "--run-id", "one"]
+    assert main(args) == 0
+    other = compare_runs(run, load_run(tmp_path / "one"))
+    assert any("different data sets" in p for p in other.problems)

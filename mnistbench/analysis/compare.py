@@ -271,10 +271,11 @@ def compare_runs(
 
     base_data, base_prints = _data_identity(baseline, base_frame)
     cur_data, cur_prints = _data_identity(current, cur_frame)
-    same_data = base_data == cur_data and base_prints == cur_prints and len(base_prints) <= 1
+    splits = max(1, len(baseline.meta.dataset_names))  # one per data set of the run
+    same_data = base_data == cur_data and base_prints == cur_prints and len(base_prints) <= splits
     if base_data != cur_data:
         problems.append(f"different data sets: baseline {base_data}, current {cur_data}")
-    elif base_prints != cur_prints or len(base_prints) > 1:
+    elif base_prints != cur_prints or len(base_prints) > splits:
         problems.append(
             f"different splits: baseline fingerprint {', '.join(sorted(base_prints)) or '?'}, "
             f"current {', '.join(sorted(cur_prints)) or '?'}"
