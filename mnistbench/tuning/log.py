@@ -149,7 +149,9 @@ class StudyLog:
             },
             "killed": killed,
             "best": best,
-            "pruner": "median (validation accuracy per epoch)",
+            "pruner": "median, on the validation accuracy after each epoch"
+            if any(r["steps"] for r in rows)
+            else "none: the model reports no validation accuracy per epoch",
             "importances": importances(study, self.seed) if final else entry.get("importances", {}),
             "done": final,
         }
