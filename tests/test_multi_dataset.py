@@ -251,3 +251,14 @@ def test_compare_matches_a_run_over_several_data_sets_task_by_task(two_datasets,
     assert main(args) == 0
     other = compare_runs(run, load_run(tmp_path / "one"))
     assert any("different data sets" in p for p in other.problems)
+
+
+def test_a_training_size_curve_over_several_data_sets_is_refused(tmp_path, capsys):
+    args = ["run", "--dataset", "digits,mnist-5k", *FAST, "--out", str(tmp_path)]
+    assert main([*args, "--train-sizes", "300,all"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "mnistbench: error: --train-sizes draws a curve on one data set (sizes count that "
+        "data set's rows); give --dataset one name, one run per data set"
+    )
+    assert not any(tmp_path.iterdir())

@@ -101,6 +101,13 @@ def plan_run(request: RunRequest) -> RunPlan:
     resume_path = _resume_target(request) if request.resume else None
     previous = load_run(resume_path).meta if resume_path else None
     names = _dataset_names(request.dataset, previous)
+    if len(names) > 1 and request.train_sizes is not None:
+        raise RequestError(
+            "train_sizes",
+            "draws a curve on one data set (sizes count that data set's rows); "
+            "give {dataset} one name, one run per data set",
+            related=("dataset",),
+        )
     specs = request.specs
     if specs is None:
         specs = [parse_spec(label) for label in (previous and previous.specs) or DEFAULT_MODELS]
