@@ -207,3 +207,19 @@ def test_the_report_of_two_data_sets_says_they_are_too_few(tmp_path):
     assert 'class="note too-few"' in section
     assert "needs at least 3 data sets" in section
     assert "cd-diagram" not in section
+
+
+def test_the_report_says_why_runs_split_differently_are_not_ranked():
+    from mnistbench.report.html import build_report
+
+    fits = {"a": 1.0, "b": 1.0, "c": 1.0}
+    runs = [
+        fake_run("first", "d1", {"a": 1, "b": 2, "c": 3}, fits),
+        fake_run("second", "d2", {"a": 1, "b": 2, "c": 3}, fits),
+        fake_run("third", "d1", {"a": 1, "b": 2, "c": 3}, fits, fingerprint="x", split_seed=1),
+    ]
+    html = build_report(runs)
+    section = html[html.index('<section id="ranking">') :]
+    section = section[: section.index("</section>")]
+    assert "Not ranked: runs first and third both hold d1, split differently" in section
+    assert "seed 0 vs 1" in section
