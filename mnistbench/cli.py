@@ -2,17 +2,25 @@
 
 User errors (MnistbenchError) print one line and exit with status 2; nothing is written
 before every argument has been checked. An unexpected exception is a bug in mnistbench: its
-traceback is printed and the status is 3, so that it is never read as compare's
-"regression" (1) or run's "a task failed" (1).
+traceback is saved to a file, one line points to it, and the status is 3, so that it is
+never read as compare's "regression" (1) or run's "a task failed" (1). SIGTERM (what
+``kill``, CI runners and cluster managers send) stops a run like Ctrl-C: it is recorded as
+``interrupted`` and the status is 143.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import tempfile
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
 from typing import NoReturn
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
@@ -25,7 +33,6 @@ from mnistbench.commands import (  # noqa: E402
     models,
     report,
     run,
-    summary,
     tune,
 )
 from mnistbench.commands.common import (  # noqa: E402
@@ -43,7 +50,6 @@ COMMANDS = {
     "report": report,
     "compare": compare,
     "export": export,
-    "summary": summary,
 }
 
 
@@ -65,27 +71,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The status of a command stopped by SIGTERM (128 + the signal's number, as shells say).
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be, so that everything that
+    records an interrupted run (run.json's ``interrupted``) does so for a kill too."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` while a command runs (main thread only: elsewhere
+    signals cannot be handled); the previous handler is restored after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def save_traceback() -> Path | None:
+    """The current exception's traceback in a file of its own (the one line an internal
+    error prints points to it); None when not even a temporary file can be written."""
+    text = f"mnistbench {__version__}, argv {sys.argv!r}\n\n{traceback.format_exc()}"
+    try:
+        fd, name = tempfile.mkstemp(prefix="mnistbench-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError:
+        return None
+    return Path(name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        if not args.command:
-            parser.print_help()
-            return EXIT_USAGE
-        return COMMANDS[args.command].execute(args)
+        with _sigterm_interrupts():
+            args = parser.parse_args(argv)
+            if not args.command:
+                parser.print_help()
+                return EXIT_USAGE
+            return COMMANDS[args.command].execute(args)
     except MnistbenchError as exc:
         print(f"mnistbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Terminated:
+        print("mnistbench: terminated; finished tasks are saved (use --resume)", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("mnistbench: interrupted; finished tasks are saved (use --resume)", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception:  # noqa: BLE001 - a bug: show it, with a status no verdict uses
-        traceback.print_exc()
+    except Exception as exc:  # noqa: BLE001 - a bug: say where its traceback is
+        saved = save_traceback()
+        where = f"its traceback is in {saved}" if saved else "no file could hold its traceback"
         print(
-            f"mnistbench: internal error (exit {EXIT_INTERNAL}); this is a bug in "
-            f"mnistbench {__version__}: please report it with the traceback above",
+            f"mnistbench: internal error (exit {EXIT_INTERNAL}): {type(exc).__name__}; this is "
+            f"a bug in mnistbench {__version__}: {where}, please report it with that file",
             file=sys.stderr,
         )
+        if saved is None:
+            traceback.print_exc()
         return EXIT_INTERNAL
 
 

@@ -6,6 +6,7 @@ files behind when a run is killed, stamp times the same way, and slug names alik
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -22,24 +23,71 @@ from mnistbench.errors import MnistbenchError
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]+")
 
 
+class OutputError(MnistbenchError, OSError):
+    """A file mnistbench was told to write could not be written (a full disk, a read-only
+    folder, a path under ``/proc``): a user error naming the path and the system's reason.
+    It is an ``OSError`` too, so a writer that words its own message still catches it."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        reason = exc.strerror or str(exc)
+        OSError.__init__(self, exc.errno, reason, str(path))
+        self.path, self.reason = Path(path), reason
+        advice = "free some space or give" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "give"
+        self.message = f"cannot write {path}: {reason}; {advice} another path"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[type, tuple[Path, OSError]]:
+        return type(self), (self.path, OSError(self.errno, self.reason))
+
+
+def file_mode() -> int:
+    """The mode a new file gets under this process's umask (``0o666 & ~umask``).
+
+    Read from ``/proc/self/status`` where the kernel reports it, so no other thread ever
+    sees a changed umask; elsewhere set and restored at once."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None:
     """Write ``path`` so that readers see the old file or the new one, never half of one.
 
     ``data`` is the bytes, or a function that writes them to the open file (for writers
-    such as ``numpy.save`` that stream).
+    such as ``numpy.save`` that stream). The file follows the umask, like any other the
+    user creates (a results folder is shared with a team or a CI artefact store). A write
+    the system refuses raises :class:`OutputError` and leaves nothing behind: no temporary,
+    and no folder this call created.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    created = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fd, file_mode())
             if isinstance(data, bytes | bytearray | memoryview):
                 fh.write(data)
             else:
                 data(fh)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        for folder in created:  # the innermost first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise OutputError(path, exc) from None
         raise
 
 

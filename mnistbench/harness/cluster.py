@@ -65,6 +65,8 @@ class SchedulerAddress:
             raise RequestError(
                 "scheduler", "is empty: give tcp://HOST:PORT, or local:N for N worker processes"
             )
+        if self.address is not None:
+            _check_address(self.address.strip())
         if self.workers is not None and (
             isinstance(self.workers, bool)
             or not isinstance(self.workers, int)
@@ -79,6 +81,25 @@ class SchedulerAddress:
     def __str__(self) -> str:
         """The address as ``--scheduler`` takes it (and ``run.json`` records it)."""
         return f"{LOCAL_PREFIX}{self.workers}" if self.address is None else self.address
+
+
+def _check_address(address: str) -> None:
+    """Refuse up front what Dask could never connect to: an unknown scheme
+    (``garbage://x:1``) or no port (``foo``), by Dask's own parsing of addresses."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
+    try:
+        scheme, location = parse_address(address, strict=False)
+        port = parse_host_port(location)[1] if scheme in backends and scheme != "inproc" else 0
+    except ValueError:
+        port = 0
+    if not 1 <= int(port) <= 65535:
+        raise RequestError(
+            "scheduler",
+            f"{address!r} is not a scheduler's address: give tcp://HOST:PORT (a running Dask "
+            "scheduler), or local:N for N worker processes here",
+        )
 
 
 @dataclass(frozen=True)

@@ -65,9 +65,12 @@ def _child(conn: Any, task: Task, split: Split, threads: int, entry: ModelEntry)
     def epoch(e: int, n: int, row: dict) -> None:
         conn.send(("epoch", e, n, row))
 
-    record, arrays = run_task(task, split, threads=threads, epoch_callback=epoch)
-    conn.send(("done", record, arrays))
-    conn.close()
+    try:
+        record, arrays = run_task(task, split, threads=threads, epoch_callback=epoch)
+        conn.send(("done", record, arrays))
+        conn.close()
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+        os._exit(1)  # the run that wanted the result is gone (killed): nothing to tell it
 
 
 def _kill(process: Any) -> None:
@@ -181,7 +184,7 @@ def run_tasks_with_timeout(
     stopped: dict[str, int | None] | None = None,
 ) -> Iterator[tuple[Task, TaskRecord, dict[str, np.ndarray]]]:
     """One task at a time, each under the budget (``runner.run_tasks`` with one job,
-    otherwise). ``stopped`` maps a curve (``Task.curve``) to the smallest training size at which it
+    otherwise). ``stopped`` maps a spec label to the smallest training size at which it
     already ran out of time (None: the whole part); larger sizes are not started."""
     progress = progress or Progress()
     stopped = dict(stopped or {})
@@ -190,7 +193,7 @@ def run_tasks_with_timeout(
 
         forkserver.ensure_running()
     for task in tasks:
-        label = task.curve  # the spec's label (and its data set, in a run over several)
+        label = task.spec.label
         if label in stopped and size_key(task.train_size) > size_key(stopped[label]):
             at = stopped[label]
             record = _base_record(

@@ -146,8 +146,19 @@ def parse_spec(text: str) -> ModelSpec:
     return specs[0]
 
 
-#: most specs one sweep may expand into: a runaway product is refused before validation
+#: most specs one sweep, and one run in all, may expand into: a runaway product is refused
+#: before validation
 MAX_SWEEP = 1000
+
+
+def check_run_size(total: int, what: str) -> None:
+    """The limit is on the run's total: two sweeps in one ``--models``, or ``--set`` over
+    several specs, count together."""
+    if total > MAX_SWEEP:
+        raise ModelSpecError(
+            f"{what}: the run would have {total} specs, at most {MAX_SWEEP}; "
+            "sweep fewer values or split it into several runs"
+        )
 
 
 def expand_spec(text: str) -> list[ModelSpec]:
@@ -269,6 +280,7 @@ def select_models(text: str) -> ModelSelection:
             selected = expand_spec(item)
         for spec in selected:
             specs.setdefault(spec.label, spec)
+        check_run_size(len(specs), "--models")
     return ModelSelection(list(specs.values()), skipped)
 
 
@@ -300,6 +312,11 @@ def apply_overrides(specs: Iterable[ModelSpec], per_model: Settings) -> list[Mod
     list value sweeps every spec of that model."""
     for name in per_model:
         get_entry(name)
+    specs = list(specs)
+    total = 0
+    for s in specs:  # counted before any is built
+        total += len(sweep_combinations(per_model.get(s.name, {}), f"--set {s.name}"))
+    check_run_size(total, "--models with --set")
     out: dict[str, ModelSpec] = {}
     for s in specs:  # a list value sweeps every spec of that model
         settings_of = per_model.get(s.name, {})

@@ -8,7 +8,6 @@ machine it ran on. Values only; ``mnistbench export`` writes the file.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -58,8 +57,26 @@ def table_format(path: Path) -> str:
     return fmt
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP's CSV-injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(...)`` as a spec name
+    from a foreign results folder), with a leading apostrophe so it shows as text; numbers,
+    negative ones included, are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def table_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "csv":
+        frame = frame.copy()
+        text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+        for col in text:
+            frame[col] = frame[col].map(neutralised)
+        frame.columns = [neutralised(str(c)) for c in frame.columns]
         return frame.to_csv(index=False).encode("utf-8")
     try:
         import pyarrow  # noqa: F401  (pandas' Parquet engine)
@@ -89,10 +106,6 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     data = table_bytes(frame, table_format(path))
     atomic_write(path, data)
-    # atomic_write makes private files; a table is meant to be shared, as the umask allows.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
     return path
 
 

@@ -1,12 +1,16 @@
 """How a record becomes JSON and back: every part of the record shares one round trip
 (unknown keys ignored, missing ones defaulted, each value checked against its field's type,
 a ``FieldError`` naming the field), and records of older schemas are upgraded on reading.
+A number that is not finite (NaN, ±Infinity, or too large for a float) is a missing
+measurement: null in the file, None when read, wherever a record is used alike.
 The record's fields themselves are ``mnistbench.results.record``.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import sys
 import types
 import typing
 from dataclasses import Field, fields
@@ -52,7 +56,8 @@ class Part:
         hints = _field_types(cls)  # type: ignore[arg-type]
         values = {k: v for k, v in data.items() if k in hints}
         for name, value in values.items():
-            if not _fits(value, hints[name]):
+            values[name] = _finite_or_missing(value, hints[name])
+            if not _fits(values[name], hints[name]):
                 raise FieldError(name, f"should be {_kind(hints[name])}, not {_shown(value)}")
         for name, part in cls._nested.items():
             if name in values:
@@ -67,6 +72,34 @@ class Part:
 def _field_types(cls: type[Part]) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in fields(cls)}
+
+
+def _not_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > _LARGEST
+
+
+_LARGEST = sys.float_info.max
+
+
+def _finite_or_missing(value: Any, hint: Any) -> Any:
+    """``value`` with every number a field typed ``hint`` holds as a float, but that is not
+    a finite one, made None (a missing measurement); whether None may stand there is
+    ``_fits``'s to say."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        for arg in args:
+            if arg is not type(None):
+                value = _finite_or_missing(value, arg)
+        return value
+    if hint is float:
+        return None if _not_finite(value) else value
+    if (origin is list) and args and isinstance(value, list):
+        return [_finite_or_missing(v, args[0]) for v in value]
+    if (origin is dict) and len(args) == 2 and isinstance(value, dict):
+        return {k: _finite_or_missing(v, args[1]) for k, v in value.items()}
+    return value
 
 
 def _fits(value: Any, hint: Any, *, inside: bool = False) -> bool:
@@ -130,7 +163,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # a missing measurement: never NaN or Infinity in a file
     return value
 
 

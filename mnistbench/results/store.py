@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import secrets
 import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
@@ -29,7 +30,7 @@ from mnistbench.files import (
     slug,
     timestamp,
 )
-from mnistbench.results.labels import size_key, spec_of
+from mnistbench.results.labels import size_key
 from mnistbench.results.metric_table import METRICS, record_value
 from mnistbench.results.record import PHASES, SCHEMA_VERSION, RunMeta, TaskRecord, Timing
 
@@ -261,13 +262,10 @@ def load_run(path: str | Path) -> SavedRun:
         Result(_parse(p, TaskRecord.from_json), p) for p in (path / TASKS_DIR).glob("*.json")
     ]
     order = {spec: i for i, spec in enumerate(meta.specs)}
-    datasets = {name: i for i, name in enumerate(meta.datasets)}
-    # Data sets and specs in the order asked; a curve's points (one model_spec) by size,
-    # the whole last.
+    # Specs in the order asked; a curve's points (one model_spec) by size, the whole last.
     results.sort(
         key=lambda r: (
-            datasets.get(r.record.dataset or "", 0),
-            order.get(spec_of(r.record.spec, r.record.model_spec, r.record.spec_label), len(order)),
+            order.get(r.record.model_spec or r.record.spec, len(order)),
             r.record.model_spec or r.record.spec,
             size_key(r.record.train_size),
             r.record.seed,
@@ -277,7 +275,10 @@ def load_run(path: str | Path) -> SavedRun:
 
 
 def new_run_id(dataset: str) -> str:
-    return f"{compact_timestamp()}-{slug(dataset.split(':')[0]).replace('.', '-')}"
+    """``20261124-013000-3f9a1c-digits``: sortable by time, and unique without the user's
+    help (runs started in the same second, by CI jobs or cluster users, get their own)."""
+    name = slug(dataset.split(":")[0]).replace(".", "-")
+    return f"{compact_timestamp()}-{secrets.token_hex(3)}-{name}"
 
 
 def latest_run(root: Path) -> Path | None:
@@ -354,10 +355,10 @@ class RunWriter:
             )
         if old.dataset != meta.dataset:
             raise ResultsError(
-                f"cannot resume {path}: it was run on {old.dataset}, not {meta.dataset}; "
+                f"cannot resume {path}: it was run with a different dataset; "
                 "start a new run instead"
             )
-        if old.split != _roundtrip(meta.split) or old.splits != _roundtrip(meta.splits):
+        if old.split != _roundtrip(meta.split):
             raise ResultsError(
                 f"cannot resume {path}: it was run with a different split; start a new run instead"
             )
