@@ -33,6 +33,7 @@ from mnistbench.commands import (  # noqa: E402
     models,
     report,
     run,
+    summary,
     tune,
 )
 from mnistbench.commands.common import (  # noqa: E402
@@ -50,6 +51,7 @@ COMMANDS = {
     "report": report,
     "compare": compare,
     "export": export,
+    "summary": summary,
 }
 
 

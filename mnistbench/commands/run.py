@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
+from mnistbench.analysis.ranking import rank_runs
 from mnistbench.analysis.summary import significance, speedup_totals, speedups
 from mnistbench.analysis.training_size import (
     crossovers,
@@ -26,11 +27,18 @@ from mnistbench.commands.display import (
     summary_table,
     training_size_table,
 )
+from mnistbench.commands.summary import ranking_view
 from mnistbench.errors import MnistbenchError
 from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
 from mnistbench.harness.runner import Progress
 from mnistbench.models import parse_settings, select_models
-from mnistbench.parsing import parse_models, parse_scheduler, parse_seeds, parse_train_sizes
+from mnistbench.parsing import (
+    parse_datasets,
+    parse_models,
+    parse_scheduler,
+    parse_seeds,
+    parse_train_sizes,
+)
 from mnistbench.report import default_report_path, write_report
 
 HELP = "train and evaluate models on one common split"
@@ -49,7 +57,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="MODEL.PARAM=VALUE",
         help="override a parameter of every spec of MODEL (repeatable)",
     )
-    p.add_argument("--dataset", help="digits, mnist-5k (default), mnist, fashion-mnist or csv:PATH")
+    p.add_argument(
+        "--dataset",
+        help="digits, mnist-5k (default), mnist, fashion-mnist or csv:PATH; several, "
+        "comma-separated, run every model on each",
+    )
     p.add_argument(
         "--split",
         choices=("official", "stratified"),
@@ -119,7 +131,7 @@ def request_from(args: argparse.Namespace) -> RunRequest:
     return RunRequest(
         specs=parse_models(args.models) if args.models is not None else None,
         settings=parse_settings(args.set),
-        dataset=args.dataset,
+        dataset=parse_datasets(args.dataset) if args.dataset is not None else None,
         split=args.split,
         test_size=args.test_size,
         val_size=args.val_size,
@@ -147,12 +159,14 @@ def execute(args: argparse.Namespace) -> int:
     if args.models is not None:  # the unavailable models its groups left out
         for note in select_models(args.models).notes:
             err_console.print(f"[yellow]note[/] {escape(note)}", highlight=False)
-    split = plan.split
     if not args.quiet:
+        data = ", ".join(
+            f"{split.dataset} ({split.scheme} split {len(split.y_train)}/{len(split.y_val)}/"
+            f"{len(split.y_test)}, fingerprint {split.fingerprint})"
+            for split in (plan.splits or {plan.split.dataset: plan.split}).values()
+        )
         console.print(
-            f"run [bold]{plan.path}[/]: {len(plan.tasks)} task(s) on {split.dataset} "
-            f"({split.scheme} split {len(split.y_train)}/{len(split.y_val)}/"
-            f"{len(split.y_test)}, fingerprint {split.fingerprint}), {plan.threads} "
+            f"run [bold]{plan.path}[/]: {len(plan.tasks)} task(s) on {data}, {plan.threads} "
             f"thread(s)" + (f", {plan.n_done} already done" if plan.n_done else ""),
             highlight=False,
         )
@@ -171,6 +185,8 @@ def execute(args: argparse.Namespace) -> int:
         table = speedup_table(pairs, speedup_totals(pairs))
         if table is not None:
             console.print(table)
+        if len(outcome.run.meta.dataset_names) > 1:  # the models ranked across data sets
+            console.print(ranking_view(rank_runs([outcome.run])))
     console.print(f"results: {plan.path}")
     status = EXIT_FAILED if outcome.failed else EXIT_OK
     if args.report:  # a report that cannot be written is said apart; the run stands

@@ -184,7 +184,7 @@ def run_tasks_with_timeout(
     stopped: dict[str, int | None] | None = None,
 ) -> Iterator[tuple[Task, TaskRecord, dict[str, np.ndarray]]]:
     """One task at a time, each under the budget (``runner.run_tasks`` with one job,
-    otherwise). ``stopped`` maps a spec label to the smallest training size at which it
+    otherwise). ``stopped`` maps a curve (``Task.curve``) to the smallest training size at which it
     already ran out of time (None: the whole part); larger sizes are not started."""
     progress = progress or Progress()
     stopped = dict(stopped or {})
@@ -193,7 +193,7 @@ def run_tasks_with_timeout(
 
         forkserver.ensure_running()
     for task in tasks:
-        label = task.spec.label
+        label = task.curve  # the spec's label (and its data set, in a run over several)
         if label in stopped and size_key(task.train_size) > size_key(stopped[label]):
             at = stopped[label]
             record = _base_record(

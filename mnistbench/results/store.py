@@ -30,7 +30,7 @@ from mnistbench.files import (
     slug,
     timestamp,
 )
-from mnistbench.results.labels import size_key
+from mnistbench.results.labels import size_key, spec_of
 from mnistbench.results.metric_table import METRICS, record_value
 from mnistbench.results.record import PHASES, SCHEMA_VERSION, RunMeta, TaskRecord, Timing
 
@@ -262,10 +262,13 @@ def load_run(path: str | Path) -> SavedRun:
         Result(_parse(p, TaskRecord.from_json), p) for p in (path / TASKS_DIR).glob("*.json")
     ]
     order = {spec: i for i, spec in enumerate(meta.specs)}
-    # Specs in the order asked; a curve's points (one model_spec) by size, the whole last.
+    datasets = {name: i for i, name in enumerate(meta.datasets)}
+    # Data sets and specs in the order asked; a curve's points (one model_spec) by size,
+    # the whole last.
     results.sort(
         key=lambda r: (
-            order.get(r.record.model_spec or r.record.spec, len(order)),
+            datasets.get(r.record.dataset or "", 0),
+            order.get(spec_of(r.record.spec, r.record.model_spec, r.record.spec_label), len(order)),
             r.record.model_spec or r.record.spec,
             size_key(r.record.train_size),
             r.record.seed,
@@ -355,10 +358,10 @@ class RunWriter:
             )
         if old.dataset != meta.dataset:
             raise ResultsError(
-                f"cannot resume {path}: it was run with a different dataset; "
+                f"cannot resume {path}: it was run on {old.dataset}, not {meta.dataset}; "
                 "start a new run instead"
             )
-        if old.split != _roundtrip(meta.split):
+        if old.split != _roundtrip(meta.split) or old.splits != _roundtrip(meta.splits):
             raise ResultsError(
                 f"cannot resume {path}: it was run with a different split; start a new run instead"
             )
