@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -390,3 +391,55 @@ def test_a_trial_whose_model_raises_fails_and_counts(tmp_path):
     assert all(r["params"] == {"loss": "no_such_loss"} for r in failed)
     assert all("no_such_loss" in r["error"] for r in failed)
     assert study["best"]["params"]["loss"] != "no_such_loss"
+
+
+def test_trials_on_a_local_dask_cluster(tmp_path):
+    assert tune(tmp_path, "--scheduler", "local:2", models="knn", budget="4") == 0
+    log = json.loads((tmp_path / "tune-digits" / "study.json").read_text())
+    rows = log["models"]["knn"]["trials"]
+    assert len(rows) == 4 and sum(r["defaults"] for r in rows) == 1
+    assert all(r["state"] == "complete" and r["fit_s"] > 0 for r in rows)
+    assert len({json.dumps(r["params"], sort_keys=True) for r in rows[1:]}) == 3  # no repeats
+
+
+@pytest.mark.slow  # as the cluster suite's worker-kill test: a minute on two cores
+def test_a_dask_worker_killed_mid_trial_loses_nothing(tmp_path):
+    """Every worker process is killed (SIGKILL) while a trial runs: their nannies start new
+    ones, Dask runs the lost trials again, the killed ones count in no budget, and the
+    trials finished before stay as they were."""
+    import threading
+
+    import psutil
+
+    db = tmp_path / "tune-digits" / "study.sqlite3"
+    seen: dict[str, Any] = {}
+
+    def kill_workers_mid_trial() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            states = _states(db)
+            if any(s == "COMPLETE" for _, s in states) and any(s == "RUNNING" for _, s in states):
+                seen["finished"] = {n for n, s in states if s == "COMPLETE"}
+                # the nannies live in this process; each worker is a process they spawned
+                workers = [
+                    c for c in psutil.Process().children() if "spawn_main" in " ".join(c.cmdline())
+                ]
+                for worker in workers:
+                    worker.kill()
+                seen["killed"] = len(workers)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_workers_mid_trial, daemon=True)
+    killer.start()
+    assert tune(tmp_path, "--scheduler", "local:2", models="hist_gb", budget="4") == 0
+    killer.join()
+    assert seen.get("killed", 0) >= 1
+    states = dict(_states(db))
+    rows = json.loads((tmp_path / "tune-digits" / "study.json").read_text())["models"]["hist_gb"][
+        "trials"
+    ]
+    assert len(rows) == 4  # the budget: killed trials not counted
+    assert seen["finished"] <= {r["number"] for r in rows}
+    assert any(s == "FAIL" for s in states.values())  # the killed trial(s)
+    assert "RUNNING" not in states.values()

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from mnistbench.commands.common import EXIT_OK, add_data_arguments, flags_named
 from mnistbench.commands.display import console
-from mnistbench.parsing import parse_budget, parse_tune_models
+from mnistbench.parsing import parse_budget, parse_scheduler, parse_tune_models
 from mnistbench.results.tuned_profile import PROFILE_FILE
 from mnistbench.tuning.study import Progress
 
@@ -62,6 +62,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--test-size", type=float, default=0.2, help="as for run (default 0.2)")
     p.add_argument("--val-size", type=float, default=None, help="as for run")
     p.add_argument("--split-seed", type=int, default=0, help="as for run (default 0)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the trials on a Dask cluster, one per worker at a time: tcp://HOST:8786 "
+        "(with a --storage every worker reaches), or local:N worker processes here",
+    )
     p.add_argument("--quiet", action="store_true", help="no line per trial")
     add_data_arguments(p)
 
@@ -87,6 +93,7 @@ def execute(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             download=args.download,
             command=sys.argv[1:],
+            scheduler=parse_scheduler(args.scheduler) if args.scheduler is not None else None,
         )
         from mnistbench.tuning.study import execute_tune, plan_tune
 

@@ -4,6 +4,7 @@ cannot be, and its trials left running by a killed tune marked failed on resume.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,23 @@ def shown_url(url: str) -> str:
         return url
 
 
-def open_storage(url: str) -> Any:
+def open_storage(url: str, heartbeat: tuple[int, int] | None = None) -> Any:
     """An Optuna RDB storage for ``url``, or a one-line ``StorageError``: an unreachable
     server, a missing driver, a folder that does not exist or cannot be written, a file
-    that is not a study database."""
+    that is not a study database. With ``heartbeat`` (seconds between beats, grace),
+    a running trial whose process died is marked failed by the next trial to start."""
     import optuna
 
     try:
-        storage = optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
+        interval, grace = heartbeat if heartbeat is not None else (None, None)
+        with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage = optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=_engine_kwargs(url),
+                heartbeat_interval=interval,
+                grace_period=grace,
+            )
         if url.startswith("sqlite"):
             _write_ahead(storage.engine)
         storage.get_all_studies()  # reads the schema: a corrupt file fails here, not later

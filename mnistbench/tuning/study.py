@@ -20,13 +20,14 @@ from typing import Any
 from mnistbench.data import Split, load_dataset, make_split
 from mnistbench.errors import MnistbenchError, RequestError
 from mnistbench.files import timestamp
+from mnistbench.harness.cluster import Cluster, DataRequest, SchedulerAddress
 from mnistbench.harness.environment import default_threads
 from mnistbench.harness.request import check_counts, check_out, check_seeds, check_val_size
 from mnistbench.harness.timing import warm_memory
 from mnistbench.models import get_entry
 from mnistbench.models.registry import check_available
 from mnistbench.results.tuned_profile import study_dir
-from mnistbench.tuning.budget import Budget
+from mnistbench.tuning.budget import TRIALS, Budget
 from mnistbench.tuning.log import StudyLog, counted, trial_row
 from mnistbench.tuning.storage import default_url, fail_stale_trials, open_storage, shown_url
 from mnistbench.tuning.trial import RECORD, TrialFailed, optuna_values, run_trial
@@ -56,6 +57,7 @@ class TuneRequest:
     data_dir: Path | None = None
     download: bool = True
     command: list[str] = field(default_factory=list)
+    scheduler: SchedulerAddress | None = None  # set: trials run on this Dask cluster
 
 
 @dataclass
@@ -68,6 +70,8 @@ class TunePlan:
     storage: Any
     log: StudyLog
     stale: dict[str, list[int]] = field(default_factory=dict)  # killed trials marked failed
+    cluster: Cluster | None = None
+    data: DataRequest | None = None  # how a cluster worker rebuilds the split
 
 
 class Progress:
@@ -136,7 +140,18 @@ def plan_tune(request: TuneRequest) -> TunePlan:
         _check_same(study.user_attrs, name, split.fingerprint, request.budget)
         stale[name] = fail_stale_trials(storage, name)
     del optuna
-    return TunePlan(request, split, threads, path, url, storage, log, stale)
+    data = DataRequest(
+        dataset.name,
+        split.scheme,
+        request.test_size,
+        split.val_size,
+        request.split_seed,
+        split.fingerprint,
+        str(request.data_dir) if request.data_dir else None,
+    )
+    # The last check: a scheduler that cannot be reached runs nothing.
+    cluster = Cluster(request.scheduler, threads) if request.scheduler is not None else None
+    return TunePlan(request, split, threads, path, url, storage, log, stale, cluster, data)
 
 
 def _check_same(attrs: dict[str, Any], name: str, fingerprint: str, budget: Budget) -> None:
@@ -170,7 +185,9 @@ def execute_tune(plan: TunePlan, progress: Progress | None = None) -> StudyLog:
             study = _open_study(plan, name)
             trials, compute_s, best = _spent(study)
             progress.model_started(name, request.budget.spent(trials, compute_s))
-            while not request.budget.exhausted(trials, compute_s):
+            if plan.cluster is not None:
+                _on_cluster(plan, name, study, progress)
+            while plan.cluster is None and not request.budget.exhausted(trials, compute_s):
                 objective = partial(
                     run_trial, name=name, split=plan.split, seed=request.seed, threads=plan.threads
                 )
@@ -189,6 +206,8 @@ def execute_tune(plan: TunePlan, progress: Progress | None = None) -> StudyLog:
             progress.model_finished(name)
     finally:
         optuna.logging.set_verbosity(verbosity)
+        if plan.cluster is not None:
+            plan.cluster.close()
     plan.log.finished = timestamp()
     plan.log.save()
     return plan.log
@@ -247,3 +266,66 @@ def _spent(study: Any) -> tuple[int, float, float]:
         float(sum(t.user_attrs.get(RECORD, {}).get("compute_s", 0.0) for t in finished)),
         max(values, default=float("nan")),
     )
+
+
+def _on_cluster(plan: TunePlan, name: str, study: Any, progress: Progress) -> None:
+    """Keep every worker busy with one trial each until the budget is spent: with a
+    budget of trials, never more in flight than it has left; with compute seconds, new
+    trials while the finished ones have not spent it (those in flight finish)."""
+    import distributed
+
+    from mnistbench.tuning.remote import remote_trial, worker_count
+
+    assert plan.cluster is not None and plan.data is not None
+    request, budget, client = plan.request, plan.request.budget, plan.cluster.client
+    workers = worker_count(client)
+    pruner = {"n_startup_trials": PRUNER_STARTUP_TRIALS, "n_warmup_steps": PRUNER_WARMUP_STEPS}
+    held = len(study.get_trials(deepcopy=False))
+    submitted = 0
+    in_flight: set[Any] = set()
+    try:
+        while True:
+            trials, compute_s, best = _spent(study)
+            exhausted = budget.exhausted(trials, compute_s)
+            while (
+                not exhausted
+                and len(in_flight) < workers
+                and (budget.kind != TRIALS or trials + len(in_flight) < budget.amount)
+            ):
+                submitted += 1
+                in_flight.add(
+                    client.submit(
+                        remote_trial,
+                        plan.storage_url,
+                        name,
+                        plan.data,
+                        seed=request.seed,
+                        # each trial's sampler its own seed: workers sharing one would draw
+                        # the same configuration from the same history
+                        sampler_seed=request.seed + held + submitted,
+                        threads=plan.threads,
+                        pruner=pruner,
+                        pure=False,
+                    )
+                )
+            if not in_flight:
+                break
+            done, _ = distributed.wait(in_flight, return_when="FIRST_COMPLETED")
+            for future in done:
+                in_flight.discard(future)
+                if future.status == "error" and isinstance(
+                    future.exception(), distributed.KilledWorker
+                ):
+                    continue  # its workers kept dying: its trials are failed, none counted
+                future.result()  # a worker's data error, or a bug, stops the tune
+            trials, compute_s, best = _spent(study)
+            rows = [t for t in study.get_trials(deepcopy=False) if counted(t)]
+            plan.log.update(name, study, final=False)
+            if rows:
+                progress.trial_finished(
+                    name, trial_row(rows[-1]), budget.spent(trials, compute_s), best
+                )
+    finally:
+        for future in in_flight:
+            future.cancel()
+    fail_stale_trials(plan.storage, name)  # nothing runs now: a trial still running died

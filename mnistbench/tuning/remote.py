@@ -1,0 +1,74 @@
+"""Trials on a Dask cluster (``mnistbench tune --scheduler``): each Dask task runs one
+trial on a worker, which rebuilds the split by name (checked by its fingerprint, as a
+run's workers do) and shares the study through its storage. The storage must be one every
+worker reaches: the default SQLite file for ``local:N`` workers on this machine, a
+database server (``--storage``) for workers elsewhere.
+
+A worker killed mid-trial leaves that trial running in the storage; the heartbeat every
+worker's storage keeps marks it failed once its grace period has passed (it counts in no
+budget), and Dask runs the task again on another worker. The client fails whatever is
+still running when a model's last trial has come back.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from mnistbench.data import Split, load_dataset, make_split
+from mnistbench.errors import DataError
+from mnistbench.harness.cluster import DataRequest
+from mnistbench.tuning.storage import open_storage
+from mnistbench.tuning.trial import TrialFailed, run_trial
+
+#: seconds between a running trial's heartbeats, and without one before it is stale
+HEARTBEAT_S, GRACE_S = 2, 10
+
+
+@lru_cache(maxsize=2)
+def _split(data: DataRequest) -> Split:
+    data_dir = data.data_dir if data.data_dir and Path(data.data_dir).is_dir() else None
+    dataset = load_dataset(data.dataset, data_dir=data_dir, download=False)
+    split = make_split(
+        dataset, data.scheme, test_size=data.test_size, val_size=data.val_size, seed=data.split_seed
+    )
+    if split.fingerprint != data.fingerprint:
+        raise DataError(
+            f"the split rebuilt on this worker has fingerprint {split.fingerprint}, the "
+            f"client's is {data.fingerprint}: this worker has other data"
+        )
+    return split
+
+
+def remote_trial(
+    url: str,
+    name: str,
+    data: DataRequest,
+    *,
+    seed: int,
+    sampler_seed: int,
+    threads: int,
+    pruner: dict[str, int],
+) -> None:
+    """What a worker runs: one trial of ``name``'s study in the storage at ``url``."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    split = _split(data)
+    storage = open_storage(url, heartbeat=(HEARTBEAT_S, GRACE_S))
+    study = optuna.load_study(
+        study_name=name,
+        storage=storage,
+        sampler=optuna.samplers.TPESampler(seed=sampler_seed),
+        pruner=optuna.pruners.MedianPruner(**pruner),
+    )
+    study.optimize(
+        lambda trial: run_trial(trial, name, split, seed=seed, threads=threads),
+        n_trials=1,
+        catch=(TrialFailed,),
+    )
+
+
+def worker_count(client: Any) -> int:
+    return max(1, len(client.scheduler_info().get("workers", {})))
