@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import SGDClassifier
 
@@ -443,3 +444,24 @@ def test_a_dask_worker_killed_mid_trial_loses_nothing(tmp_path):
     assert seen["finished"] <= {r["number"] for r in rows}
     assert any(s == "FAIL" for s in states.values())  # the killed trial(s)
     assert "RUNNING" not in states.values()
+
+
+def test_the_budget_table_takes_test_accuracy_only_from_the_study_s_split(tuned):
+    from mnistbench.analysis.tuning_budget import best_so_far, tuned_results
+    from mnistbench.results.study_log import read_study_log
+
+    log = read_study_log(tuned / "tune-digits")
+    assert _run(tuned, "knn@tuned,sgd", "--run-id", "for-table") == 0
+    run = load_run(tuned / "for-table")
+    table = tuned_results(log, run).set_index("model")
+    knn = next(r.record for r in run.results if r.record.spec == "knn@tuned")
+    assert table.loc["knn", "test_accuracy"] == knn.metrics.accuracy
+    assert table.loc["knn", "test_ci_low"] == knn.metrics.accuracy_ci[0]
+    assert pd.isna(table.loc["sgd", "test_accuracy"])  # sgd ran without @tuned
+    assert table.loc["knn", "trials"] == 3
+    assert _run(tuned, "knn@tuned", "--run-id", "other-split", "--split-seed", "1") == 2  # refused
+    curves = best_so_far(log)
+    knn_curve = curves[curves["model"] == "knn"]
+    assert list(knn_curve["trial"]) == [1, 2, 3]
+    assert knn_curve["best"].is_monotonic_increasing
+    assert knn_curve["compute_s"].is_monotonic_increasing

@@ -41,12 +41,19 @@ def best_so_far(log: dict[str, Any]) -> pd.DataFrame:
     )
 
 
+def study_split_in(run: SavedRun, log: dict[str, Any]) -> bool:
+    """Whether ``run`` holds the study's data set on the split it was tuned on (one of
+    the run's data sets, for a run over several)."""
+    dataset = log.get("dataset")
+    split = run.meta.split_of(dataset) if dataset else {}
+    return bool(split) and split.get("fingerprint") == log.get("split_fingerprint")
+
+
 def tuned_results(log: dict[str, Any], run: SavedRun | None) -> pd.DataFrame:
     """Each model's best configuration: validation accuracy, budget spent, and, from a run
     of its ``@tuned`` spec on the study's split, the test accuracy (mean over seeds) and
     its 95 % interval (the first seed's)."""
-    fingerprint = (run.meta.split or {}).get("fingerprint") if run is not None else None
-    same_split = run is not None and fingerprint == log.get("split_fingerprint")
+    same_split = run is not None and study_split_in(run, log)
     rows = []
     for name, study in log["models"].items():
         best = study.get("best") or {}
@@ -73,6 +80,7 @@ def tuned_results(log: dict[str, Any], run: SavedRun | None) -> pd.DataFrame:
                 and r.record.model == name
                 and r.record.preset == TUNED_PRESET
                 and r.record.train_size is None
+                and r.record.dataset == log.get("dataset")
             ]
             accuracies = [
                 r.metrics.accuracy for r in records if r.metrics and r.metrics.accuracy is not None

@@ -13,7 +13,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullFormatter
 
-from mnistbench.analysis.tuning_budget import best_so_far, importances, tuned_results
+from mnistbench.analysis.tuning_budget import (
+    best_so_far,
+    importances,
+    study_split_in,
+    tuned_results,
+)
 from mnistbench.report.figures import DPI, FAMILY_PALETTE, FigureSink
 from mnistbench.report.tables import generic_table
 from mnistbench.results import SavedRun
@@ -58,7 +63,6 @@ def tuning_context(log: dict[str, Any], run: SavedRun | None, sink: FigureSink) 
     has_test = "test_accuracy" in table and table["test_accuracy"].notna().any()
     if not has_test:
         table = table.drop(columns=["test_accuracy", "test_ci_low", "test_ci_high"])
-    fingerprint = (run.meta.split or {}).get("fingerprint") if run is not None else None
     return {
         "dataset": log.get("dataset"),
         "budget": log.get("budget", {}),
@@ -69,7 +73,7 @@ def tuning_context(log: dict[str, Any], run: SavedRun | None, sink: FigureSink) 
         "table": generic_table(table),
         "has_test": bool(has_test),
         "run_id": run.run_id if run is not None else None,
-        "other_split": run is not None and fingerprint != log.get("split_fingerprint"),
+        "other_split": run is not None and not study_split_in(run, log),
         "importances": {
             name: [{"param": k, "value": v, "width": round(100 * v, 1)} for k, v in found]
             for name, found in importances(log).items()
