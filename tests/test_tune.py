@@ -23,7 +23,7 @@ from sklearn.linear_model import SGDClassifier
 
 from mnistbench.cli import main
 from mnistbench.errors import RequestError
-from mnistbench.models import ModelEntry, register, unregister
+from mnistbench.models import ModelEntry, available_models, register, unregister
 from mnistbench.models.base import BenchModel, infer_image_shape
 from mnistbench.models.search_space import Choice, Float, Param, SearchSpace
 from mnistbench.parsing import parse_budget
@@ -465,3 +465,27 @@ def test_the_budget_table_takes_test_accuracy_only_from_the_study_s_split(tuned)
     assert list(knn_curve["trial"]) == [1, 2, 3]
     assert knn_curve["best"].is_monotonic_increasing
     assert knn_curve["compute_s"].is_monotonic_increasing
+
+
+@pytest.mark.slow  # trains Keras models
+def test_keras_models_are_pruned_inside_their_fit(tmp_path):
+    """The pruner stops a Keras fit from its epoch callback: a pruned trial reported fewer
+    epochs than it was to train, a complete one all of them."""
+    from mnistbench.models import get_entry
+
+    name = "softmax" if "softmax" in [e.name for e in available_models()] else None
+    if name is None:
+        pytest.skip("no Keras model available")
+    assert tune(tmp_path, models=name, budget="6") == 0
+    rows = json.loads((tmp_path / "tune-digits" / "study.json").read_text())["models"][name][
+        "trials"
+    ]
+    default_epochs = get_entry(name).cls.defaults["epochs"]
+    pruned = [r for r in rows if r["state"] == "pruned"]
+    assert pruned
+    for r in rows:
+        epochs = r["params"].get("epochs", default_epochs)
+        if r["state"] == "pruned":
+            assert 1 <= len(r["steps"]) < epochs
+        else:
+            assert len(r["steps"]) == epochs

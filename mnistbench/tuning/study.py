@@ -10,6 +10,7 @@ pruned by a median pruner; the others always run to the end.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -179,6 +180,11 @@ def execute_tune(plan: TunePlan, progress: Progress | None = None) -> StudyLog:
     request = plan.request
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    # TensorFlow warns of "retracing" once a process has fitted a few Keras models: what a
+    # study does by design (the logger is looked up by name: TensorFlow is not imported)
+    tf_logger = logging.getLogger("tensorflow")
+    tf_level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)
     warm_memory(plan.split.X_train.nbytes)  # outside every clock, as a run does
     try:
         for name in request.models:
@@ -206,6 +212,7 @@ def execute_tune(plan: TunePlan, progress: Progress | None = None) -> StudyLog:
             progress.model_finished(name)
     finally:
         optuna.logging.set_verbosity(verbosity)
+        tf_logger.setLevel(tf_level)
         if plan.cluster is not None:
             plan.cluster.close()
     plan.log.finished = timestamp()
