@@ -8,6 +8,7 @@ from mnistbench.models.base import BenchModel
 from mnistbench.models.registry import (
     DEFAULT_MODELS,
     ModelEntry,
+    PublishedResult,
     available_models,
     check_available,
     get_entry,
@@ -34,6 +35,7 @@ __all__ = [
     "ModelEntry",
     "ModelSelection",
     "ModelSpec",
+    "PublishedResult",
     "Settings",
     "apply_overrides",
     "apply_settings",

@@ -119,6 +119,19 @@ class BenchModel(ClassifierMixin, BaseEstimator):
         return list(getattr(self, "history_", []))
 
     @property
+    def augmented(self) -> bool:
+        """True when these parameters train on copies of the digits the model makes itself
+        (shifts, rotations, virtual examples): its results are not ranked as if it had
+        seen the same data as the others."""
+        return False
+
+    @property
+    def flops_per_epoch(self) -> float | None:
+        """The training arithmetic of one history row (forward and backward), counted
+        from the fitted model's layers; None for models that do not count it."""
+        return None
+
+    @property
     def n_parameters(self) -> int:
         raise NotImplementedError
 

@@ -68,6 +68,11 @@ class KerasModel(BenchModel):
         # The output layer's logits go through a sigmoid before the softmax (a "10 sigmoid
         # units, then softmax" stack).
         "output_sigmoid": False,
+        # Augmentation, a step of the network active only in training: each batch's digits
+        # shifted by up to this many pixels (0 = off) and rotated by up to this many
+        # degrees (0 = off), drawn afresh per batch from the model's seed.
+        "augment_shift": 0,
+        "augment_rotate": 0.0,
         "random_state": 0,
     }
 
@@ -110,6 +115,36 @@ class KerasModel(BenchModel):
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         if self.clip_norm < 0 or self.steps < 0:
             raise ValueError("clip_norm and steps cannot be negative")
+        if self.augment_shift < 0 or not 0 <= self.augment_rotate < 180:
+            raise ValueError(
+                "augment_shift cannot be negative and augment_rotate must be 0 to 180 degrees"
+            )
+
+    @property
+    def augmented(self) -> bool:
+        return bool(self.augment_shift or self.augment_rotate)
+
+    @property
+    def flops_per_epoch(self) -> float | None:
+        return getattr(self, "flops_per_epoch_", None)
+
+    def _augmentation(self, keras: Any, inputs: Any, image_shape: tuple[int, int]) -> Any:
+        """The flat input, shifted and rotated as images in training (Keras's preprocessing
+        layers are the identity at inference), seeded; the input itself when off."""
+        if not self.augmented:
+            return inputs
+        h, w = image_shape
+        seed = int(self.random_state)
+        x = keras.layers.Reshape((h, w, 1))(inputs)
+        if self.augment_shift:
+            x = keras.layers.RandomTranslation(
+                self.augment_shift / h, self.augment_shift / w, fill_mode="constant", seed=seed
+            )(x)
+        if self.augment_rotate:
+            x = keras.layers.RandomRotation(
+                self.augment_rotate / 360, fill_mode="constant", seed=seed + 1
+            )(x)
+        return keras.layers.Reshape((h * w,))(x)
 
     def _output_layers(self, keras: Any, n_classes: int) -> list:
         dense = keras.layers.Dense(
@@ -123,7 +158,10 @@ class KerasModel(BenchModel):
     def _network(self, keras: Any, n_features: int, n_classes: int) -> Any:
         """The whole network: ``build_graph``, then the output layer."""
         inputs = keras.Input((n_features,))
-        x = self.build_graph(keras, inputs, infer_image_shape(n_features), n_classes)
+        image_shape = infer_image_shape(n_features)
+        x = self.build_graph(
+            keras, self._augmentation(keras, inputs, image_shape), image_shape, n_classes
+        )
         for layer in self._output_layers(keras, n_classes):
             x = layer(x)
         return keras.Model(inputs, x)
@@ -216,6 +254,9 @@ class KerasModel(BenchModel):
             )
         model.fit(**data, epochs=self.epochs_, validation_data=val, verbose=0, callbacks=callbacks)
         self.model_ = model
+        # Each history row trains on ``steps`` batches: the whole training set per epoch.
+        samples = steps * self.batch_size if self.steps else len(X)
+        self.flops_per_epoch_ = TRAINING_PASSES * forward_flops(model) * samples
         self.history_ = recorder.rows
         self._compile_forward()
         return self
@@ -303,6 +344,32 @@ class KerasModel(BenchModel):
             self.model_ = keras.models.model_from_json(architecture)
             self.model_.set_weights(weights)
             self._compile_forward()
+
+
+# A training step's arithmetic as a multiple of the forward pass: the forward pass, and a
+# backward pass that computes gradients for both the inputs and the weights (2x).
+TRAINING_PASSES = 3
+
+
+def forward_flops(model: Any) -> float:
+    """Floating-point operations of one sample's forward pass through the Dense and Conv2D
+    layers (a multiply-add counted as two): Dense ``2 * in * out``, Conv2D
+    ``2 * kh * kw * c_in * c_out * h_out * w_out``. Biases, activations, pooling and
+    normalisation are left out (a few per cent of a network's arithmetic)."""
+    import keras
+
+    total = 0.0
+    for layer in model.layers:
+        if hasattr(layer, "layers"):  # a nested model
+            total += forward_flops(layer)
+        elif isinstance(layer, keras.layers.Dense):
+            n_in, n_out = layer.kernel.shape
+            total += 2.0 * n_in * n_out
+        elif isinstance(layer, keras.layers.Conv2D):
+            kh, kw, c_in, c_out = layer.kernel.shape
+            _, h_out, w_out, _ = layer.output.shape
+            total += 2.0 * kh * kw * c_in * c_out * h_out * w_out
+    return total
 
 
 def _history_recorder(keras: Any, n_epochs: int, epoch_callback: EpochCallback | None) -> Any:

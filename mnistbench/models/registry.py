@@ -38,9 +38,24 @@ PRESET_SOURCES = {
     "flux": "the Flux model zoo (Julia) MNIST MLP",
     "bench_mnist": "scikit-learn's benchmarks/bench_mnist.py",
     "defaults": "scikit-learn's own defaults",
+    "best": "aimed at the family's best published result without augmentation",
+    "augment": "@best trained on shifted digits (augmented)",
+    "virtual": "@best refitted with virtual support vectors (DeCoste & Schölkopf 2002)",
 }
+# Presets that are this suite's own aims at published results, not configurations written
+# somewhere else: never a reference preset, and outside the ``notebooks`` group.
+AIMED_PRESETS = frozenset({"best", "augment", "virtual"})
 # Group names usable in ``--models`` besides one per model family ("classical", "deep").
 GROUP_ALL, GROUP_DEFAULT, GROUP_NOTEBOOKS = "all", "default", "notebooks"
+
+
+@dataclass(frozen=True)
+class PublishedResult:
+    """The best published test accuracy of a model's family on full MNIST without data
+    augmentation, with where it was published: what the ``@best`` preset aims at."""
+
+    accuracy: float
+    source: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,7 @@ class ModelEntry:
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
     install: str = ""
+    published: PublishedResult | None = None  # the family's published best (no augmentation)
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -95,7 +111,7 @@ class ModelEntry:
         the model has it, else its first preset (None: no presets)."""
         if "notebook" in self.presets:
             return "notebook"
-        return next(iter(self.presets), None)
+        return next((p for p in self.presets if p not in AIMED_PRESETS), None)
 
     def preset_source(self, preset: str) -> str:
         """Where a preset's configuration comes from ("" when unknown)."""

@@ -19,6 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import BenchModel, EpochCallback, infer_image_shape
+from mnistbench.models.blur import blur as blur_images
 from mnistbench.models.deskew import deskew as deskew_images
 from mnistbench.models.threads import resolve_n_jobs
 
@@ -164,11 +165,16 @@ def to_csr(X: Any) -> sp.csr_matrix:
 
 
 def preprocessed(
-    steps: list[tuple[str, Any]], scale: bool, sparse: bool = False, deskew: bool = False
+    steps: list[tuple[str, Any]],
+    scale: bool,
+    sparse: bool = False,
+    deskew: bool = False,
+    blur: float = 0.0,
 ) -> Pipeline:
     """Optional preprocessing in front of ``steps``, part of the model (fit and predict).
 
-    ``deskew`` shears each digit upright first (``mnistbench.models.deskew``).
+    ``deskew`` shears each digit upright first (``mnistbench.models.deskew``), then ``blur``
+    (a Gaussian's sigma in pixels; 0 = none) smooths it (``mnistbench.models.blur``).
     ``sparse`` turns the pixels into a CSR matrix first (MNIST is ~80% zeros; solvers that
     loop over rows then touch only the non-zeros); scaling then keeps it sparse by dividing
     by the standard deviation without centring.
@@ -177,6 +183,8 @@ def preprocessed(
         steps = [("scale", StandardScaler(with_mean=not sparse)), *steps]
     if sparse:
         steps = [("csr", FunctionTransformer(to_csr, accept_sparse=True)), *steps]
+    if blur:
+        steps = [("blur", FunctionTransformer(blur_images, kw_args={"sigma": blur})), *steps]
     if deskew:
         steps = [("deskew", FunctionTransformer(deskew_images)), *steps]
     return Pipeline(steps)

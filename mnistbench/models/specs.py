@@ -20,6 +20,7 @@ from typing import Any
 from mnistbench.errors import ModelSpecError
 from mnistbench.models.base import BenchModel, check_value
 from mnistbench.models.registry import (
+    AIMED_PRESETS,
     DEFAULT_MODELS,
     GROUP_ALL,
     GROUP_DEFAULT,
@@ -210,7 +211,8 @@ def model_groups(entries: list[ModelEntry] | None = None) -> dict[str, list[str]
 
     ``all``: every model's tuned default followed by each of its presets; one group per
     family (``classical``, ``deep``) likewise for the models of that family; ``notebooks``:
-    every preset (each a configuration as written somewhere else); ``default``: the
+    every preset that is a configuration as written somewhere else (not ``@best`` and the
+    suite's other aims at published results); ``default``: the
     contract models' tuned defaults (what ``mnistbench run`` runs with no ``--models``).
     Groups hold the available models (``entries``: these models instead).
     """
@@ -219,7 +221,12 @@ def model_groups(entries: list[ModelEntry] | None = None) -> dict[str, list[str]
     groups = {
         GROUP_ALL: [label for e in entries for label in every[e.name]],
         GROUP_DEFAULT: [name for name in DEFAULT_MODELS if name in every],
-        GROUP_NOTEBOOKS: [label for e in entries for label in every[e.name][1:]],
+        GROUP_NOTEBOOKS: [
+            label
+            for e in entries
+            for label in every[e.name][1:]
+            if label.partition("@")[2] not in AIMED_PRESETS
+        ],
     }
     for entry in entries:
         if entry.family and entry.family not in groups:

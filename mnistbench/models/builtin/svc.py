@@ -1,6 +1,13 @@
 """Kernel SVM (scikit-learn ``SVC``, RBF kernel): tuned on deskewed digits in a PCA space
 with a larger C, and the notebook's ``SVC()`` on raw pixels ("an SVM with rbf kernel
-performs much better in fact, but takes very long to train")."""
+performs much better in fact, but takes very long to train").
+
+Virtual support vectors (``virtual_sv``) follow DeCoste & Schölkopf, "Training Invariant
+Support Vector Machines", Machine Learning 46:161-190 (2002): fit, take the support
+vectors, add their copies shifted one pixel in each of the four directions, and fit again
+on the support vectors and their virtual copies (shifted in pixel space, before the model's
+own deskewing and PCA). Their virtual SVM reached 0.9932 on MNIST with jittered copies.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +20,9 @@ from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import EpochCallback
-from mnistbench.models.registry import ModelEntry, register
+from mnistbench.models.registry import ModelEntry, PublishedResult, register
 from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
+from mnistbench.models.shifts import jittered
 from mnistbench.models.sklearn_base import SklearnModel, class_means, preprocessed
 
 
@@ -29,10 +37,16 @@ class SVCModel(SklearnModel):
     # deskewed digits need fewer support vectors and are classified better.
     defaults: ClassVar[dict[str, Any]] = {
         "C": 10.0,
+        "kernel": "rbf",  # rbf | poly: (gamma <x, x'> + coef0) ** degree
+        "degree": 3,
+        "coef0": 0.0,
         "gamma": 0.03,  # 0 = scikit-learn's "scale": 1 / (n_features * X.var())
         "pca_components": 50,
         "scale": False,
         "deskew": True,  # shear each digit upright first (mnistbench.models.deskew)
+        # Refit on the support vectors and their one-pixel shifts (DeCoste & Schölkopf):
+        # an augmented model, marked as such in reports.
+        "virtual_sv": False,
         "tol": 1e-3,
         "cache_size": 1000.0,  # MB of kernel rows libsvm keeps
         "random_state": 0,
@@ -53,6 +67,9 @@ class SVCModel(SklearnModel):
     def make_pipeline(self) -> Pipeline:
         clf = SVC(
             C=self.C,
+            kernel=self.kernel,
+            degree=self.degree,
+            coef0=self.coef0,
             gamma=self.gamma or "scale",
             tol=self.tol,
             cache_size=self.cache_size,
@@ -72,6 +89,11 @@ class SVCModel(SklearnModel):
         epoch_callback: EpochCallback | None = None,
     ) -> SVCModel:
         super().fit(X, y)
+        if self.virtual_sv:
+            support = self.pipeline_[-1].support_
+            X, y = jittered(np.asarray(X)[support], np.asarray(y)[support])
+            super().fit(X, y)
+            self.n_virtual_ = 4 * len(support)
         # The support vectors in pixel space, averaged per class: the digits the
         # decision rests on (PCA-space support vectors would not be images).
         support = self.pipeline_[-1].support_
@@ -79,6 +101,10 @@ class SVCModel(SklearnModel):
             np.asarray(X)[support], np.asarray(y)[support], self.classes_
         )
         return self
+
+    @property
+    def augmented(self) -> bool:
+        return bool(self.virtual_sv)
 
     @property
     def n_parameters(self) -> int:
@@ -95,7 +121,30 @@ class SVCModel(SklearnModel):
         return self.support_means_.reshape(-1, *self.image_shape_).astype(np.float32)
 
 
+# The best published kernel SVM without augmentation: Burges & Schölkopf's reduced-set SVM,
+# degree-5 polynomial kernel on deskewed digits, 1.0 % test error (LeCun, Cortes & Burges,
+# the MNIST database's table of results).
+PUBLISHED_BEST = PublishedResult(
+    0.990, "reduced-set SVM, degree-5 polynomial, deskewed (LeCun et al., MNIST table)"
+)
+
+# Aimed at PUBLISHED_BEST: the degree-5 polynomial kernel on deskewed raw pixels (not yet
+# measured on full MNIST).
+BEST: dict[str, Any] = {
+    "kernel": "poly",
+    "degree": 5,
+    "coef0": 1.0,
+    "gamma": 0.0,
+    "C": 10.0,
+    "pca_components": 0,
+    "deskew": True,
+}
+
 PRESETS: dict[str, dict[str, Any]] = {
+    "best": BEST,
+    # @best refitted on its support vectors and their one-pixel shifts (DeCoste &
+    # Schölkopf 2002: 0.9932 with jittered copies): augmented, reported apart.
+    "virtual": {**BEST, "virtual_sv": True},
     # the notebook imports SVC and uses its defaults, on raw pixels
     "notebook": {
         "C": 1.0,
@@ -108,4 +157,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
-register(ModelEntry("svc", SVCModel, "kernel SVM, RBF kernel (scikit-learn SVC)", PRESETS))
+register(
+    ModelEntry(
+        "svc",
+        SVCModel,
+        "kernel SVM, RBF kernel (scikit-learn SVC)",
+        PRESETS,
+        published=PUBLISHED_BEST,
+    )
+)
