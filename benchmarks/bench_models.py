@@ -91,7 +91,7 @@ def _tracker(metric: Metric):
         return float("nan") if value is None else float(value)
 
     track.__name__ = f"track_{metric.key}"
-    track.__doc__ = f"{metric.label} ({metric.unit}) on the test set."
+    track.__doc__ = f"{metric.label} ({metric.unit}); n/a where the model has none."
     track.unit = metric.unit  # type: ignore[attr-defined]
     return track
 

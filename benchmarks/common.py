@@ -25,6 +25,7 @@ re-implement it. Tuned defaults are never written here; the profile only shorten
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 from collections.abc import Callable
@@ -126,8 +127,9 @@ def fit(model: Any, split: Any) -> Any:
 
 
 def _plain(value: Any) -> float | None:
-    """A metric as asv's cache stores it: a float, or None where the model has none."""
-    return None if value is None else float(value)
+    """A metric as asv's cache stores it: a finite float, or None where the model has none
+    (or, for a time to accuracy, never reached it)."""
+    return None if value is None or not math.isfinite(float(value)) else float(value)
 
 
 def fit_and_store(specs: list[str], dataset: str, directory: Path, threads: int) -> dict[str, dict]:
@@ -140,6 +142,7 @@ def fit_and_store(specs: list[str], dataset: str, directory: Path, threads: int)
     from mnistbench.files import slug
     from mnistbench.harness.metrics import classification_metrics
     from mnistbench.results.metric_table import selected
+    from mnistbench.results.time_to_accuracy import DEFAULT_TARGET_ACCURACY, time_to_accuracy
 
     split = load_split(dataset)
     labels = np.arange(split.n_classes)
@@ -149,6 +152,8 @@ def fit_and_store(specs: list[str], dataset: str, directory: Path, threads: int)
             model = fit(new_model(), split)
             y_pred, proba = model.predict_with_proba(split.X_test)
         metrics, _ = classification_metrics(split.y_test, y_pred, proba, labels)
+        # from the fit's own history, as a run's record computes it
+        metrics["time_to_accuracy_s"] = time_to_accuracy(model.history, DEFAULT_TARGET_ACCURACY)
         path = (directory / slug(spec, unique=True)).with_suffix(".pkl")
         path.write_bytes(pickle.dumps(model))
         out[spec] = {

@@ -165,6 +165,7 @@ _KINDS: dict[str, tuple[Check, str]] = {
         "a list of row counts, fractions and 'all'",
     ),
     "task_timeout": (_is_real, "a number of seconds"),
+    "target_accuracy": (_is_real, "an accuracy (0.99)"),
 }
 #: the arguments given as keywords only (``options``)
 _OPTIONS = tuple(name for name in _KINDS if name not in ("models", "dataset", "seeds"))
@@ -237,7 +238,7 @@ def request(
     for key in ("split_seed", "threads", "jobs"):  # numpy's integers too, as Python's
         if key in values:
             values[key] = int(values[key])
-    for key in ("test_size", "val_size", "task_timeout"):
+    for key in ("test_size", "val_size", "task_timeout", "target_accuracy"):
         if key in values and not isinstance(values[key], int | float):
             values[key] = float(values[key])
     if "settings" in values:
@@ -304,7 +305,8 @@ def run(
     ``options`` are the flags of ``mnistbench run`` by their names (RunRequest's fields):
     ``settings`` (``--set``, a list), ``split``, ``test_size``, ``val_size``,
     ``split_seed``, ``out``, ``run_id``, ``resume``, ``threads``, ``jobs``, ``backend``,
-    ``data_dir``, ``download``, ``scheduler``, ``train_sizes``, ``task_timeout``. An
+    ``data_dir``, ``download``, ``scheduler``, ``train_sizes``, ``task_timeout``,
+    ``target_accuracy``. An
     argument of the wrong kind raises ``ArgumentError`` (a ``MnistbenchError`` and a
     ``TypeError``) naming it; a value out of range a ``MnistbenchError`` naming it; either
     before anything is written.

@@ -100,6 +100,17 @@ def parse_scheduler(text: str) -> SchedulerAddress:
     return SchedulerAddress(address=text.strip())
 
 
+def parse_target_accuracy(text: str) -> float:
+    """``0.99`` or ``99%``: a validation accuracy (its range is the core's)."""
+    item = text.strip()
+    try:
+        return float(item[:-1]) / 100 if item.endswith("%") else float(item)
+    except ValueError:
+        raise RequestError(
+            "target_accuracy", f"{text!r}: give a fraction (0.99) or a percentage (99%)"
+        ) from None
+
+
 #: seconds per unit of a compute-seconds budget
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 

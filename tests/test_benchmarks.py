@@ -66,6 +66,7 @@ def test_suite_parameters(bench):
         "time_predict_single",
         "track_error_rate",
         "track_log_loss",
+        "track_time_to_accuracy_s",
     }
 
 
@@ -90,6 +91,9 @@ def test_every_benchmark_runs_for_every_model(bench):
             if spec.split(":")[0] in ("softmax", "mlp", "cnn")
             else (math.isnan(loss) or loss > 0)
         )  # n/a for models without probabilities
+        # n/a (NaN) for models without a history and where the target was never reached
+        reach = suite.track_time_to_accuracy_s(*args)
+        assert math.isnan(reach) or reach > 0
         # the reloaded model predicts what was scored in setup_cache
         y_pred = suite.model.predict(suite.split.X_test)
         assert (y_pred != suite.split.y_test).mean() == pytest.approx(error)

@@ -37,6 +37,7 @@ from mnistbench.parsing import (
     parse_models,
     parse_scheduler,
     parse_seeds,
+    parse_target_accuracy,
     parse_train_sizes,
 )
 from mnistbench.report import default_report_path, write_report
@@ -111,6 +112,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "that runs out is recorded with status timeout",
     )
     p.add_argument(
+        "--target-accuracy",
+        metavar="ACCURACY",
+        help="the validation accuracy whose time to reach is measured for every model "
+        "that trains in epochs or iterations (0.99 or 99%%; default 0.99)",
+    )
+    p.add_argument(
         "--profile",
         type=Path,
         metavar="FILE",
@@ -150,6 +157,9 @@ def request_from(args: argparse.Namespace) -> RunRequest:
         task_timeout=args.task_timeout,
         command=sys.argv[1:],
         profile=args.profile,
+        target_accuracy=parse_target_accuracy(args.target_accuracy)
+        if args.target_accuracy is not None
+        else None,
     )
 
 

@@ -42,6 +42,47 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+#: float32 lanes of one fused multiply-add, by the widest vector extension a CPU flags
+_FMA_LANES = (("avx512f", 16), ("avx2", 8), ("fma", 8), ("avx", 8), ("sse2", 4), ("asimd", 4))
+
+
+def peak_flops(cpuinfo: str, cores: int) -> tuple[float | None, str | None]:
+    """An estimate of the float32 peak of ``cores`` cores from the text of /proc/cpuinfo:
+    cores x FMA lanes x 2 (a multiply and an add) x clock, assuming one FMA per core and
+    cycle at the reported (not the turbo) clock. None where the flags or clock are
+    missing. The basis says how it was reached, so a report can state it."""
+    flags: set[str] = set()
+    mhz: list[float] = []
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip().lower()
+        if key in ("flags", "features") and not flags:
+            flags = set(value.split())
+        elif key == "cpu mhz":
+            try:
+                mhz.append(float(value))
+            except ValueError:
+                continue
+    lanes = next((n for flag, n in _FMA_LANES if flag in flags), None)
+    if lanes is None or not mhz or cores < 1:
+        return None, None
+    ghz = max(mhz) / 1000
+    peak = cores * lanes * 2 * ghz * 1e9
+    flag = next(f for f, n in _FMA_LANES if f in flags)
+    return peak, (
+        f"{cores} cores x {lanes} float32 lanes ({flag}) x 2 (FMA) x {ghz:.2f} GHz = "
+        f"{peak / 1e9:.0f} GFLOP/s, an estimate"
+    )
+
+
+def _machine_peak() -> tuple[float | None, str | None]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None, None
+    return peak_flops(text, default_threads())
+
+
 def default_threads() -> int:
     """The cores this process may run on (its affinity where the platform has one)."""
     if hasattr(os, "sched_getaffinity"):
@@ -80,6 +121,7 @@ def _static_facts() -> dict[str, Any]:
         "versions": versions,
         "commit": git_commit(),
         "host": socket.gethostname(),
+        **dict(zip(("peak_flops", "peak_flops_basis"), _machine_peak(), strict=True)),
     }
 
 

@@ -26,6 +26,7 @@ from mnistbench.harness.request import (
     check_run_id,
     check_scheduler,
     check_seeds,
+    check_target_accuracy,
     check_task_timeout,
     check_val_size,
 )
@@ -64,6 +65,8 @@ class RunPlan:
     splits: dict[str, Split] = field(default_factory=dict)
     data_requests: dict[str, DataRequest] = field(default_factory=dict)
     every_task: list[runner.Task] = field(default_factory=list)
+    # the validation accuracy every record's time to accuracy is measured to
+    target_accuracy: float | None = None
 
     @property
     def path(self) -> Path:
@@ -124,6 +127,11 @@ def plan_run(request: RunRequest) -> RunPlan:
         request,
     )
     val_size = check_val_size(request.val_size)
+    target = check_target_accuracy(
+        request.target_accuracy
+        if request.target_accuracy is not None
+        else (previous.target_accuracy if previous is not None else None)
+    )
 
     scheme = request.split or _previous_scheme(previous)
     loaded, specs_of = [], {}
@@ -165,6 +173,7 @@ def plan_run(request: RunRequest) -> RunPlan:
         if asked_sizes is not None
         else [],
         task_timeout=timeout,
+        target_accuracy=target,
         datasets=[d.name for d, _ in loaded] if several else [],
         splits={s.dataset: s.describe() for _, s in loaded} if several else {},
     )
@@ -218,6 +227,7 @@ def plan_run(request: RunRequest) -> RunPlan:
         {s.dataset: s for _, s in loaded},
         requests,
         every,
+        target,
     )
 
 
@@ -286,6 +296,7 @@ def execute_plan(plan: RunPlan, progress: runner.Progress | None = None) -> RunO
     try:
         try:
             for _task, record, arrays in _results(plan, progress):
+                record.target_accuracy = plan.target_accuracy
                 plan.writer.write(record, arrays)
         except (KeyboardInterrupt, SystemExit):
             _finish_quietly(plan.writer, "interrupted", None)

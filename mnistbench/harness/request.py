@@ -15,6 +15,7 @@ from mnistbench.files import check_output_dir, slug
 from mnistbench.harness.cluster import SchedulerAddress
 from mnistbench.harness.subsets import TrainSize
 from mnistbench.models import ModelSpec, Settings
+from mnistbench.results.time_to_accuracy import DEFAULT_TARGET_ACCURACY
 
 DEFAULT_SEEDS = (0,)
 #: numpy, scikit-learn and TensorFlow all take seeds in 0 .. 2**32 - 1
@@ -47,6 +48,7 @@ class RunRequest:
     task_timeout: float | None = None  # seconds a task may take (run in a child process)
     command: list[str] = field(default_factory=list)  # how the run was asked for, as shown
     profile: Path | None = None  # the tuned profile @tuned specs use (default: found by data set)
+    target_accuracy: float | None = None  # time to accuracy's target (validation accuracy)
 
 
 def check_seeds(seeds: list[int]) -> list[int]:
@@ -128,6 +130,22 @@ def check_task_timeout(timeout: float | None, request: RunRequest) -> float | No
             related=("jobs", "scheduler"),
         )
     return float(timeout)
+
+
+def check_target_accuracy(target: float | None) -> float:
+    """A validation accuracy above 0 and at most 1 (None: the contract's 0.99)."""
+    if target is None:
+        return DEFAULT_TARGET_ACCURACY
+    if not (
+        isinstance(target, numbers.Real)
+        and not isinstance(target, bool)
+        and math.isfinite(target)
+        and 0 < target <= 1
+    ):
+        raise RequestError(
+            "target_accuracy", f"must be an accuracy above 0 and at most 1, got {target!r}"
+        )
+    return float(target)
 
 
 def check_scheduler(request: RunRequest) -> None:

@@ -200,6 +200,8 @@ def run_task(
         )
         record.n_parameters = model.n_parameters
         record.history = model.history or curve
+        record.augmented = True if model.augmented else None
+        record.flops_per_epoch = model.flops_per_epoch
         record.weights = WeightInfo(model.weight_caption, model.weights_per_class)
         record.warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
         arrays = {

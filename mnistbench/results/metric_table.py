@@ -151,6 +151,33 @@ METRICS: tuple[Metric, ...] = (
         terminal=True,
         report=True,
     ),
+    # Seconds into the fit to the run's target validation accuracy (``--target-accuracy``),
+    # from the saved history; inf where it was never reached, none without a history.
+    Metric(
+        "time_to_accuracy_s",
+        "time to target s",
+        "s",
+        "lower",
+        "reach",
+        "record",
+        "ratio",
+        report=True,
+        asv=True,
+        phase="fit",
+    ),
+    # Training FLOP/s of the fit: the arithmetic counted from the layers over the fit time
+    # (Keras models; none for the others).
+    Metric(
+        "flop_rate",
+        "train GFLOP/s",
+        "FLOP/s",
+        "higher",
+        "giga",
+        "record",
+        "ratio",
+        report=True,
+        phase="fit",
+    ),
 )
 
 BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
@@ -183,7 +210,10 @@ def finite(value: Any) -> bool:
 
 
 def format_value(value: Any, kind: str) -> str:
-    """One number as a table cell shows it; missing values become an en dash."""
+    """One number as a table cell shows it; missing values become an en dash (a time to
+    accuracy that never came, "not reached")."""
+    if kind == "reach" and value is not None and value == math.inf:
+        return "not reached"
     if not finite(value):
         return "–"
     v = float(value)
@@ -191,7 +221,9 @@ def format_value(value: Any, kind: str) -> str:
         return f"{v:.4f}"
     if kind == "pct":
         return f"{100 * v:.2f} %"
-    if kind == "sec":
+    if kind == "giga":
+        return f"{v / 1e9:.2f}"
+    if kind in ("sec", "reach"):
         return f"{v:.3f}" if v < 10 else f"{v:.1f}"
     if kind == "ms":
         return f"{1e3 * v:.2f}"

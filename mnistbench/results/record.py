@@ -18,6 +18,7 @@ from mnistbench.results.record_json import (
     Part,
     upgrade,
 )
+from mnistbench.results.time_to_accuracy import time_to_accuracy
 
 
 @dataclass
@@ -78,6 +79,9 @@ OPTIONAL_TASK_FIELDS = (
     "model_spec",
     "task_timeout_s",
     "spec_label",
+    "target_accuracy",
+    "augmented",
+    "flops_per_epoch",
 )
 
 
@@ -148,6 +152,10 @@ class Environment(Part):
     commit: str | None = None
     host: str | None = None
     threads: Threads | None = None
+    # An estimate of the machine's float32 peak (cores x FMA lanes x 2 x clock, from
+    # /proc/cpuinfo) and how it was reached; None where the CPU does not say.
+    peak_flops: float | None = None
+    peak_flops_basis: str | None = None
 
     _nested = {"threads": Threads}
 
@@ -200,6 +208,14 @@ class TaskRecord(Part):
     # Set only in a run over several data sets, whose task ids and labels name the data
     # set: the spec's own label (what the model is called on every data set).
     spec_label: str | None = None
+    # The run's target validation accuracy for the time-to-accuracy metric.
+    target_accuracy: float | None = None
+    # True when the model trained on copies of its digits it made itself (shifted,
+    # rotated, virtual support vectors): not ranked as if it had seen the same data.
+    augmented: bool | None = None
+    # The training arithmetic of one epoch (one history row), counted from the layers
+    # (forward and backward); None for models that do not count it.
+    flops_per_epoch: float | None = None
 
     _nested = {
         "metrics": Metrics,
@@ -216,6 +232,21 @@ class TaskRecord(Part):
     def timed_out(self) -> bool:
         """Ran out of its --task-timeout budget: not ok, and not the model's error."""
         return self.status == "timeout"
+
+    @property
+    def time_to_accuracy_s(self) -> float | None:
+        """Seconds into the fit at which the history first reached the target validation
+        accuracy (inf: never; None: no target or no validated history)."""
+        return time_to_accuracy(self.history, self.target_accuracy)
+
+    @property
+    def flop_rate(self) -> float | None:
+        """Training FLOP/s achieved: the counted arithmetic of every epoch run over the
+        recorded fit time (compilation and validation included in the time)."""
+        fit_s = self.timing.fit_wall_s if self.timing is not None else None
+        if not self.flops_per_epoch or not fit_s or not self.history:
+            return None
+        return self.flops_per_epoch * len(self.history) / fit_s
 
     def to_json(self) -> dict[str, Any]:
         data = {"schema_version": SCHEMA_VERSION, **super().to_json()}
@@ -264,6 +295,8 @@ class RunMeta(Part):
     # --task-timeout in seconds; written only when given
     train_sizes: list[int] = field(default_factory=list)
     task_timeout: float | None = None
+    # --target-accuracy: the validation accuracy time to accuracy is measured to
+    target_accuracy: float | None = None
     # A run over several data sets (written only then): their names in the order asked, and
     # each one's split (``dataset`` then holds the names joined by commas, ``split`` the
     # parameters they share).
@@ -284,7 +317,7 @@ class RunMeta(Part):
     def to_json(self) -> dict[str, Any]:
         data = {"schema_version": SCHEMA_VERSION, **super().to_json()}
         data.pop("upgraded_from")
-        for key in ("train_sizes", "task_timeout", "datasets", "splits"):
+        for key in ("train_sizes", "task_timeout", "datasets", "splits", "target_accuracy"):
             if not data.get(key):
                 data.pop(key, None)
         return data

@@ -229,6 +229,7 @@ def results_frame(results: Iterable[Result]) -> pd.DataFrame:
         row["error"] = rec.error
         row["train_size"] = rec.train_size  # None: the whole training part
         row["model_spec"] = rec.model_spec or rec.spec  # the spec without the size
+        row["augmented"] = bool(rec.augmented)  # trained on copies it made of its digits
         rows.append(row)
     columns = [
         *IDENTITY_COLUMNS,
@@ -246,6 +247,7 @@ def results_frame(results: Iterable[Result]) -> pd.DataFrame:
         "error",
         "train_size",
         "model_spec",
+        "augmented",
     ]
     return pd.DataFrame(rows, columns=columns)
 
