@@ -41,7 +41,7 @@ from mnistbench.report.per_class import f1_figure, mistake_gallery
 from mnistbench.report.preset_speedups import preset_speedups_context
 from mnistbench.report.ranking import ranking_context
 from mnistbench.report.significance import significance_context
-from mnistbench.report.summary import parameters, summary_rows
+from mnistbench.report.summary import parameters, summary_notes, summary_rows
 from mnistbench.report.tradeoff import tradeoff_figure
 from mnistbench.report.training_size import training_size_context
 from mnistbench.report.tuning import tuning_context
@@ -59,6 +59,7 @@ def run_sections(run: SavedRun, sink: F.FigureSink) -> dict[str, Any]:
     return {
         "summary": rows,
         "summary_headers": headers,
+        "summary_notes": summary_notes(run),
         "failures": failures(run),
         "timeouts": timeouts(run),
         "disturbed": disturbed(run),
@@ -68,8 +69,9 @@ def run_sections(run: SavedRun, sink: F.FigureSink) -> dict[str, Any]:
         "scatter": scatter,
         "confusions": confusion_tables(run),
         "weights": weight_maps(run, sink),
-        "curves": learning_curves(run, sink),
-        "target": TARGET_ACCURACY,
+        # the run's --target-accuracy (older runs recorded none: the section's own)
+        "curves": learning_curves(run, sink, run.meta.target_accuracy or TARGET_ACCURACY),
+        "target": run.meta.target_accuracy or TARGET_ACCURACY,
         "curves_overview": curves_overview(run, sink),
         "explorer": explorer_context(run),
         "confused": confused_pairs(run),

@@ -1,5 +1,6 @@
 """Section 2 of the report: one row per model (mean ± spread over seeds, the best value of
-each column starred, disturbed timings marked) and each model's parameters."""
+each column starred, disturbed timings marked, augmented models marked and never starred:
+they trained on more digits than the others) and each model's parameters."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ def summary_rows(
         lambda s: (int((s == "ok").sum()), len(s))
     )
     columns = selected("report")
+    augmented = (
+        set(frame.loc[frame["augmented"].fillna(False).astype(bool), "spec"])
+        if "augmented" in frame.columns
+        else set()
+    )
     for _, a in agg.iterrows():
         cells = []
         for m in columns:
@@ -58,6 +64,7 @@ def summary_rows(
                 "cells": cells,
                 "seeds": f"{ok}/{total}",
                 "failed": ok < total,
+                "augmented": a["spec"] in augmented,
             }
         )
     for spec, (ok, total) in counts.items():
@@ -74,16 +81,36 @@ def summary_rows(
                     "cells": [Cell(word if i == 0 else "–") for i in range(len(columns))],
                 }
             )
+    # Augmented models saw shifted copies of their digits: the best of a column is judged
+    # among the models that saw the same data.
+    same_data = [r for r in rows if not r.get("augmented")]
     for j, m in enumerate(columns):
-        values = [r["cells"][j].value for r in rows if r["cells"][j].value is not None]
+        values = [r["cells"][j].value for r in same_data if r["cells"][j].value is not None]
         if len(values) < 2:
             continue
         target = max(values) if m.higher_is_better else min(values)
-        for r in rows:
+        for r in same_data:
             if r["cells"][j].value == target:
                 r["cells"][j].best = True
     headers = [{"text": m.label, "better": f"{m.better} is better"} for m in columns]
     return rows, headers
+
+
+def summary_notes(run: SavedRun) -> dict[str, Any]:
+    """What the summary states beside its table: the time-to-accuracy target and the
+    machine's estimated peak that the training FLOP/s compare against."""
+    target = run.meta.target_accuracy
+    peak = next(
+        (
+            res.record.environment.peak_flops_basis
+            for res in run.results
+            if res.record.flops_per_epoch
+            and res.record.environment is not None
+            and res.record.environment.peak_flops_basis
+        ),
+        None,
+    )
+    return {"target_accuracy": fmt(target, "acc") if target else None, "peak_flops": peak}
 
 
 def parameters(run: SavedRun) -> list[dict[str, Any]]:
