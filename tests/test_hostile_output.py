@@ -373,3 +373,23 @@ def test_an_internal_error_is_one_line_pointing_to_its_saved_traceback(
     text = saved.read_text()
     assert "Traceback" in text and "ZeroDivisionError: a bug" in text
     saved.unlink()
+
+
+# ------------------------------------------------------------------ 4 messages that mislead
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--val-size", "1.5"], "--val-size must be a fraction below 1 or a whole number"),
+        (["--split-seed", str(2**32)], "--split-seed must be between 0 and 2**32-1"),
+        (["--split-seed", "-1"], "--split-seed must be between 0 and 2**32-1"),
+        (["--jobs", "100000"], "--jobs must be between 1 and 1024"),
+        (["--threads", "100000"], "--threads must be between 1 and 1024"),
+    ],
+)
+def test_4_values_out_of_range_are_named_as_the_user_gave_them(tmp_path, capsys, args, expected):
+    assert main(["run", *KNN_SGD, "--out", str(tmp_path / "out"), *args]) == 2
+    err = _one_line_error(capsys, expected)
+    assert "cannot carve" not in err
+    assert not (tmp_path / "out").exists()

@@ -182,3 +182,150 @@ def test_a_valid_idx_file_reads_back(tmp_path, n):
     path = tmp_path / "ok.idx"
     path.write_bytes(_real_header(n) + images.tobytes())
     np.testing.assert_array_equal(read_idx(path, ndim=3, max_shape=MNIST_IMAGES).array, images)
+
+
+# ------------------------------------------------------------------ issue 24: record fields
+
+#: what a hand-edited or foreign record may hold where a measurement belongs
+_hostile_number = st.one_of(
+    st.sampled_from([float("nan"), float("inf"), float("-inf"), 10**400, -(10**400), 1e308]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(),
+    st.booleans(),
+    st.text(max_size=6),
+    st.lists(st.floats(allow_nan=True), max_size=3),
+    st.dictionaries(st.text(max_size=4), st.floats(allow_nan=True), max_size=2),
+)
+_NUMBER_FIELDS = [
+    ("metrics", "accuracy"),
+    ("metrics", "error_rate"),
+    ("metrics", "log_loss"),
+    ("metrics", "macro_f1"),
+    ("metrics", "accuracy_ci"),
+    ("timing", "fit_wall_s"),
+    ("timing", "predict_s"),
+    ("timing", "latency_p50_s"),
+    ("history",),
+]
+
+
+def _finite_or_missing(value) -> bool:
+    if isinstance(value, float):
+        return value == value and abs(value) != float("inf")
+    if isinstance(value, list):
+        return all(_finite_or_missing(v) for v in value)
+    if isinstance(value, dict):
+        return all(_finite_or_missing(v) for v in value.values())
+    return True
+
+
+@SETTINGS
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from(_NUMBER_FIELDS),
+            st.one_of(_hostile_number, st.lists(st.dictionaries(st.just("loss"), _hostile_number))),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_record_fields_hold_finite_numbers_or_nothing(changes):
+    """NaN, ±Infinity, huge values and wrong types in any measurement: refused with a
+    FieldError, or read with every non-finite number missing; what is read writes back as
+    strict JSON and reads back the same."""
+    data = _apply(_REAL_TASK, changes)
+    try:
+        record = TaskRecord.from_json(json.loads(json.dumps(data)))
+    except MnistbenchError:
+        return
+    written = record.to_json()
+    assert _finite_or_missing(written)
+    text = json.dumps(written, allow_nan=False)  # no NaN or Infinity ever reaches a file
+    assert TaskRecord.from_json(json.loads(text)).to_json() == json.loads(text)
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory) -> Path:
+    from mnistbench.cli import main
+
+    out = tmp_path_factory.mktemp("properties-run")
+    argv = ["run", "--dataset", "digits", "--models", "knn,sgd", "--quiet", "--out", str(out)]
+    assert main([*argv, "--run-id", "r"]) == 0
+    return out / "r"
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(value=_hostile_number, field=st.sampled_from(_NUMBER_FIELDS[:-1]))
+def test_hostile_measurements_in_a_saved_run_never_crash_a_reader(
+    saved_run, tmp_path_factory, value, field
+):
+    """The report, the text compare and the export on a run holding the value: each ends
+    in its output or one user error (status 0, 1 or 2), never an internal error (3)."""
+    import shutil
+
+    from mnistbench.cli import main
+
+    where = tmp_path_factory.mktemp("hostile")
+    run_dir = where / "r"
+    shutil.copytree(saved_run, run_dir)
+    for task in (run_dir / "tasks").glob("*.json"):
+        data = json.loads(task.read_text())
+        data[field[0]][field[1]] = value
+        task.write_text(json.dumps(data))
+    for argv in (
+        ["report", str(run_dir), "-o", str(where / "r.html")],
+        ["export", str(run_dir), "-o", str(where / "x.csv")],
+        ["compare", str(saved_run), str(run_dir)],
+        ["compare", str(saved_run), str(run_dir), "--format", "markdown"],
+    ):
+        assert main(argv) in (0, 1, 2), (argv, value)
+
+
+# ------------------------------------------------------------------ issue 24: API arguments
+
+_not_an_int = st.one_of(
+    st.floats(allow_nan=True), st.text(max_size=4), st.binary(max_size=4), st.booleans()
+)
+_not_a_text = st.one_of(
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.binary(max_size=4),
+    st.dictionaries(st.text(max_size=3), st.integers(), min_size=1, max_size=2),
+)
+_API_ARGUMENTS = {
+    "models": _not_a_text,
+    "dataset": _not_a_text,
+    "threads": _not_an_int | st.integers(max_value=0) | st.integers(min_value=10**6),
+    "jobs": _not_an_int | st.integers(max_value=0) | st.integers(min_value=10**6),
+    "seeds": st.floats(allow_nan=True)
+    | st.binary(max_size=4)
+    | st.integers(max_value=-1)
+    | st.integers(min_value=2**32),
+    "resume": st.one_of(st.text(max_size=3), st.integers(), st.floats(allow_nan=True)),
+    "test_size": st.text(max_size=3) | st.sampled_from([float("nan"), 1.5, -0.1, 0.0]),
+    "val_size": st.text(max_size=3) | st.sampled_from([float("nan"), 1.5, -0.1, float("inf")]),
+    "split_seed": st.floats(allow_nan=True)
+    | st.integers(max_value=-1)
+    | st.integers(min_value=2**32),
+    "task_timeout": st.text(max_size=3) | st.sampled_from([float("nan"), -1.0, 0.0, float("inf")]),
+    "scheduler": st.integers() | st.sampled_from(["", "foo", "garbage://x:1", "local:0"]),
+    "run_id": st.integers() | st.sampled_from(["", "..", "a/b", ".hidden"]),
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_api_arguments_are_refused_up_front(tmp_path_factory, data):
+    """Any argument of the wrong kind or out of range: one MnistbenchError naming it, and
+    nothing written."""
+    import mnistbench
+
+    name = data.draw(st.sampled_from(sorted(_API_ARGUMENTS)))
+    value = data.draw(_API_ARGUMENTS[name])
+    out = tmp_path_factory.mktemp("api") / "out"
+    kwargs = {"models": "knn", "dataset": "digits", "out": out, name: value}
+    with pytest.raises(MnistbenchError) as caught:
+        mnistbench.run(**kwargs)
+    assert name in str(caught.value) or name.replace("_", " ") in str(caught.value), caught.value
+    assert not out.exists()

@@ -95,7 +95,7 @@ def _resume_target(request: RunRequest) -> Path:
 def plan_run(request: RunRequest) -> RunPlan:
     """Check every value asked for before anything is loaded or written, then load the
     data, make the split and create (or reopen) the run directory."""
-    check_counts(request.jobs, request.threads)
+    check_counts(request.jobs, request.threads, request.split_seed)
     check_backend(request.backend)
     check_out(request.out)
     if request.run_id is not None:

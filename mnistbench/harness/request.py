@@ -62,10 +62,18 @@ def check_seeds(seeds: list[int]) -> list[int]:
     return [int(s) for s in seeds]
 
 
-def check_counts(jobs: int, threads: int | None) -> None:
+#: most jobs or threads a run may ask for (joblib and the thread pools fail far above it)
+MAX_COUNT = 1024
+#: the split's seed is NumPy's: 0 to 2**32 - 1
+MAX_SEED = 2**32 - 1
+
+
+def check_counts(jobs: int, threads: int | None, split_seed: int = 0) -> None:
     for name, value in (("jobs", jobs), ("threads", threads)):
-        if value is not None and value < 1:
-            raise RequestError(name, f"must be at least 1, got {value}")
+        if value is not None and not 1 <= value <= MAX_COUNT:
+            raise RequestError(name, f"must be between 1 and {MAX_COUNT}, got {value}")
+    if not 0 <= split_seed <= MAX_SEED:
+        raise RequestError("split_seed", f"must be between 0 and 2**32-1, got {split_seed}")
 
 
 def check_backend(backend: str | None) -> None:
@@ -107,6 +115,10 @@ def check_val_size(value: float | None) -> float | int | None:
         raise RequestError("val_size", f"must be positive, got {value}")
     if not math.isfinite(value):
         raise RequestError("val_size", "must be a fraction or a count, not infinite")
+    if value > 1 and value != int(value):
+        raise RequestError(
+            "val_size", f"must be a fraction below 1 or a whole number of rows, got {value}"
+        )
     return int(value) if value > 1 else value
 
 
