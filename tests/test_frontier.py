@@ -226,6 +226,17 @@ def test_a_run_records_the_target_the_arithmetic_and_the_augmented_model(tmp_pat
         mnistbench.run("knn", "digits", out=tmp_path, target_accuracy=1.5)
 
 
+@pytest.mark.slow
+def test_compare_shows_time_to_accuracy_and_models_without_it(tmp_path, capsys):
+    from mnistbench.cli import main
+
+    run = mnistbench.run("softmax:epochs=2,min_steps=0,linear_svc", "digits", out=tmp_path)
+    path = str(run.path)
+    assert main(["compare", path, path, "--metrics", "time_to_accuracy_s,flop_rate"]) == 0
+    out = capsys.readouterr().out
+    assert "time_to_accuracy_s" in out and "not measured" in out  # linear_svc has no history
+
+
 # --- the @best targets -----------------------------------------------------------------
 
 

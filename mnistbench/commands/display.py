@@ -240,7 +240,11 @@ def comparison_table(comparison: Comparison) -> Table:
                 format_value(row[f"{key}_base"], m.fmt),
                 format_value(row[f"{key}_current"], m.fmt),
                 format_change(row[change_column(m)], m),
-                f"[{VERDICT_STYLES.get(verdict, '')}]{verdict}[/]",
+                # a verdict without a style ("not measured") is plain text: "[]...[/]" is
+                # not markup rich can close
+                f"[{VERDICT_STYLES[verdict]}]{verdict}[/]"
+                if verdict in VERDICT_STYLES
+                else escape(str(verdict)),
                 end_section=i == len(comparison.metrics) - 1,
             )
     return table
