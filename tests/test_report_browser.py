@@ -396,3 +396,31 @@ def test_ranking_across_data_sets_in_headless_chromium(browser, tmp_path):
     overflow = browser.evaluate(NO_OVERFLOW)
     assert not [o for o in overflow if str(o[0]).startswith("ranking")], overflow
     assert browser.console_errors() == []
+
+
+def test_a_tuning_study_alone_in_headless_chromium(browser, tuning_report, tmp_path):
+    """``mnistbench report --study DIR`` without a run: the budget section alone, without
+    test accuracies, and no empty run sections."""
+    from mnistbench.cli import main
+
+    html = tmp_path / "study.html"
+    study = tuning_report.parent / "tune-digits"
+    assert main(["report", "--study", str(study), "-o", str(html)]) == 0
+    browser.call("Page.navigate", {"url": html.resolve().as_uri()})
+    browser.wait_for("Page.loadEventFired")
+    assert browser.evaluate(
+        "Array.from(document.querySelectorAll('main > section')).map(s => s.id)"
+    ) == ["tuning"]
+    widths = browser.evaluate(
+        "Promise.all(Array.from(document.querySelectorAll('#tuning img')).map(i => i.decode()"
+        ".then(() => i.naturalWidth, () => 0)))"
+    )
+    assert len(widths) == 1 and widths[0] > 0
+    headers = browser.evaluate(
+        "Array.from(document.querySelectorAll('#tuning-table thead th')).map(h => h.textContent)"
+    )
+    assert "best val accuracy" in headers and "test accuracy" not in headers
+    assert "tuning study on digits" in browser.evaluate(
+        "document.querySelector('.sub').textContent"
+    )
+    assert browser.console_errors() == []

@@ -115,7 +115,9 @@ def build_report(
     study's log), section 8c shows accuracy against its budget and, from the last run,
     the test accuracy of each model's ``@tuned`` configuration."""
     if not runs:
-        raise ValueError("a report needs at least one run")
+        if study is None:
+            raise ValueError("a report needs at least one run or a tuning study")
+        return _study_report(study, F.FigureSink(figures_dir))
     sink = F.FigureSink(figures_dir)
     primary = runs[-1]
     comparisons = [comparison_context(compare_runs(runs[0], r)) for r in runs[1:]]
@@ -132,11 +134,29 @@ def build_report(
     )
 
 
+def _study_report(study: dict[str, Any], sink: F.FigureSink) -> str:
+    """A report of a tuning study alone: its budget section (no test accuracies)."""
+    return render(
+        {
+            "title": f"mnistbench report: tuning study on {study.get('dataset')}",
+            "headers": [],
+            "primary": None,
+            "sections": None,
+            "comparisons": [],
+            "tuning": tuning_context(study, None, sink),
+            "ranking": None,
+        }
+    )
+
+
 REPORTS_DIR = Path("reports")
 
 
-def default_report_path(run_dirs: Sequence[Path]) -> Path:
-    """``reports/<run id>.html``; for a comparison, ``reports/<first>-vs-<last>.html``."""
+def default_report_path(run_dirs: Sequence[Path], study_dir: Path | None = None) -> Path:
+    """``reports/<run id>.html``; for a comparison, ``reports/<first>-vs-<last>.html``;
+    for a tuning study alone, ``reports/<its folder's name>.html``."""
+    if not run_dirs and study_dir is not None:
+        return REPORTS_DIR / f"{Path(study_dir).resolve().name}.html"
     names = [Path(p).resolve().name for p in run_dirs]
     stem = names[-1] if len(names) == 1 else f"{names[0]}-vs-{names[-1]}"
     return REPORTS_DIR / f"{stem}.html"
