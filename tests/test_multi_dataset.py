@@ -262,3 +262,14 @@ def test_a_training_size_curve_over_several_data_sets_is_refused(tmp_path, capsy
         "data set's rows); give --dataset one name, one run per data set"
     )
     assert not any(tmp_path.iterdir())
+
+
+def test_the_report_header_names_each_data_set_split(two_datasets, tmp_path):
+    from mnistbench.report import write_report
+
+    run = load_run(two_datasets)
+    html = write_report([two_datasets], tmp_path / "two.html").read_text()
+    for name in ("digits", "mnist-5k"):
+        assert f"{name} {run.meta.splits[name]['fingerprint']}" in html
+    assert "digits 1,293/144/360" in html
+    assert '<section id="ranking">' in html  # two data sets: ranked, and said to be too few

@@ -9,6 +9,13 @@ from mnistbench.results import SavedRun
 from mnistbench.results.record import Environment
 
 
+def _sizes(split: dict[str, Any]) -> str:
+    return "/".join(
+        f"{split.get(k, '?'):,}" if isinstance(split.get(k), int) else "?"
+        for k in ("n_train", "n_val", "n_test")
+    )
+
+
 def header_info(run: SavedRun) -> dict[str, Any]:
     """Data set, split, seeds, dates and the machine, as the template shows them."""
     meta = run.meta
@@ -31,12 +38,18 @@ def header_info(run: SavedRun) -> dict[str, Any]:
         "dataset": meta.dataset,
         "data_source": meta.data_source,
         "scheme": split.get("scheme"),
-        "sizes": "/".join(
-            f"{split.get(k, '?'):,}" if isinstance(split.get(k), int) else "?"
-            for k in ("n_train", "n_val", "n_test")
+        # a run over several data sets: each one's split, named by its data set
+        "sizes": "; ".join(f"{name} {_sizes(part)}" for name, part in meta.splits.items())
+        or _sizes(split),
+        "image_shape": "; ".join(
+            dict.fromkeys(
+                "×".join(map(str, part.get("image_shape") or []))
+                for part in (meta.splits or {"": split}).values()
+            )
         ),
-        "image_shape": "×".join(map(str, split.get("image_shape") or [])),
-        "fingerprint": split.get("fingerprint"),
+        "fingerprint": split.get("fingerprint")
+        or "; ".join(f"{name} {part.get('fingerprint')}" for name, part in meta.splits.items())
+        or None,
         "split_seed": split.get("seed"),
         "seeds": ", ".join(map(str, meta.seeds)),
         "created": meta.created,
