@@ -121,13 +121,17 @@ def test_virtual_support_vectors_refit_on_shifted_copies(digits_split):
     assert virtual.weight_images().shape == plain.weight_images().shape
 
 
-def test_knn_best_is_l3_on_deskewed_blurred_digits(digits_split):
+def test_knn_best_deskews_and_blurs_and_takes_wilders_l3(digits_split):
     s = digits_split
-    model = get_model("knn@best")
-    assert (model.metric, model.p, model.deskew, model.blur) == ("minkowski", 3, True, 1.0)
-    model.fit(s.X_train, s.y_train)
-    assert [name for name, _ in model.pipeline_.steps] == ["deskew", "blur", "clf"]
+    model = get_model("knn@best").fit(s.X_train, s.y_train)
+    assert [name for name, _ in model.pipeline_.steps] == ["deskew", "blur", "pca", "clf"]
     assert (model.predict(s.X_test) == s.y_test).mean() > 0.9
+    # Wilder's distance on raw pixels, by overrides
+    l3 = get_model("knn@best:metric=minkowski,p=3,pca_components=0").fit(s.X_train, s.y_train)
+    assert [name for name, _ in l3.pipeline_.steps] == ["deskew", "blur", "clf"]
+    clf = l3.pipeline_[-1]
+    assert (clf.effective_metric_, clf.effective_metric_params_["p"]) == ("minkowski", 3)
+    assert (l3.predict(s.X_test) == s.y_test).mean() > 0.9
 
 
 def test_every_best_preset_declares_its_published_anchor():
