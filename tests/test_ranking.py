@@ -223,3 +223,30 @@ def test_the_report_says_why_runs_split_differently_are_not_ranked():
     section = section[: section.index("</section>")]
     assert "Not ranked: runs first and third both hold d1, split differently" in section
     assert "seed 0 vs 1" in section
+
+
+def test_several_seeds_average_and_take_student_t_over_the_seeds():
+    from mnistbench.analysis.statistics import seed_interval
+
+    runs = four_data_sets()
+    for run in runs:  # a second seed of every model, two digits worse
+        for res in list(run.results):
+            rec = res.record
+            again = TaskRecord(
+                task_id=rec.task_id.replace("seed0", "seed1"),
+                spec=rec.spec,
+                model=rec.model,
+                seed=1,
+                family=rec.family,
+                dataset=rec.dataset,
+                split_fingerprint=rec.split_fingerprint,
+                metrics=Metrics(accuracy=rec.metrics.accuracy - 2 / N_TEST),
+                timing=rec.timing,
+            )
+            run.results.append(Result(again, res.path, res.arrays))
+    ranking = rank_runs(runs)
+    cell = ranking.cells[("a", "d1")]
+    assert cell.n_seeds == 2
+    assert cell.accuracy == pytest.approx((180 + 178) / 2 / N_TEST)
+    assert (cell.low, cell.high) == pytest.approx(seed_interval([180 / N_TEST, 178 / N_TEST]))
+    assert ranking.accuracy.average_ranks == {"c": 1.0, "a": 2.0, "b": 3.0}
