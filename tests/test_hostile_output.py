@@ -384,8 +384,8 @@ def test_an_internal_error_is_one_line_pointing_to_its_saved_traceback(
         (["--val-size", "1.5"], "--val-size must be a fraction below 1 or a whole number"),
         (["--split-seed", str(2**32)], "--split-seed must be between 0 and 2**32-1"),
         (["--split-seed", "-1"], "--split-seed must be between 0 and 2**32-1"),
-        (["--jobs", "100000"], "--jobs must be between 1 and 1024"),
-        (["--threads", "100000"], "--threads must be between 1 and 1024"),
+        (["--jobs", "100000"], "--jobs must be at most 1024"),
+        (["--threads", "100000"], "--threads must be at most 1024"),
     ],
 )
 def test_4_values_out_of_range_are_named_as_the_user_gave_them(tmp_path, capsys, args, expected):
@@ -393,3 +393,47 @@ def test_4_values_out_of_range_are_named_as_the_user_gave_them(tmp_path, capsys,
     err = _one_line_error(capsys, expected)
     assert "cannot carve" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_4_a_failed_task_is_said_on_stderr_even_when_quiet(tmp_path, capsys):
+    argv = ["run", "--dataset", "digits", "--models", "knn:n_neighbors=5000,sgd", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "out"), "--run-id", "r"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("task knn:n_neighbors=5000 (seed 0) failed:"), err
+    assert "n_neighbors" in err and len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("softmax:epochs=99999999999", "epochs must be at most 2**31-1"),
+        ("softmax:batch_size=99999999999", "batch_size must be at most 2**31-1"),
+        ("softmax:steps=99999999999999999999", "steps must be at most 2**31-1"),
+    ],
+)
+def test_4_huge_counts_are_refused_in_the_users_terms(tmp_path, capsys, spec, expected):
+    assert main(["run", "--dataset", "digits", "--models", spec, "--out", str(tmp_path)]) == 2
+    _one_line_error(capsys, expected)
+
+
+def test_4_data_sets_that_cannot_be_used_say_why(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    argv = ["run", "--models", "knn", "--quiet", "--out", str(tmp_path / "out")]
+    assert main([*argv, "--dataset", "mnist", "--data-dir", str(tmp_path / "afile")]) == 2
+    _one_line_error(capsys, "is a file, not a folder")
+    one_class = tmp_path / "one.csv"
+    one_class.write_text("\n".join("3," + ",".join(["0"] * 784) for _ in range(30)) + "\n")
+    assert main([*argv, "--dataset", f"csv:{one_class}"]) == 2
+    _one_line_error(capsys, "single class (label 3)", "at least two classes")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("content", ["[]", "{bad", '"text"'])
+def test_4_damaged_records_are_named_once(run_dir, tmp_path, capsys, content):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(run_dir, damaged)
+    task = next((damaged / "tasks").glob("*.json"))
+    task.write_text(content)
+    assert main(["report", str(damaged), "-o", str(tmp_path / "r.html")]) == 2
+    err = _one_line_error(capsys)
+    assert err.count(str(task)) == 1 and "record record" not in err, err

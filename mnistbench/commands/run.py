@@ -199,6 +199,14 @@ def execute(args: argparse.Namespace) -> int:
             console.print(ranking_view(rank_runs([outcome.run])))
     console.print(f"results: {plan.path}")
     status = EXIT_FAILED if outcome.failed else EXIT_OK
+    for res in outcome.run.results if outcome.failed else []:  # said even with --quiet
+        if res.record.status == "error":
+            err_console.print(
+                f"task {escape(res.record.spec)} (seed {res.record.seed}) failed: "
+                f"{escape(res.record.error or 'no reason recorded')}",
+                highlight=False,
+                soft_wrap=True,
+            )
     if args.report:  # a report that cannot be written is said apart; the run stands
         try:
             report = write_report([plan.path], default_report_path([plan.path]))

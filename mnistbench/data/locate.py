@@ -135,8 +135,9 @@ def _places(desc: DatasetDescription, data_dir: str | Path | None, entry: Path) 
     if data_dir is not None:
         base = Path(data_dir).expanduser()
         if not base.is_dir():
+            what = "is a file, not a folder" if base.exists() else "does not exist"
             raise DataError(
-                f"data directory {base} does not exist; pass the folder that holds "
+                f"data directory {base} {what}; pass the folder that holds "
                 f"the {desc.title} IDX files ({EXPECTED_FILES})"
             )
         found = find_idx_set(base, desc)

@@ -189,6 +189,13 @@ def make_split(
     seed = int(seed)
     labels = np.asarray(dataset.labels, dtype=np.int64)
     n = len(labels)
+    classes = np.unique(labels)
+    if len(classes) < 2:  # every model would fail or score a meaningless 1.0
+        only = f" (label {classes[0]})" if len(classes) else ""
+        raise DataError(
+            f"{dataset.name} holds a single class{only}; a classifier needs at least two "
+            "classes: add images of other classes"
+        )
     recorded_test_size: float | int | None
     if scheme == "official":
         if dataset.n_official_train is None:

@@ -70,8 +70,10 @@ MAX_SEED = 2**32 - 1
 
 def check_counts(jobs: int, threads: int | None, split_seed: int = 0) -> None:
     for name, value in (("jobs", jobs), ("threads", threads)):
-        if value is not None and not 1 <= value <= MAX_COUNT:
-            raise RequestError(name, f"must be between 1 and {MAX_COUNT}, got {value}")
+        if value is not None and value < 1:
+            raise RequestError(name, f"must be at least 1, got {value}")
+        if value is not None and value > MAX_COUNT:
+            raise RequestError(name, f"must be at most {MAX_COUNT}, got {value}")
     if not 0 <= split_seed <= MAX_SEED:
         raise RequestError("split_seed", f"must be between 0 and 2**32-1, got {split_seed}")
 

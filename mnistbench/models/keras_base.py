@@ -105,6 +105,10 @@ class KerasModel(BenchModel):
         for name in ("epochs", "batch_size", "steps_per_execution"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+            if getattr(self, name) > 2**31 - 1:  # TensorFlow counts them in 32-bit integers
+                raise ValueError(f"{name} must be at most 2**31-1, got {getattr(self, name)}")
+        if self.steps > 2**31 - 1:
+            raise ValueError(f"steps must be at most 2**31-1, got {self.steps}")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         if self.schedule not in SCHEDULES:

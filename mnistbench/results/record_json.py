@@ -188,7 +188,7 @@ def _rename_preset(label: Any) -> Any:
 def upgrade(data: Any, what: str) -> dict[str, Any]:
     """Check a record's schema version and convert schema 1 to the current one."""
     if not isinstance(data, dict):
-        raise ResultsError(f"does not hold a {what} record")
+        raise ResultsError(f"does not hold a {what.removesuffix(' record')} record")
     version = data.get("schema_version")
     if version not in READABLE_VERSIONS:
         raise ResultsError(

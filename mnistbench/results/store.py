@@ -64,8 +64,9 @@ def _read_json(path: Path) -> Any:
 
 
 def _parse(path: Path, parser: Any) -> Any:
+    data = _read_json(path)  # its errors name the path already
     try:
-        return parser(_read_json(path))
+        return parser(data)
     except ResultsError as exc:
         raise ResultsError(f"{path} {exc}") from None
     except (TypeError, ValueError) as exc:
