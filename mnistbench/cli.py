@@ -1,4 +1,4 @@
-"""`mnistbench datasets|models|run|tune|report|compare|export`.
+"""`mnistbench datasets|models|run|tune|report|compare|export|summary`.
 
 User errors (MnistbenchError) print one line and exit with status 2; nothing is written
 before every argument has been checked. An unexpected exception is a bug in mnistbench: its
