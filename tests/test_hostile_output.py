@@ -437,3 +437,36 @@ def test_4_damaged_records_are_named_once(run_dir, tmp_path, capsys, content):
     assert main(["report", str(damaged), "-o", str(tmp_path / "r.html")]) == 2
     err = _one_line_error(capsys)
     assert err.count(str(task)) == 1 and "record record" not in err, err
+
+
+# ------------------------------------------------------------------ 11 wide runs in the report
+
+
+def test_11_a_wide_run_names_only_its_frontier_and_keys_every_number():
+    import numpy as np
+
+    from mnistbench.report.figures import MAX_NAMED_POINTS, accuracy_vs_time, pareto_front
+
+    n = 40
+    labels = [f"knn:n_neighbors={i}" for i in range(1, n + 1)]
+    rng = np.random.default_rng(0)
+    times, accuracy = rng.uniform(0.002, 0.03, n), rng.uniform(0.95, 0.985, n)
+    fig = accuracy_vs_time(labels, ["classical"] * n, times, np.zeros(n), accuracy, np.zeros(n))
+    ax = fig.axes[0]
+    on_plot = [t.get_text() for t in ax.texts]
+    named = [t for t in on_plot if " " in t]
+    assert n > MAX_NAMED_POINTS and len(on_plot) == n
+    assert len(named) == len(pareto_front(list(times), list(accuracy)))
+    key = "\n".join(t.get_text() for t in fig.texts)
+    assert all(f"{i + 1} {label}" in key for i, label in enumerate(labels))
+    few = accuracy_vs_time(
+        labels[:5], ["classical"] * 5, times[:5], np.zeros(5), accuracy[:5], np.zeros(5)
+    )
+    assert sorted(t.get_text() for t in few.axes[0].texts) == sorted(labels[:5]) and not few.texts
+
+
+def test_11_summary_cells_never_wrap_inside_a_number():
+    from importlib.resources import files
+
+    css = files("mnistbench.report").joinpath("templates/explorer.css").read_text()
+    assert "#summary-table td { white-space:nowrap; }" in css

@@ -112,17 +112,24 @@ def accuracy_vs_time(
             label=_literal(family or "other"),
             zorder=3,
         )
+    numbered = len(labels) > MAX_NAMED_POINTS  # a wide run: names would pile into a cloud
     for i, label in enumerate(labels):
-        weight = "bold" if i in front else "normal"
+        if numbered and i not in front:
+            text, size, weight = str(i + 1), 6.5, "normal"
+        else:
+            text = f"{i + 1} {_short(label)}" if numbered else _short(label)
+            size, weight = 8, "bold" if i in front else "normal"
         ax.annotate(
-            _short(label),
+            text,
             (times[i], accuracy[i]),
             textcoords="offset points",
-            xytext=(6, 5),
-            fontsize=8,
+            xytext=(4, 4),
+            fontsize=size,
             fontweight=weight,
             color="#111827",
         )
+    if numbered:  # the key: every number with its name, beside the plot
+        _number_key(fig, labels)
     ax.set_xscale("log")
     ax.set_xlabel("fit time (s, log scale)")
     ax.set_ylabel("test accuracy")
@@ -133,6 +140,34 @@ def accuracy_vs_time(
         lo, hi = np.nanmin(times - lower), np.nanmax(times + t_err)
         ax.set_xlim(lo / 1.6, hi * 2.2)  # room for the labels on the right
     return fig
+
+
+#: above this many points, only the Pareto frontier is named on the plot; every point is
+#: numbered and the numbers are keyed beside it
+MAX_NAMED_POINTS = 12
+_KEY_ROWS = 34
+
+
+def _number_key(fig: Figure, labels: Sequence[str]) -> None:
+    """``n name`` for every point, in columns to the right of the plot."""
+    columns = -(-len(labels) // _KEY_ROWS)
+    per = -(-len(labels) // columns)  # balanced columns
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width + 2.1 * columns, max(height, 0.13 * per))
+    fig.get_layout_engine().set(rect=(0, 0, width / (width + 2.1 * columns), 1))
+    for c in range(columns):
+        rows = labels[c * per : (c + 1) * per]
+        text = "\n".join(f"{c * per + i + 1:>3} {_short(r, 30)}" for i, r in enumerate(rows))
+        fig.text(
+            (width + 0.1 + 2.1 * c) / (width + 2.1 * columns),
+            0.97,
+            text,
+            va="top",
+            ha="left",
+            fontsize=6.5,
+            family="monospace",
+            color="#374151",
+        )
 
 
 def _short(label: str, limit: int = 28) -> str:
