@@ -7,18 +7,26 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchmarks.targets import RIVAL_TARGETS, judge_rivals
+from benchmarks.targets import RIVAL_TARGETS, judge, judge_rivals
+from mnistbench.errors import MnistbenchError
 
 
 def _row(spec, accuracy, fit, seed=0):
+    """A task row of a full-MNIST run's frame (tuned defaults: no preset)."""
     return {
         "spec": spec,
+        "base_spec": spec,
+        "model": spec,
+        "preset": None,
+        "family": "classical",
         "seed": seed,
         "status": "ok",
         "dataset": "mnist",
         "split_scheme": "official",
         "accuracy": accuracy,
+        "error_rate": 1 - accuracy,
         "fit_wall_s": fit,
+        "predict_s": 1.0,
     }
 
 
@@ -56,3 +64,12 @@ def test_a_model_without_its_rival_in_the_run_is_not_judged():
         [_row("xgboost", 0.99, 1.0), {**_row("hist_gb", 0.9, 1.0), "status": "error"}]
     )
     assert judge_rivals(frame).empty
+
+
+def test_a_run_of_tuned_defaults_alone_is_not_judged_on_speed_targets():
+    # hist_gb has a speed target against hist_gb@defaults, which this run lacks: judge says
+    # so in one line (benchmarks.targets then judges the rivals alone)
+    frame = pd.DataFrame([_row("hist_gb", 0.983, 480.0), _row("lightgbm", 0.984, 81.0)])
+    with pytest.raises(MnistbenchError, match="lacks hist_gb or hist_gb@defaults"):
+        judge(frame)
+    assert judge_rivals(frame)["met"].all()
