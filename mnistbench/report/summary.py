@@ -77,6 +77,7 @@ def summary_rows(
                     "spec": spec,
                     "family": family or "",
                     "failed": True,
+                    "augmented": spec in augmented,
                     "seeds": f"0/{total}",
                     "cells": [Cell(word if i == 0 else "–") for i in range(len(columns))],
                 }
