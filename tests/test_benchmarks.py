@@ -122,13 +122,14 @@ def test_asv_conf():
 
 
 def test_committed_baseline_matches_the_gate():
-    """The baseline holds every gate spec, JSON only, on the gate's data and seed."""
+    """The baseline holds gate specs only (a model added since is run as "new, not judged",
+    no refresh needed), JSON only, on the gate's data and seed."""
     from benchmarks.gate import BASELINE, DATASET, gate_specs
     from mnistbench.results import load_run
 
     run = load_run(BASELINE)
     assert run.meta.dataset == DATASET
-    assert sorted(r.record.spec for r in run.results) == sorted(gate_specs())
+    assert {r.record.spec for r in run.results} <= set(gate_specs())
     assert all(r.ok for r in run.results)
     assert not list(BASELINE.rglob("*.npz"))
     assert sum(p.stat().st_size for p in BASELINE.rglob("*")) < 200_000
