@@ -134,6 +134,25 @@ def test_knn_best_deskews_and_blurs_and_takes_wilders_l3(digits_split):
     assert (l3.predict(s.X_test) == s.y_test).mean() > 0.9
 
 
+@pytest.mark.parametrize(
+    "label",
+    [
+        "knn@best",
+        "svc@best",
+        "svc@virtual",
+        "hist_gb@best",
+        pytest.param("mlp@best", marks=pytest.mark.slow),
+        pytest.param("cnn@best", marks=pytest.mark.slow),
+        pytest.param("cnn@augment", marks=pytest.mark.slow),
+    ],
+)
+def test_best_and_augmented_presets_conform(label):
+    from mnistbench.models import parse_spec
+    from mnistbench.testing import check_model
+
+    assert check_model(parse_spec(label)).ok
+
+
 def test_every_best_preset_declares_its_published_anchor():
     for name in ("knn", "svc", "mlp", "cnn", "hist_gb"):
         entry = get_entry(name)
