@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import MaxNLocator
 
 from mnistbench.files import atomic_write, slug
@@ -154,7 +155,9 @@ def _number_key(fig: Figure, labels: Sequence[str]) -> None:
     per = -(-len(labels) // columns)  # balanced columns
     width, height = fig.get_size_inches()
     fig.set_size_inches(width + 2.1 * columns, max(height, 0.13 * per))
-    fig.get_layout_engine().set(rect=(0, 0, width / (width + 2.1 * columns), 1))
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):  # as every figure here is (_new_figure)
+        engine.set(rect=(0, 0, width / (width + 2.1 * columns), 1))
     for c in range(columns):
         rows = labels[c * per : (c + 1) * per]
         text = "\n".join(f"{c * per + i + 1:>3} {_short(r, 30)}" for i, r in enumerate(rows))
