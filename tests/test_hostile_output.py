@@ -468,8 +468,9 @@ def test_11_a_wide_run_names_only_its_frontier_and_keys_every_number():
     assert sorted(t.get_text() for t in few.axes[0].texts) == sorted(labels[:5]) and not few.texts
 
 
-def test_11_summary_cells_never_wrap_inside_a_number():
-    from importlib.resources import files
+def test_11_table_cells_never_wrap_inside_a_number():
+    from mnistbench.report.tables import Cell
 
-    css = files("mnistbench.report").joinpath("templates/explorer.css").read_text()
-    assert "#summary-table td { white-space:nowrap; }" in css
+    cell = Cell("0.9833 ± 0.0012 (0.9641–0.9923)")
+    assert cell.text.split(" ") == ["0.9833", "±\u00a00.0012", "(0.9641–0.9923)"]
+    assert Cell("1.67 %").text == "1.67\u00a0%" and Cell("knn a").text == "knn a"

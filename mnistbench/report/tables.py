@@ -3,6 +3,7 @@ them, each cell formatted by what its column's name says."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,17 @@ def number(value: Any) -> float | None:
     return float(value) if finite(value) else None
 
 
+#: where a table may wrap a cell's text but must not: between a number and its unit
+#: ("1.67 %") or after a sign ("± 0.0012"); an interval may still wrap after its dash
+_NO_BREAK = re.compile(r"(?<=\d) (?=[%×★])|(?<=[±≈]) ")
+
+
+def unbreakable(text: str) -> str:
+    """``text`` with no-break spaces where a wrap would part a number from its unit or
+    sign, so a narrow column wraps only between whole values."""
+    return _NO_BREAK.sub("\u00a0", text)
+
+
 @dataclass
 class Cell:
     text: str
@@ -30,6 +42,10 @@ class Cell:
     best: bool = False
     css: str = ""
     title: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.text, str):
+            self.text = unbreakable(self.text)
 
 
 def generic_table(frame: pd.DataFrame, *, hidden: Sequence[str] = ()) -> dict[str, Any]:
