@@ -474,3 +474,38 @@ def test_11_table_cells_never_wrap_inside_a_number():
     cell = Cell("0.9833 ± 0.0012 (0.9641–0.9923)")
     assert cell.text.split(" ") == ["0.9833", "±\u00a00.0012", "(0.9641–0.9923)"]
     assert Cell("1.67 %").text == "1.67\u00a0%" and Cell("knn a").text == "knn a"
+
+
+@pytest.mark.slow
+def test_11_a_40_spec_report_fits_the_browser(tmp_path):
+    """A 40-spec sweep (k-NN on digits, cheap): in headless Chromium at 1,400 px no table is
+    wider than its section, the significance matrix is the compact heat map, and the page
+    screenshots without a script error."""
+    browser_test = pytest.importorskip("tests.test_report_browser")
+    if browser_test.CHROMIUM is None:
+        pytest.skip("chromium is not installed")
+    sweep = "knn:n_neighbors=[{}]".format(",".join(map(str, range(1, 41))))
+    argv = ["run", "--dataset", "digits", "--models", sweep, "--quiet", "--threads", "1"]
+    assert main([*argv, "--out", str(tmp_path / "out"), "--run-id", "w"]) == 0
+    html = tmp_path / "w.html"
+    assert main(["report", str(tmp_path / "out" / "w"), "-o", str(html)]) == 0
+    browser = browser_test.Browser(tmp_path / "chromium-profile")
+    try:
+        browser.open_page()
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        )
+        browser.call("Page.navigate", {"url": html.resolve().as_uri()})
+        browser.wait_for("Page.loadEventFired")
+        assert browser.evaluate(browser_test.NO_OVERFLOW) == [], "a table overflows its section"
+        assert browser.evaluate(
+            "document.querySelector('#significance-table').classList.contains('compact')"
+        )
+        assert browser.evaluate("document.querySelectorAll('#summary-table tbody tr').length") == 40
+        browser.evaluate("document.getElementById('significance').scrollIntoView()")
+        assert browser.screenshot(tmp_path / "significance.png").stat().st_size > 10_000
+        assert browser.screenshot(tmp_path / "page.png", full_page=True).stat().st_size > 100_000
+        assert browser.console_errors() == []
+    finally:
+        browser.close()
