@@ -142,7 +142,7 @@ def _idx_images_header(n: int) -> bytes:
 def test_user_errors_are_one_line_exit_2_and_write_nothing(tmp_path, capsys, case, expected):
     args = {
         "unknown model": ["--models", "forest"],
-        "unknown data set": ["--dataset", "kmnist"],
+        "unknown data set": ["--dataset", "nist-19"],
         "bad set value": ["--models", "knn", "--set", "knn.n_neighbors=-3"],
         "bad set syntax": ["--models", "knn", "--set", "n_neighbors=3"],
         "bad seeds": ["--seeds", "0,x"],

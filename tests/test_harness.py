@@ -127,6 +127,15 @@ def test_suite_runs_on_a_joblib_backend(digits_split):
         assert record.threads == 1
 
 
+def test_more_jobs_than_tasks_start_no_idle_workers(digits_split):
+    """--jobs 1000 over one task: it runs here, alone, and says so (no thousand workers)."""
+    out = list(run_tasks([Task(parse_spec("sgd"), 0)], digits_split, threads=2, n_jobs=1000))
+    [(_, record, _)] = out
+    assert record.status == "ok"
+    assert record.parallel_jobs == 1 and record.threads == 2
+    assert record.worker is None
+
+
 def test_memory_is_warmed_once_per_process_for_the_largest_data_yet(monkeypatch):
     from mnistbench.harness import timing
 

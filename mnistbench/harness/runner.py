@@ -297,6 +297,9 @@ def run_tasks(
     """
     tasks = list(tasks)
     progress = progress or Progress()
+    # More jobs than tasks would only start idle workers (and say the tasks shared the
+    # machine with them).
+    n_jobs = max(1, min(n_jobs, len(tasks)))
     if n_jobs == 1:
         for task in tasks:
             progress.task_started(task)

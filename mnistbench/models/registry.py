@@ -37,7 +37,7 @@ PRESET_SOURCES = {
     "bern": "the Bern winter school notebook",
     "flux": "the Flux model zoo (Julia) MNIST MLP",
     "bench_mnist": "scikit-learn's benchmarks/bench_mnist.py",
-    "defaults": "scikit-learn's own defaults",
+    "defaults": "the library's own defaults (scikit-learn, XGBoost, LightGBM: as the model wraps)",
     "best": "aimed at the family's best published result without augmentation",
     "augment": "@best trained on shifted digits (augmented)",
     "virtual": "@best refitted with virtual support vectors (DeCoste & Schölkopf 2002)",
