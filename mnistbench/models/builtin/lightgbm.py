@@ -7,28 +7,19 @@ predict, never when mnistbench is, and the model is listed as unavailable withou
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from mnistbench.models.base import BenchModel, EpochCallback, infer_image_shape
-from mnistbench.models.deskew import deskew as deskew_images
+from mnistbench.models.boosted_trees import BoostedTreesModel, RoundRecorder
 from mnistbench.models.registry import ModelEntry, register
 from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
-from mnistbench.models.threads import resolve_n_jobs
 
 
-class LightGBMModel(BenchModel):
+class LightGBMModel(BoostedTreesModel):
     """Gradient-boosted trees grown leaf by leaf on binned features (LightGBM): one tree
     per class and round, the training and validation log loss and error recorded every
     round from LightGBM's own evaluation (scores it keeps, so the record costs little)."""
-
-    family: ClassVar[str] = "classical"
-    weight_caption: ClassVar[str] = "how often each pixel is split on"
-    weights_per_class: ClassVar[bool] = False
-    quick_params: ClassVar[dict[str, Any]] = {"n_estimators": 5}
 
     # benchmarks/tuning/SEARCH_LOG.md, round 7 (mnist-5k validation, three draws): hist_gb's
     # tuned schedule (50 rounds at learning rate 0.3, 63 leaves, at least 20 digits a leaf,
@@ -79,15 +70,6 @@ class LightGBMModel(BenchModel):
         if min(self.min_split_gain, self.reg_lambda, self.reg_alpha) < 0:
             raise ValueError("min_split_gain, reg_lambda and reg_alpha cannot be negative")
 
-    def _pixels(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
-        return deskew_images(X) if self.deskew else X
-
-    def _threads(self) -> int:
-        """LightGBM's num_threads: the run's limit for -1 (0: OpenMP's default outside one)."""
-        n = resolve_n_jobs(self.n_jobs)
-        return 0 if n is None or n < 1 else n
-
     def _booster_params(self, n_classes: int) -> dict[str, Any]:
         return {
             "objective": "multiclass",
@@ -114,82 +96,51 @@ class LightGBMModel(BenchModel):
             "verbosity": -1,
         }
 
-    def fit(
+    def _train(
         self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        epoch_callback: EpochCallback | None = None,
-    ) -> LightGBMModel:
+        pixels: np.ndarray,
+        codes: np.ndarray,
+        validation: tuple[np.ndarray, np.ndarray] | None,
+        record: RoundRecorder,
+    ) -> Any:
         import lightgbm as lgb
 
-        self.check_params()
-        started = time.perf_counter()
-        X = np.asarray(X, dtype=np.float32)
-        self.image_shape_ = infer_image_shape(X.shape[1])
-        self.n_features_in_ = X.shape[1]
-        self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
         params = self._booster_params(len(self.classes_))
-        train = lgb.Dataset(self._pixels(X), codes, params={"max_bin": self.max_bin})
+        train = lgb.Dataset(pixels, codes, params={"max_bin": self.max_bin})
         valid_sets, valid_names = [train], ["train"]
-        if validation_data is not None:
-            X_val, y_val = np.asarray(validation_data[0]), np.asarray(validation_data[1])
-            known = np.isin(y_val, self.classes_)  # a class the fit never saw is not scored
-            valid_sets.append(
-                lgb.Dataset(
-                    self._pixels(X_val[known]),
-                    np.searchsorted(self.classes_, y_val[known]),
-                    reference=train,
-                )
-            )
+        if validation is not None:
+            valid_sets.append(lgb.Dataset(*validation, reference=train))
             valid_names.append("val")
-        rows: list[dict[str, float]] = []
-        n_rounds = self.n_estimators
         metric_keys = {"multi_logloss": "loss", "multi_error": "accuracy"}
 
-        def record(env: Any) -> None:
-            """One history row per round, from the metrics LightGBM has just computed."""
-            epoch = env.iteration - env.begin_iteration + 1
-            row: dict[str, float] = {"epoch": epoch, "elapsed_s": time.perf_counter() - started}
+        def record_round(env: Any) -> None:
+            """Each round's scores, from the metrics LightGBM has just computed."""
+            scores: dict[str, float] = {}
             for data, metric, value, _ in env.evaluation_result_list:
                 key = ("val_" if data == "val" else "") + metric_keys[metric]
-                row[key] = 1.0 - float(value) if metric == "multi_error" else float(value)
-            rows.append(row)
-            if epoch_callback is not None:
-                epoch_callback(epoch, n_rounds, row)
+                scores[key] = 1.0 - float(value) if metric == "multi_error" else float(value)
+            record(env.iteration - env.begin_iteration + 1, scores)
 
-        self.booster_ = lgb.train(
+        return lgb.train(
             params,
             train,
-            num_boost_round=n_rounds,
+            num_boost_round=self.n_estimators,
             valid_sets=valid_sets,
             valid_names=valid_names,
-            callbacks=[record],
+            callbacks=[record_round],
         )
-        self.history_ = rows
-        return self
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "booster_")
-        proba = self.booster_.predict(self._pixels(X), num_threads=self._threads())
-        return np.asarray(proba, dtype=np.float64).reshape(len(X), len(self.classes_))
+    def _booster_proba(self, pixels: np.ndarray) -> np.ndarray:
+        return self.booster_.predict(pixels, num_threads=self._threads())
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    @property
-    def n_parameters(self) -> int:
-        """Tree nodes (each a split or a leaf) over every tree."""
-        check_is_fitted(self, "booster_")
+    def _n_nodes(self) -> int:
         trees = self.booster_.dump_model()["tree_info"]
         return int(sum(2 * tree["num_leaves"] - 1 for tree in trees))
 
-    def weight_images(self) -> np.ndarray:
-        """Split counts per pixel (LightGBM's "split" importance)."""
-        check_is_fitted(self, "booster_")
+    def _split_counts(self) -> np.ndarray:
+        """LightGBM's "split" importance."""
         counts = self.booster_.feature_importance(importance_type="split")
-        return np.asarray(counts, dtype=np.float32).reshape(1, *self.image_shape_)
+        return np.asarray(counts, dtype=np.float32)
 
 
 PRESETS: dict[str, dict[str, Any]] = {

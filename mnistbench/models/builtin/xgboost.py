@@ -7,30 +7,21 @@ predict, never when mnistbench is, and the model is listed as unavailable withou
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from mnistbench.models.base import BenchModel, EpochCallback, infer_image_shape
-from mnistbench.models.deskew import deskew as deskew_images
+from mnistbench.models.boosted_trees import BoostedTreesModel, RoundRecorder
 from mnistbench.models.registry import ModelEntry, register
 from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
-from mnistbench.models.threads import resolve_n_jobs
 
 GROW_POLICIES = ("depthwise", "lossguide")
 
 
-class XGBoostModel(BenchModel):
+class XGBoostModel(BoostedTreesModel):
     """Gradient-boosted trees on binned features (XGBoost's ``hist`` method): one tree per
     class and round, the training and validation log loss and error recorded every round
     from XGBoost's own evaluation (predictions it caches, so the record costs little)."""
-
-    family: ClassVar[str] = "classical"
-    weight_caption: ClassVar[str] = "how often each pixel is split on"
-    weights_per_class: ClassVar[bool] = False
-    quick_params: ClassVar[dict[str, Any]] = {"n_estimators": 5}
 
     # benchmarks/tuning/SEARCH_LOG.md, round 7 (mnist-5k validation, three draws): hist_gb's
     # tuned schedule (50 rounds at learning rate 0.3, deskewed digits, no early-stopping
@@ -92,10 +83,6 @@ class XGBoostModel(BenchModel):
         if min(self.min_child_weight, self.reg_lambda, self.reg_alpha, self.gamma) < 0:
             raise ValueError("min_child_weight, reg_lambda, reg_alpha and gamma cannot be negative")
 
-    def _pixels(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
-        return deskew_images(X) if self.deskew else X
-
     def _booster_params(self, n_classes: int) -> dict[str, Any]:
         return {
             "objective": "multi:softprob",
@@ -113,97 +100,65 @@ class XGBoostModel(BenchModel):
             "subsample": self.subsample,
             "colsample_bytree": self.colsample_bytree,
             "max_bin": self.max_bin,
-            "nthread": resolve_n_jobs(self.n_jobs),
+            "nthread": self._threads(),
             "seed": self.random_state,
             "verbosity": 0,
         }
 
-    def fit(
+    def _train(
         self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        epoch_callback: EpochCallback | None = None,
-    ) -> XGBoostModel:
+        pixels: np.ndarray,
+        codes: np.ndarray,
+        validation: tuple[np.ndarray, np.ndarray] | None,
+        record: RoundRecorder,
+    ) -> Any:
         import xgboost as xgb
 
-        self.check_params()
-        started = time.perf_counter()
-        X = np.asarray(X, dtype=np.float32)
-        self.image_shape_ = infer_image_shape(X.shape[1])
-        self.n_features_in_ = X.shape[1]
-        self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
-        train = xgb.QuantileDMatrix(self._pixels(X), codes, max_bin=self.max_bin)
+        train = xgb.QuantileDMatrix(pixels, codes, max_bin=self.max_bin)
         evals = [(train, "train")]
-        if validation_data is not None:
-            X_val, y_val = np.asarray(validation_data[0]), np.asarray(validation_data[1])
-            known = np.isin(y_val, self.classes_)  # a class the fit never saw is not scored
-            evals.append(
-                (
-                    xgb.QuantileDMatrix(
-                        self._pixels(X_val[known]),
-                        np.searchsorted(self.classes_, y_val[known]),
-                        ref=train,
-                    ),
-                    "val",
-                )
-            )
-        rows: list[dict[str, float]] = []
-        n_rounds = self.n_estimators
+        if validation is not None:
+            evals.append((xgb.QuantileDMatrix(*validation, ref=train), "val"))
 
         class Recorder(xgb.callback.TrainingCallback):
-            """One history row per round, from the metrics XGBoost has just computed."""
+            """Each round's scores, from the metrics XGBoost has just computed."""
 
             def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
-                row: dict[str, float] = {
-                    "epoch": epoch + 1,
-                    "elapsed_s": time.perf_counter() - started,
-                }
+                scores: dict[str, float] = {}
                 for name, prefix in (("train", ""), ("val", "val_")):
                     if name in evals_log:
-                        row[prefix + "loss"] = float(evals_log[name]["mlogloss"][-1])
-                        row[prefix + "accuracy"] = 1.0 - float(evals_log[name]["merror"][-1])
-                rows.append(row)
-                if epoch_callback is not None:
-                    epoch_callback(epoch + 1, n_rounds, row)
+                        scores[prefix + "loss"] = float(evals_log[name]["mlogloss"][-1])
+                        scores[prefix + "accuracy"] = 1.0 - float(evals_log[name]["merror"][-1])
+                record(epoch + 1, scores)
                 return False
 
-        self.booster_ = xgb.train(
+        return xgb.train(
             self._booster_params(len(self.classes_)),
             train,
-            num_boost_round=n_rounds,
+            num_boost_round=self.n_estimators,
             evals=evals,
             callbacks=[Recorder()],
             verbose_eval=False,
         )
-        self.history_ = rows
-        return self
+
+    def _booster_proba(self, pixels: np.ndarray) -> np.ndarray:
+        return self.booster_.inplace_predict(pixels)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "booster_")
-        proba = self.booster_.inplace_predict(self._pixels(X))
-        proba = np.asarray(proba, dtype=np.float64).reshape(len(X), len(self.classes_))
+        proba = super().predict_proba(X)
         # XGBoost's softmax is float32: rows sum to 1 within 1e-7, which scikit-learn's
         # log_loss warns about; in float64 they sum to 1 within rounding
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    @property
-    def n_parameters(self) -> int:
-        """Tree nodes (each a split or a leaf) over every tree: one line each in the dump."""
-        check_is_fitted(self, "booster_")
+    def _n_nodes(self) -> int:
+        """One line each in the dump."""
         return int(sum(tree.count("\n") for tree in self.booster_.get_dump()))
 
-    def weight_images(self) -> np.ndarray:
-        """Split counts per pixel (XGBoost's "weight" importance)."""
-        check_is_fitted(self, "booster_")
+    def _split_counts(self) -> np.ndarray:
+        """XGBoost's "weight" importance."""
         counts = np.zeros(self.n_features_in_, dtype=np.float32)
         for feature, count in self.booster_.get_score(importance_type="weight").items():
             counts[int(feature.lstrip("f"))] = count
-        return counts.reshape(1, *self.image_shape_)
+        return counts
 
 
 PRESETS: dict[str, dict[str, Any]] = {
