@@ -11,6 +11,7 @@ never read as compare's "regression" (1) or run's "a task failed" (1). SIGTERM (
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -24,6 +25,10 @@ from types import FrameType
 from typing import NoReturn
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+# ... and its Python-side warnings (a run or a study fits several Keras models in one
+# process, which TensorFlow reports as "retracing"); its logger is set by name, so
+# TensorFlow is not imported here.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 from mnistbench import __version__  # noqa: E402
 from mnistbench.commands import (  # noqa: E402
