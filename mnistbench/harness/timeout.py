@@ -21,9 +21,11 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
+from multiprocessing import resource_tracker
 from typing import Any
 
 import numpy as np
@@ -53,8 +55,32 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+#: the resource tracker's report of what a process left behind: for a child killed on
+#: purpose, expected (its tracker still unlinks what it names)
+_LEAK_WARNING = "ignore:resource_tracker:UserWarning"
+
+
+def _own_resource_tracker() -> None:
+    """Give the child a resource tracker of its own, started before it leaves the run's
+    process group so that a kill of the child's group spares it. Named semaphores the task
+    creates (every ``multiprocessing.pool.ThreadPool``, such as joblib's threading backend
+    in SGD's one-vs-rest fit, makes two) would otherwise be registered with the parent's
+    tracker and, the child being killed before it can unregister them, reported as leaked
+    when the run exits (after the one line of a SIGTERM). This tracker unlinks them when
+    the child dies, and is started told not to warn about them."""
+    tracker: Any = resource_tracker._resource_tracker  # the module's own, behind register()
+    with contextlib.suppress(OSError, TypeError):
+        os.close(tracker._fd)  # this process's copy of the parent tracker's pipe
+    tracker._fd = tracker._pid = None
+    if _LEAK_WARNING not in sys.warnoptions:
+        sys.warnoptions.append(_LEAK_WARNING)  # passed to the tracker as -W
+    resource_tracker.ensure_running()
+
+
 def _child(conn: Any, task: Task, split: Split, threads: int, entry: ModelEntry) -> None:
     """The task in its own process group, so a kill takes its helpers too."""
+    if os.name == "posix":  # Windows has no named semaphores to track
+        _own_resource_tracker()
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     try:
