@@ -68,7 +68,9 @@ def _own_resource_tracker() -> None:
     tracker and, the child being killed before it can unregister them, reported as leaked
     when the run exits (after the one line of a SIGTERM). This tracker unlinks them when
     the child dies, and is started told not to warn about them."""
-    tracker: Any = resource_tracker._resource_tracker  # the module's own, behind register()
+    tracker: Any = getattr(resource_tracker, "_resource_tracker", None)  # behind register()
+    if not (hasattr(tracker, "_fd") and hasattr(tracker, "_pid")):
+        return  # a Python whose tracker is built otherwise: at worst, the warning is back
     with contextlib.suppress(OSError, TypeError):
         os.close(tracker._fd)  # this process's copy of the parent tracker's pipe
     tracker._fd = tracker._pid = None
