@@ -10,6 +10,10 @@ configuration, here environment variables read when asv imports the suite:
     MNIST (official split), the tuned defaults as they are plus each model's reference
     preset (``@notebook``, or ``@bench_mnist`` / ``@defaults`` where it has no notebook).
     ``tiny``: ``digits`` with the quick parameters, for the test suite.
+``MNISTBENCH_ASV_MODELS``
+    the models to benchmark, by name or group (``sgd,knn,softmax,hist_gb``; default: every
+    available model). The CI smoke run proves asv's machinery on a few kinds of model; the
+    test suite runs every benchmark for every model in process.
 ``MNISTBENCH_ASV_DATASET``
     the data set (default ``mnist-5k``; ``mnist`` for the full profile).
 ``MNISTBENCH_ASV_THREADS``
@@ -77,13 +81,40 @@ def threads() -> int:
     return max(1, min(wanted, default_threads()))
 
 
+def selected_models() -> set[str] | None:
+    """The model names ``MNISTBENCH_ASV_MODELS`` keeps (names or groups, comma-separated,
+    as ``--models`` takes them without presets); None: every available model."""
+    from mnistbench.models import available_models
+    from mnistbench.models.specs import model_groups
+
+    text = os.environ.get("MNISTBENCH_ASV_MODELS", "").strip()
+    if not text:
+        return None
+    groups = model_groups()
+    names: set[str] = set()
+    for item in (t.strip() for t in text.split(",") if t.strip()):
+        names.update(label.partition("@")[0] for label in groups.get(item, [item]))
+    known = {entry.name for entry in available_models()}
+    unknown = sorted(names - known)
+    if unknown:
+        raise ValueError(
+            f"MNISTBENCH_ASV_MODELS names {', '.join(unknown)}, not an available model; "
+            f"available: {', '.join(sorted(known))}"
+        )
+    return names
+
+
 def model_specs(profile: Profile) -> list[str]:
-    """Spec labels for the profile: every registered model (and its reference preset)."""
+    """Spec labels for the profile: every available model, or those
+    ``MNISTBENCH_ASV_MODELS`` names (and each one's reference preset)."""
     from mnistbench.models import available_models, parse_spec
 
+    keep = selected_models()
     labels = []
     for entry in available_models():
         name = entry.name
+        if keep is not None and name not in keep:
+            continue
         variants = [name]
         if profile.as_written and entry.reference_preset:
             variants.append(f"{name}@{entry.reference_preset}")

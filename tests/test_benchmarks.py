@@ -134,3 +134,15 @@ def test_committed_baseline_matches_the_gate():
     assert not list(BASELINE.rglob("*.npz"))
     assert sum(p.stat().st_size for p in BASELINE.rglob("*")) < 200_000
     json.loads((BASELINE / "run.json").read_text())
+
+
+def test_asv_models_selects_by_name_or_group_and_refuses_unknown_names(monkeypatch):
+    from benchmarks.common import get_profile, model_specs
+
+    monkeypatch.setenv("MNISTBENCH_ASV_MODELS", "sgd, knn")
+    assert [s.partition(":")[0] for s in model_specs(get_profile("quick"))] == ["sgd", "knn"]
+    monkeypatch.setenv("MNISTBENCH_ASV_MODELS", "default")
+    assert len(model_specs(get_profile("quick"))) == 6
+    monkeypatch.setenv("MNISTBENCH_ASV_MODELS", "sgd,forest")
+    with pytest.raises(ValueError, match="forest, not an available model"):
+        model_specs(get_profile("quick"))
