@@ -281,10 +281,10 @@ def load_run(path: str | Path) -> SavedRun:
 
 
 def new_run_id(dataset: str) -> str:
-    """``20261124-013000-3f9a1c-digits``: sortable by time, and unique without the user's
+    """``20261124-013000-3f9a1c07-digits``: sortable by time, and unique without the user's
     help (runs started in the same second, by CI jobs or cluster users, get their own)."""
     name = slug(dataset.split(":")[0]).replace(".", "-")
-    return f"{compact_timestamp()}-{secrets.token_hex(3)}-{name}"
+    return f"{compact_timestamp()}-{secrets.token_hex(4)}-{name}"
 
 
 def latest_run(root: Path) -> Path | None:
