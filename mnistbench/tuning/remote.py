@@ -53,6 +53,7 @@ def remote_trial(
 ) -> None:
     """What a worker runs: one trial of ``name``'s study in the storage at ``url``."""
     import optuna
+    from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     split = _split(data)
@@ -63,11 +64,20 @@ def remote_trial(
         sampler=optuna.samplers.TPESampler(seed=sampler_seed),
         pruner=optuna.pruners.MedianPruner(**pruner),
     )
-    study.optimize(
-        lambda trial: run_trial(trial, name, split, seed=seed, threads=threads),
-        n_trials=1,
-        catch=(TrialFailed,),
-    )
+    # Dask runs a task again when its worker dies, even one that had just told the storage
+    # its trial was done: a submission whose trial finished is not run twice.
+    finished = (TrialState.COMPLETE, TrialState.PRUNED)
+    if any(
+        t.user_attrs.get("submission") == sampler_seed and t.state in finished
+        for t in study.get_trials(deepcopy=False)
+    ):
+        return
+
+    def objective(trial: Any) -> float:
+        trial.set_user_attr("submission", sampler_seed)
+        return run_trial(trial, name, split, seed=seed, threads=threads)
+
+    study.optimize(objective, n_trials=1, catch=(TrialFailed,))
 
 
 def worker_count(client: Any) -> int:
