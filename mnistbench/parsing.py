@@ -14,7 +14,13 @@ from mnistbench.data import DATASET_NAMES
 from mnistbench.errors import RequestError
 from mnistbench.harness.cluster import LOCAL_PREFIX, MAX_LOCAL_WORKERS, SchedulerAddress
 from mnistbench.harness.subsets import TrainSize
-from mnistbench.models import ModelSpec, available_models, get_entry, select_models
+from mnistbench.models import (
+    ModelSelection,
+    ModelSpec,
+    available_models,
+    get_entry,
+    select_models,
+)
 from mnistbench.models.registry import GROUP_ALL, check_available
 from mnistbench.tuning.budget import COMPUTE_S, TRIALS, Budget
 
@@ -30,12 +36,18 @@ def flag(field: str) -> str:
     return _FLAGS.get(field, "--" + field.replace("_", "-"))
 
 
-def parse_models(text: str) -> list[ModelSpec]:
-    """``knn,sgd@notebook:max_iter=5,deep``: specs, groups and sweeps expanded."""
+def parse_model_selection(text: str) -> ModelSelection:
+    """``knn,sgd@notebook:max_iter=5,deep``: specs, groups and sweeps expanded, with a note
+    for each unavailable model a group left out."""
     selection = select_models(text)
     if not selection.specs:  # say why when a group's models are all unavailable
         raise RequestError("models", "; ".join(["selected no model", *selection.notes]))
-    return selection.specs
+    return selection
+
+
+def parse_models(text: str) -> list[ModelSpec]:
+    """The specs of ``parse_model_selection``."""
+    return parse_model_selection(text).specs
 
 
 def parse_datasets(text: str) -> list[str]:

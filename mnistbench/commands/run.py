@@ -31,10 +31,10 @@ from mnistbench.commands.summary import ranking_view
 from mnistbench.errors import MnistbenchError
 from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
 from mnistbench.harness.runner import Progress
-from mnistbench.models import parse_settings, select_models
+from mnistbench.models import ModelSelection, parse_settings
 from mnistbench.parsing import (
     parse_datasets,
-    parse_models,
+    parse_model_selection,
     parse_scheduler,
     parse_seeds,
     parse_target_accuracy,
@@ -133,10 +133,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
 
 
-def request_from(args: argparse.Namespace) -> RunRequest:
-    """The flags as values (errors name the value's field; ``execute`` names the flag)."""
+def request_from(args: argparse.Namespace, selection: ModelSelection | None = None) -> RunRequest:
+    """The flags as values (errors name the value's field; ``execute`` names the flag);
+    ``selection``: ``--models`` already parsed."""
+    if selection is None and args.models is not None:
+        selection = parse_model_selection(args.models)
     return RunRequest(
-        specs=parse_models(args.models) if args.models is not None else None,
+        specs=selection.specs if selection is not None else None,
         settings=parse_settings(args.set),
         dataset=parse_datasets(args.dataset) if args.dataset is not None else None,
         split=args.split,
@@ -165,10 +168,10 @@ def request_from(args: argparse.Namespace) -> RunRequest:
 
 def execute(args: argparse.Namespace) -> int:
     with flags_named():
-        plan = plan_run(request_from(args))
-    if args.models is not None:  # the unavailable models its groups left out
-        for note in select_models(args.models).notes:
-            err_console.print(f"[yellow]note[/] {escape(note)}", highlight=False)
+        selection = parse_model_selection(args.models) if args.models is not None else None
+        plan = plan_run(request_from(args, selection))
+    for note in selection.notes if selection is not None else ():  # models groups left out
+        err_console.print(f"[yellow]note[/] {escape(note)}", highlight=False)
     if not args.quiet:
         data = ", ".join(
             f"{split.dataset} ({split.scheme} split {len(split.y_train)}/{len(split.y_val)}/"

@@ -108,17 +108,36 @@ def _dataset(
 
 def _from_cache(desc: DatasetDescription, cached: CachedArrays, source: str) -> Dataset:
     """A cached data set, its second test parts (rows after the main ones) split off."""
-    n = cached.n_main
+    return _assemble(
+        desc,
+        cached.images,
+        cached.labels,
+        cached.n_main,
+        cached.extra_tests,
+        cached.n_official_train,
+        source,
+    )
+
+
+def _assemble(
+    desc: DatasetDescription,
+    images: np.ndarray,
+    labels: np.ndarray,
+    n_main: int,
+    extra_tests: dict[str, tuple[int, int]],
+    n_official_train: int | None,
+    source: str,
+) -> Dataset:
+    """Rows ``[:n_main]`` are the data set; each second test part is its row range."""
     extra = {
-        name: (readonly(cached.images[a:b]), readonly(cached.labels[a:b]))
-        for name, (a, b) in cached.extra_tests.items()
+        name: (readonly(images[a:b]), readonly(labels[a:b])) for name, (a, b) in extra_tests.items()
     }
     return Dataset(
         name=desc.name,
-        images=readonly(cached.images[:n]),
-        labels=readonly(cached.labels[:n]),
+        images=readonly(images[:n_main]),
+        labels=readonly(labels[:n_main]),
         pixel_max=desc.pixel_max,
-        n_official_train=cached.n_official_train,
+        n_official_train=n_official_train,
         source=source,
         class_names=desc.class_names,
         extra_tests=extra,
@@ -146,21 +165,7 @@ def _load_host(
         extra_tests=got.extra_tests,
     )
     n = min((a for a, _ in got.extra_tests.values()), default=len(got.labels))
-    extra = {
-        name: (readonly(got.images[a:b]), readonly(got.labels[a:b]))
-        for name, (a, b) in got.extra_tests.items()
-    }
-    return Dataset(
-        name=desc.name,
-        images=readonly(got.images[:n]),
-        labels=readonly(got.labels[:n]),
-        pixel_max=desc.pixel_max,
-        n_official_train=got.n_train,
-        source=got.source,
-        class_names=desc.class_names,
-        extra_tests=extra,
-        official_val_size=desc.host.n_val if desc.host else None,
-    )
+    return _assemble(desc, got.images, got.labels, n, got.extra_tests, got.n_train, got.source)
 
 
 def _load_idx(desc: DatasetDescription, loc: Location, download: bool, entry: Path) -> Dataset:
