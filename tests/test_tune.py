@@ -6,6 +6,7 @@ version of a model's parameters)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -421,6 +422,7 @@ def test_a_dask_worker_killed_mid_trial_loses_nothing(tmp_path):
             states = _states(db)
             if any(s == "COMPLETE" for _, s in states) and any(s == "RUNNING" for _, s in states):
                 seen["finished"] = {n for n, s in states if s == "COMPLETE"}
+                seen["running"] = {n for n, s in states if s == "RUNNING"}
                 # the nannies live in this process; each worker is a process they spawned
                 workers = [
                     c for c in psutil.Process().children() if "spawn_main" in " ".join(c.cmdline())
@@ -428,6 +430,7 @@ def test_a_dask_worker_killed_mid_trial_loses_nothing(tmp_path):
                 for worker in workers:
                     worker.kill()
                 seen["killed"] = len(workers)
+                seen["at"] = datetime.datetime.now()  # optuna's clock: local, naive
                 return
             time.sleep(0.02)
 
@@ -442,8 +445,15 @@ def test_a_dask_worker_killed_mid_trial_loses_nothing(tmp_path):
     ]
     assert len(rows) == 4  # the budget: killed trials not counted
     assert seen["finished"] <= {r["number"] for r in rows}
-    assert any(s == "FAIL" for s in states.values())  # the killed trial(s)
     assert "RUNNING" not in states.values()
+    # a trial running when its worker was killed failed, unless it had finished in the
+    # moment between reading the storage and the kill (then it is complete, and counted)
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        done = dict(con.execute("SELECT number, datetime_complete FROM trials").fetchall())
+    for number in seen["running"]:
+        if states[number] != "FAIL":
+            assert states[number] == "COMPLETE"
+            assert datetime.datetime.fromisoformat(done[number]) <= seen["at"]
 
 
 def test_the_budget_table_takes_test_accuracy_only_from_the_study_s_split(tuned):
