@@ -31,7 +31,7 @@ import pandas as pd
 from mnistbench.analysis.summary import speedups
 from mnistbench.errors import MnistbenchError
 from mnistbench.models import DEFAULT_MODELS
-from mnistbench.models.registry import AIMED_PRESETS
+from mnistbench.models.specs import is_reference_preset
 from mnistbench.results import load_run
 
 PRESET = "notebook"
@@ -308,7 +308,8 @@ def judge_notebooks(frame: pd.DataFrame) -> pd.DataFrame:
     others = {t.preset for t in SPEED_TARGETS.values() if t.preset != PRESET}
     rows = []
     for spec, accuracy in ok.groupby("spec")["accuracy"].mean().items():
-        if "@" not in spec or spec.partition("@")[2] in others | AIMED_PRESETS:
+        preset = spec.partition("@")[2]
+        if not is_reference_preset(preset) or preset in others:
             continue
         reported = NOTEBOOK_ACCURACY.get(spec)
         floor = reported[0] - NOTEBOOK_TOLERANCE if reported else None

@@ -67,6 +67,22 @@ def test_each_preset_is_paired_with_its_tuned_default():
     assert "target" not in " ".join(pairs.columns)  # goals live with the benchmarks
 
 
+def test_only_configurations_written_elsewhere_are_paired_as_written():
+    """``@tuned`` and the suite's aims at published results (``@best``...) are not "as
+    written": pairing them would report a tuned default's speed-up over itself."""
+    frame = pd.DataFrame(
+        [
+            _row("knn", 0, 0.97, 1.0, 1.0),
+            _row("knn@notebook", 0, 0.96, 1.0, 100.0),
+            _row("knn@tuned", 0, 0.975, 1.0, 1.0),
+            _row("knn@best", 0, 0.98, 1.0, 3.0),
+        ]
+    )
+    assert list(speedups(frame)["preset"]) == ["knn@notebook"]
+    verdicts = judge_notebooks(frame)
+    assert "knn@tuned" not in set(verdicts["spec"])
+
+
 def test_targets_on_full_mnist():
     verdicts, totals = judge(_full_suite(knn_predict_tuned=1.0))
     assert verdicts["met"].all() and totals["all_met"] is True

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mnistbench.analysis.statistics import PairResult, Ranked, pairwise, rank
+from mnistbench.models.specs import is_reference_preset
 from mnistbench.results import Result, SavedRun
 from mnistbench.results.metric_table import METRICS
 from mnistbench.results.record import PHASES
@@ -78,7 +79,7 @@ def speedups(frame: pd.DataFrame) -> pd.DataFrame:
     disturbed = disturbed_phases(frame)
     rows = []
     for spec, row in agg.iterrows():
-        if not isinstance(row["preset"], str) or not row["preset"]:
+        if not isinstance(row["preset"], str) or not is_reference_preset(row["preset"]):
             continue
         tuned = row["base_spec"]
         if tuned not in agg.index:

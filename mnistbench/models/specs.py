@@ -38,6 +38,13 @@ from mnistbench.models.registry import (
 TUNED_PRESET = "tuned"
 
 
+def is_reference_preset(preset: str | None) -> bool:
+    """Whether ``preset`` is a configuration written somewhere else (a notebook, a
+    library's defaults), which a tuned default's speed-up is measured against; the suite's
+    own aims (``@best``...) and ``@tuned`` are not."""
+    return bool(preset) and preset not in AIMED_PRESETS and preset != TUNED_PRESET
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """One selected variant of a registry model. ``resolved`` holds the parameters an
