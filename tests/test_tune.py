@@ -269,6 +269,32 @@ def test_tuned_specs_run_with_the_profile_of_the_run_s_data_set(tuned, tmp_path)
     assert record.spec == "knn@tuned:n_neighbors=7" and record.params["n_neighbors"] == 7
 
 
+def test_a_run_records_its_profile_and_resumes_only_with_that_one(tuned, tmp_path, capsys):
+    """A resume reuses the profile the run began with (not whichever is found then), and
+    refuses one changed since: the finished tasks ran with the old parameters."""
+    import hashlib
+    import shutil
+
+    given = tmp_path / "profile.json"
+    shutil.copy(tuned / "tune-digits" / "profile.json", given)
+    out = tmp_path / "out"
+    assert _run(out, "knn@tuned", "--profile", str(given), "--run-id", "r", "--seeds", "0") == 0
+    used = load_run(out / "r").meta.profiles["digits"]
+    assert used["path"] == str(given)
+    assert used["sha256"] == hashlib.sha256(given.read_bytes()).hexdigest()
+    # resumed without --profile: the recorded one, not a search that finds nothing
+    assert _run(out, "knn@tuned", "--resume", "--run-id", "r", "--seeds", "0,1") == 0
+    assert {r.record.seed for r in load_run(out / "r").results} == {0, 1}
+    data = json.loads(given.read_text())
+    data["models"]["knn"]["params"]["n_neighbors"] = 1
+    given.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert _run(out, "knn@tuned", "--resume", "--run-id", "r", "--seeds", "0,1,2") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "changed since this run began" in err, err
+    assert {r.record.seed for r in load_run(out / "r").results} == {0, 1}
+
+
 def test_tuned_without_a_profile_is_refused(tmp_path, capsys):
     assert _run(tmp_path, "knn@tuned") == 2
     err = capsys.readouterr().err.strip()

@@ -134,16 +134,23 @@ def plan_run(request: RunRequest) -> RunPlan:
     )
 
     scheme = request.split or _previous_scheme(previous)
-    loaded, specs_of = [], {}
+    loaded, specs_of, profiles = [], {}, {}
     for name in names:
         dataset = load_dataset(name, data_dir=request.data_dir, download=request.download)
         split = make_split(
             dataset, scheme, test_size=request.test_size, val_size=val_size, seed=request.split_seed
         )
         # @tuned specs take their profile's parameters for this data set and split (or refuse)
-        specs_of[split.dataset] = resolve_tuned(
-            specs, dataset.name, split.fingerprint, profile=request.profile, out=request.out
+        specs_of[split.dataset], used = resolve_tuned(
+            specs,
+            dataset.name,
+            split.fingerprint,
+            profile=request.profile,
+            out=request.out,
+            used=previous.profiles.get(split.dataset) if previous is not None else None,
         )
+        if used is not None:
+            profiles[split.dataset] = used
         loaded.append((dataset, split))
     several = len(loaded) > 1
     dataset, split = loaded[0]
@@ -176,6 +183,7 @@ def plan_run(request: RunRequest) -> RunPlan:
         target_accuracy=target,
         datasets=[d.name for d, _ in loaded] if several else [],
         splits={s.dataset: s.describe() for _, s in loaded} if several else {},
+        profiles=profiles,
     )
     requests = {
         s.dataset: DataRequest(

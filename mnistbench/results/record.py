@@ -271,6 +271,17 @@ class TaskRecord(Part):
         return record
 
 
+#: run facts written only when a run has them (older readers never see an empty one)
+_META_WRITTEN_WHEN_SET = (
+    "train_sizes",
+    "task_timeout",
+    "datasets",
+    "splits",
+    "target_accuracy",
+    "profiles",
+)
+
+
 @dataclass
 class RunMeta(Part):
     """A run directory's own facts: what was asked for and how it went."""
@@ -302,6 +313,8 @@ class RunMeta(Part):
     # parameters they share).
     datasets: list[str] = field(default_factory=list)
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the tuned profile each data set's ``@tuned`` specs ran with: path, SHA-256, written
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def dataset_names(self) -> list[str]:
@@ -317,7 +330,7 @@ class RunMeta(Part):
     def to_json(self) -> dict[str, Any]:
         data = {"schema_version": SCHEMA_VERSION, **super().to_json()}
         data.pop("upgraded_from")
-        for key in ("train_sizes", "task_timeout", "datasets", "splits", "target_accuracy"):
+        for key in _META_WRITTEN_WHEN_SET:
             if not data.get(key):
                 data.pop(key, None)
         return data

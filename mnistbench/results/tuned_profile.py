@@ -179,6 +179,15 @@ def tuned_params(profile: TunedProfile, name: str, dataset: str, fingerprint: st
     return {k: check_value(k, v, defaults[k]) for k, v in model.params.items()}
 
 
+def profile_digest(path: Path) -> str:
+    """The SHA-256 of a profile file: what a run records of the profile it used, so a
+    resume can tell the same profile from one tuned again in between."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as exc:
+        raise ProfileError(f"cannot read tuned profile {path}: {exc.strerror or exc}") from None
+
+
 def resolve_tuned(
     specs: Iterable[ModelSpec],
     dataset: str,
@@ -186,12 +195,17 @@ def resolve_tuned(
     *,
     profile: Path | None = None,
     out: Path | None = None,
-) -> list[ModelSpec]:
+    used: dict[str, Any] | None = None,
+) -> tuple[list[ModelSpec], dict[str, Any] | None]:
     """Every ``@tuned`` spec with its profile's parameters (its label unchanged, its own
-    overrides still winning); the other specs as they are."""
+    overrides still winning), the other specs as they are; and which profile that was
+    (path, SHA-256, when written), for the run to record. ``used`` is what a run being
+    resumed recorded: its profile is used again, and refused if it changed since."""
     specs = list(specs)
     if not any(s.preset == TUNED_PRESET for s in specs):
-        return specs
+        return specs, None
+    if used and profile is None:
+        profile = Path(used["path"])
     path = find_profile(dataset, profile, out)
     if path is None:
         looked = f"{study_dir(out, dataset) / PROFILE_FILE} or " if out is not None else ""
@@ -199,11 +213,19 @@ def resolve_tuned(
             f"@{TUNED_PRESET}: no tuned profile for {dataset} ({looked}a shipped one); run "
             f"mnistbench tune --dataset {dataset} first, or pass --profile FILE"
         )
+    digest = profile_digest(path)
+    if used and used.get("sha256") != digest:
+        raise ProfileError(
+            f"@{TUNED_PRESET}: {path} changed since this run began (it was tuned again or "
+            "edited): its finished tasks ran with the old parameters; start a new run"
+        )
     loaded = read_profile(path)
     loaded.provenance["path"] = str(path)
-    return [
+    resolved = [
         s.with_resolved(tuned_params(loaded, s.name, dataset, fingerprint))
         if s.preset == TUNED_PRESET
         else s
         for s in specs
     ]
+    record = {"path": str(path), "sha256": digest, "written": loaded.provenance.get("written")}
+    return resolved, record
