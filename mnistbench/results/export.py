@@ -2,7 +2,10 @@
 
 One row per task: ``Run.to_frame()``'s columns (spec, seed, data set, split fingerprint,
 every metric, every timing, each phase's disturbance flag) preceded by the run and the
-machine it ran on. Values only; ``mnistbench export`` writes the file.
+machine it ran on, and, when a record holds a second test part (QMNIST's ``qmnist-50k``),
+its score in columns ``<part>_accuracy``, ``<part>_accuracy_ci_low``/``_high``,
+``<part>_n_test`` and ``<part>_predict_s``. Values only; ``mnistbench export`` writes the
+file.
 """
 
 from __future__ import annotations
@@ -36,6 +39,21 @@ def _run_columns(run: SavedRun) -> dict[str, list[object]]:
     }
 
 
+def _extra_test_columns(run: SavedRun) -> dict[str, list[object]]:
+    """Each second test part's score, one column per value (none: no record has one)."""
+    names = list(dict.fromkeys(n for r in run.results for n in r.record.extra_tests))
+    out: dict[str, list[object]] = {}
+    for name in names:
+        scores = [r.record.extra_tests.get(name) for r in run.results]
+        cis = [(s.accuracy_ci or [None, None]) if s else [None, None] for s in scores]
+        out[f"{name}_accuracy"] = [s.accuracy if s else None for s in scores]
+        out[f"{name}_accuracy_ci_low"] = [ci[0] for ci in cis]
+        out[f"{name}_accuracy_ci_high"] = [ci[1] for ci in cis]
+        out[f"{name}_n_test"] = [s.n_test if s else None for s in scores]
+        out[f"{name}_predict_s"] = [s.predict_s if s else None for s in scores]
+    return out
+
+
 def export_frame(runs: Sequence[SavedRun]) -> pd.DataFrame:
     """Every task of ``runs``, one row each: the run and the host, then ``Run.to_frame()``
     (every column of it, in its order)."""
@@ -43,7 +61,8 @@ def export_frame(runs: Sequence[SavedRun]) -> pd.DataFrame:
     for run in runs:
         frame = run.to_frame()
         extra = {k: v for k, v in _run_columns(run).items() if k not in frame.columns}
-        frames.append(pd.concat([pd.DataFrame(extra, index=frame.index), frame], axis=1))
+        parts = pd.DataFrame(_extra_test_columns(run), index=frame.index)
+        frames.append(pd.concat([pd.DataFrame(extra, index=frame.index), frame, parts], axis=1))
     if not frames:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

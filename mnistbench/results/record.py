@@ -69,6 +69,18 @@ class PhaseSignals(Part):
         return self.verdict == "disturbed"
 
 
+@dataclass
+class ExtraTestScore(Part):
+    """A model's score on a second named test part of the data set (QMNIST's 50,000 digits
+    lost from MNIST's test set: Yadav & Bottou, "Cold Case: The Lost MNIST Digits",
+    NeurIPS 2019), scored after the main test part and timed apart from it."""
+
+    accuracy: float | None = None
+    accuracy_ci: list[float] | None = None  # 95 % Wilson interval over the part's digits
+    n_test: int | None = None  # digits in the part
+    predict_s: float | None = None  # one prediction of the whole part (not a timed phase)
+
+
 PHASES = ("fit", "predict", "latency")
 #: a task's outcomes: measured, failed (the model or the machine), or out of its budget
 STATUSES = ("ok", "error", "timeout")
@@ -216,6 +228,9 @@ class TaskRecord(Part):
     # The training arithmetic of one epoch (one history row), counted from the layers
     # (forward and backward); None for models that do not count it.
     flops_per_epoch: float | None = None
+    # Written only when the data set has second test parts (QMNIST's "qmnist-50k"): each
+    # part's name -> the model's score on it (records before it have none: read as empty).
+    extra_tests: dict[str, ExtraTestScore] = field(default_factory=dict)
 
     _nested = {
         "metrics": Metrics,
@@ -253,6 +268,8 @@ class TaskRecord(Part):
         for key in OPTIONAL_TASK_FIELDS:  # a run without them writes today's records
             if data.get(key) is None:
                 data.pop(key, None)
+        if not data.get("extra_tests"):
+            data.pop("extra_tests", None)
         return data
 
     @classmethod
@@ -262,6 +279,7 @@ class TaskRecord(Part):
         if missing:
             raise ResultsError(f"task record lacks {', '.join(missing)}")
         record = super().from_json(data)
+        record.extra_tests = _test_parts(record.extra_tests)
         if record.status not in STATUSES:
             raise FieldError(
                 "status", f"should be 'ok', 'error' or 'timeout', not {record.status!r}"
@@ -269,6 +287,19 @@ class TaskRecord(Part):
         if record.ok and record.metrics is None:
             raise FieldError("metrics", "is missing from a record whose status is 'ok'")
         return record
+
+
+def _test_parts(parts: dict[str, Any]) -> dict[str, ExtraTestScore]:
+    """The record's second test parts as scores; a part that is no object names itself."""
+    out = {}
+    for name, value in parts.items():
+        if not isinstance(value, dict | ExtraTestScore):
+            raise FieldError(f"extra_tests.{name}", f"should be an object, not {value!r}")
+        try:
+            out[name] = ExtraTestScore.from_json(value) if isinstance(value, dict) else value
+        except FieldError as exc:
+            raise exc.within(f"extra_tests.{name}") from None
+    return out
 
 
 #: run facts written only when a run has them (older readers never see an empty one)
