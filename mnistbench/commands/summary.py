@@ -21,6 +21,7 @@ from mnistbench.analysis.ranking import Ranking, RankTest, rank_runs
 from mnistbench.analysis.statistics import ALPHA
 from mnistbench.commands.common import EXIT_OK
 from mnistbench.commands.display import console
+from mnistbench.commands.extra_tests_view import show_extra_tests
 from mnistbench.results import load_run
 
 HELP = "rank the models across data sets (one run over several, or separate runs)"
@@ -37,8 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    ranking = rank_runs([load_run(path) for path in args.runs])
-    console.print(ranking_view(ranking))
+    runs = [load_run(path) for path in args.runs]
+    console.print(ranking_view(rank_runs(runs)))
+    show_extra_tests(runs)  # QMNIST's second test part (Yadav & Bottou 2019)
     return EXIT_OK
 
 

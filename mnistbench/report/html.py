@@ -7,8 +7,8 @@ Jinja2's autoescape; only our own figure ``data:`` URIs are marked safe by the t
 Each section's context is built by its own module and drawn by the template of the same
 name in ``templates/`` (``header``, ``summary``, ``tradeoff``, ``training_size``,
 ``confusion``, ``weights``, ``learning_curves``, ``per_class``, ``explorer``,
-``significance``, ``preset_speedups``, ``ranking``, ``comparison``); ``report.html`` is the
-page.
+``significance``, ``extra_tests``, ``preset_speedups``, ``ranking``, ``comparison``);
+``report.html`` is the page.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from mnistbench.report import figures as F
 from mnistbench.report.comparison import comparison_context
 from mnistbench.report.confusion import confusion_tables
 from mnistbench.report.explorer import confused_pairs, explorer_context
+from mnistbench.report.extra_tests import extra_tests_context
 from mnistbench.report.header import header_info
 from mnistbench.report.incidents import (
     disturbed,
@@ -80,6 +81,7 @@ def run_sections(run: SavedRun, sink: F.FigureSink) -> dict[str, Any]:
         "mistakes": mistake_gallery(run),
         "significance": significance_context(run, frame) if not frame.empty else None,
         **preset_speedups_context(frame),
+        **extra_tests_context(run),  # 7d a second test part (QMNIST's lost digits)
         **training_size_context(run, sink),  # 3b training-set size, 3c sweeps (when present)
     }
 
