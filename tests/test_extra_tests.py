@@ -6,8 +6,10 @@ QMNIST comes from a real HTTP server on 127.0.0.1 serving small files in its rea
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -15,6 +17,10 @@ from scipy import stats
 
 from mnistbench.analysis.extra_tests import difference_interval, extra_test_rows
 from mnistbench.cli import main
+from mnistbench.data import Split, load_dataset, make_split
+from mnistbench.harness.runner import Task, run_task
+from mnistbench.models import ModelEntry, parse_spec, register, unregister
+from mnistbench.models.builtin.knn import KNNModel
 from mnistbench.results import load_run
 from mnistbench.results.export import export_frame
 from mnistbench.results.record import TaskRecord
@@ -153,3 +159,46 @@ def test_the_difference_interval_is_the_two_proportion_normal_interval():
     z = stats.norm.ppf(0.975)
     assert (low, high) == pytest.approx((-0.005 - z * se, -0.005 + z * se))
     assert all(math.isnan(v) for v in difference_interval(0.9, None, 0.8, 100))
+
+
+# --------------------------------------------------------------------------- the harness
+
+
+def _with_part(split: Split, name: str, X: np.ndarray, y: np.ndarray) -> Split:
+    return dataclasses.replace(split, extra_tests={name: (X, y)})
+
+
+def test_a_second_part_holding_the_test_digits_scores_as_the_test_part():
+    split = make_split(load_dataset("digits"))
+    split = _with_part(split, "again", split.X_test, split.y_test)
+    record, _ = run_task(Task(parse_spec("sgd"), 0), split, threads=1, latency_samples=5)
+    assert record.ok, record.error
+    again = record.extra_tests["again"]
+    assert again.accuracy == record.metrics.accuracy
+    assert again.accuracy_ci == record.metrics.accuracy_ci
+    assert again.n_test == len(split.y_test)
+
+
+class _BlindToSevenRows(KNNModel):
+    """k-NN that cannot predict a batch of exactly seven digits (the second part here)."""
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if len(X) == 7:
+            raise ValueError("seven digits at once")
+        return super().predict(X)
+
+
+@pytest.fixture
+def blind_to_seven() -> Iterator[str]:
+    register(ModelEntry("blind_to_seven", _BlindToSevenRows, "k-NN that fails on 7 rows"))
+    yield "blind_to_seven"
+    unregister("blind_to_seven")
+
+
+def test_a_model_that_fails_on_the_second_part_fails_its_task(blind_to_seven):
+    split = make_split(load_dataset("digits"))
+    split = _with_part(split, "seven", split.X_test[:7], split.y_test[:7])
+    task = Task(parse_spec(blind_to_seven), 0)
+    record, arrays = run_task(task, split, threads=1, latency_samples=5)
+    assert record.status == "error" and "seven digits at once" in record.error
+    assert arrays == {} and record.extra_tests == {}
