@@ -16,14 +16,15 @@ import pytest
 from scipy import stats
 
 from mnistbench.analysis.extra_tests import difference_interval, extra_test_rows
+from mnistbench.analysis.statistics import seed_interval, wilson_interval
 from mnistbench.cli import main
 from mnistbench.data import Split, load_dataset, make_split
 from mnistbench.harness.runner import Task, run_task
 from mnistbench.models import ModelEntry, parse_spec, register, unregister
 from mnistbench.models.builtin.knn import KNNModel
-from mnistbench.results import load_run
+from mnistbench.results import Result, SavedRun, load_run
 from mnistbench.results.export import export_frame
-from mnistbench.results.record import TaskRecord
+from mnistbench.results.record import RunMeta, TaskRecord
 from mnistbench.results.record_json import FieldError
 from tests.test_downloads import mirror, serve  # noqa: F401  (the fixture)
 
@@ -202,3 +203,63 @@ def test_a_model_that_fails_on_the_second_part_fails_its_task(blind_to_seven):
     record, arrays = run_task(task, split, threads=1, latency_samples=5)
     assert record.status == "error" and "seven digits at once" in record.error
     assert arrays == {} and record.extra_tests == {}
+
+
+# --------------------------------------------------------------------------- the analysis
+
+
+def _saved(tmp_path, seeds: dict[int, tuple[float, float]]) -> SavedRun:
+    """A run of one spec whose seeds scored (main, second part) as given."""
+    results = []
+    for seed, (main_acc, extra_acc) in seeds.items():
+        record = TaskRecord.from_json(
+            _record(
+                task_id=f"sgd--seed{seed}",
+                seed=seed,
+                dataset="qmnist",
+                metrics={
+                    "accuracy": main_acc,
+                    "accuracy_ci": list(wilson_interval(round(main_acc * 10_000), 10_000)),
+                    "per_class": {"label": [0, 1], "support": [5_000, 5_000]},
+                },
+                extra_tests={
+                    PART: {
+                        "accuracy": extra_acc,
+                        "accuracy_ci": list(wilson_interval(round(extra_acc * 50_000), 50_000)),
+                        "n_test": 50_000,
+                        "predict_s": 2.0,
+                    }
+                },
+            )
+        )
+        results.append(Result(record, tmp_path / f"{record.task_id}.json"))
+    return SavedRun(tmp_path, RunMeta(run_id="r", dataset="qmnist"), results)
+
+
+def test_one_seed_keeps_its_wilson_intervals_and_the_two_proportion_difference(tmp_path):
+    (row,) = extra_test_rows([_saved(tmp_path, {0: (0.99, 0.985)})])
+    assert (row.main.n_test, row.extra.n_test, row.n_seeds) == (10_000, 50_000, 1)
+    assert (row.main.low, row.main.high) == pytest.approx(wilson_interval(9_900, 10_000))
+    assert (row.extra.low, row.extra.high) == pytest.approx(wilson_interval(49_250, 50_000))
+    assert row.difference == pytest.approx(-0.005)
+    assert (row.low, row.high) == pytest.approx(difference_interval(0.99, 10_000, 0.985, 50_000))
+    assert row.predict_s == 2.0
+
+
+def test_seeds_that_agree_keep_the_intervals_of_the_digits(tmp_path):
+    """A deterministic model repeats itself over seeds: its intervals are still the test
+    digits' (Student's t over identical seeds would be of width zero)."""
+    (row,) = extra_test_rows([_saved(tmp_path, {0: (0.99, 0.985), 1: (0.99, 0.985)})])
+    assert row.n_seeds == 2
+    assert (row.main.low, row.main.high) == pytest.approx(wilson_interval(9_900, 10_000))
+    assert (row.low, row.high) == pytest.approx(difference_interval(0.99, 10_000, 0.985, 50_000))
+
+
+def test_seeds_that_differ_widen_the_difference_interval(tmp_path):
+    seeds = {0: (0.99, 0.95), 1: (0.98, 0.99), 2: (0.97, 0.96)}
+    (row,) = extra_test_rows([_saved(tmp_path, seeds)])
+    t_low, t_high = seed_interval([e - m for m, e in seeds.values()])
+    assert row.low <= t_low and row.high >= t_high
+    assert row.main.accuracy == pytest.approx(0.98) and row.extra.accuracy == pytest.approx(
+        0.9667, abs=1e-4
+    )
