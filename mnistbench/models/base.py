@@ -77,6 +77,10 @@ class BenchModel(ClassifierMixin, BaseEstimator):
     # The parameters worth tuning and their distributions (``mnistbench tune``); None: the
     # model is not tuned. The tuned defaults above are a study's first trial.
     search_space: ClassVar[SearchSpace | None] = None
+    # Parameters (keys of ``defaults``) that say how the same arithmetic is executed (XLA
+    # compilation), not what is learnt: a tuned profile's parameter version leaves them
+    # out, so adding or changing one never invalidates a profile.
+    execution_params: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))

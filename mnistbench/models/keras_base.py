@@ -44,6 +44,9 @@ class KerasModel(BenchModel):
     quick_params: ClassVar[dict[str, Any]] = {"epochs": 2, "min_steps": 0}
     # A thread limit starts TensorFlow with its threads (intra-op; one inter-op thread).
     thread_runtimes: ClassVar[tuple[str, ...]] = (TENSORFLOW,)
+    # How the training step is executed, not what it computes (a profile's parameter
+    # version leaves these out; ``steps_per_execution`` predates this and stays hashed).
+    execution_params: ClassVar[frozenset[str]] = frozenset({"jit_compile"})
     defaults: ClassVar[dict[str, Any]] = {
         "epochs": 10,
         "batch_size": 128,
@@ -73,6 +76,10 @@ class KerasModel(BenchModel):
         # degrees (0 = off), drawn afresh per batch from the model's seed.
         "augment_shift": 0,
         "augment_rotate": 0.0,
+        # Compile the training step with XLA (Keras's ``compile(jit_compile=True)``): the
+        # same layers and arithmetic, fused into fewer kernels; off is Keras's own choice
+        # on a CPU-only machine. ``python -m benchmarks.cnn_settings`` measures it.
+        "jit_compile": False,
         "random_state": 0,
     }
 
@@ -243,6 +250,7 @@ class KerasModel(BenchModel):
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
             steps_per_execution=self.steps_per_execution,
+            jit_compile=bool(self.jit_compile),
         )
         val = None
         if validation_data is not None:

@@ -42,11 +42,15 @@ def study_dir(out: Path, dataset: str) -> Path:
 
 def parameter_version(name: str) -> str:
     """A short hash of a model's parameter names, defaults and search space: a profile
-    tuned for one version of them is refused by another."""
+    tuned for one version of them is refused by another. Execution settings
+    (``execution_params``: how the same arithmetic runs, such as XLA) are left out: they
+    change no tuned value."""
     cls = get_entry(name).cls
     text = json.dumps(
         {
-            "defaults": {k: repr(v) for k, v in sorted(cls.defaults.items())},
+            "defaults": {
+                k: repr(v) for k, v in sorted(cls.defaults.items()) if k not in cls.execution_params
+            },
             "space": repr(cls.search_space),
         },
         sort_keys=True,
