@@ -19,6 +19,7 @@ from mnistbench.analysis.summary import Significance, mixed_hosts
 from mnistbench.data import DatasetInfo
 from mnistbench.harness.runner import Progress, Task
 from mnistbench.models import ModelEntry
+from mnistbench.models.specs import TUNED_PRESET
 from mnistbench.results.metric_table import (
     BY_KEY,
     finite,
@@ -70,14 +71,28 @@ def models_table(entries: Iterable[ModelEntry]) -> Table:
         preset_text = "\n".join(
             f"@{p}"
             + (f" ({entry.preset_source(p)})" if entry.preset_source(p) else "")
+            + (" [yellow]augmented[/]" if entry.is_augmented(values) else "")
             + ": "
             + ", ".join(f"{k}={v!r}" for k, v in values.items())
             for p, values in entry.presets.items()
         )
+        if entry.cls.search_space is not None:  # @tuned: the profile of a tuning study
+            tuned = (
+                f"@{TUNED_PRESET} (the tuned profile of the run's data set, from "
+                f"mnistbench tune): searches {', '.join(entry.cls.search_space.names)}"
+            )
+            preset_text = f"{preset_text}\n{tuned}" if preset_text else tuned
         unavailable = entry.unavailable_reason
         status = f"\n[yellow]unavailable: {escape(unavailable)}[/]" if unavailable else ""
+        anchor = entry.published
+        published = (
+            f"\npublished best: {anchor.accuracy:.4f} on {anchor.dataset} ({anchor.split} "
+            f"split), {escape(anchor.source)}"
+            if anchor
+            else ""
+        )
         table.add_row(
-            f"[bold]{entry.name}[/]\n{entry.description}{status}",
+            f"[bold]{entry.name}[/]\n{entry.description}{published}{status}",
             entry.family,
             "\n".join(names),
             "\n".join(repr(entry.defaults[n]) for n in names),

@@ -28,6 +28,7 @@ from mnistbench.commands.display import (
     training_size_table,
 )
 from mnistbench.commands.extra_tests_view import show_extra_tests
+from mnistbench.commands.frontier_display import print_published_gaps
 from mnistbench.commands.summary import ranking_view
 from mnistbench.errors import MnistbenchError
 from mnistbench.harness.plan import RunRequest, execute_plan, plan_run
@@ -201,6 +202,7 @@ def execute(args: argparse.Namespace) -> int:
             console.print(table)
         if len(outcome.run.meta.dataset_names) > 1:  # the models ranked across data sets
             console.print(ranking_view(rank_runs([outcome.run])))
+        print_published_gaps([outcome.run])
         show_extra_tests([outcome.run])  # QMNIST's second test part (Yadav & Bottou 2019)
     console.print(f"results: {plan.path}")
     status = EXIT_FAILED if outcome.failed else EXIT_OK

@@ -22,6 +22,7 @@ from mnistbench.analysis.statistics import ALPHA
 from mnistbench.commands.common import EXIT_OK
 from mnistbench.commands.display import console
 from mnistbench.commands.extra_tests_view import show_extra_tests
+from mnistbench.commands.frontier_display import print_published_gaps
 from mnistbench.results import load_run
 
 HELP = "rank the models across data sets (one run over several, or separate runs)"
@@ -40,6 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     runs = [load_run(path) for path in args.runs]
     console.print(ranking_view(rank_runs(runs)))
+    print_published_gaps(runs)
     show_extra_tests(runs)  # QMNIST's second test part (Yadav & Bottou 2019)
     return EXIT_OK
 

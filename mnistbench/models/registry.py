@@ -51,11 +51,20 @@ GROUP_ALL, GROUP_DEFAULT, GROUP_NOTEBOOKS = "all", "default", "notebooks"
 
 @dataclass(frozen=True)
 class PublishedResult:
-    """The best published test accuracy of a model's family on full MNIST without data
-    augmentation, with where it was published: what the ``@best`` preset aims at."""
+    """The best published test accuracy of a model's family without data augmentation,
+    with where it was published: what the ``@best`` preset aims at. It was measured on one
+    data set's split (full MNIST's official one by default), and means nothing elsewhere:
+    reports set a run against it only on that data set and split."""
 
     accuracy: float
     source: str
+    dataset: str = "mnist"
+    split: str = "official"
+
+    def applies_to(self, dataset: str | None, split: str | None) -> bool:
+        """Whether a result on ``dataset``'s ``split`` is measured as this one was (a
+        record without its split scheme, from an older run, is taken at its data set)."""
+        return dataset == self.dataset and split in (None, self.split)
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,11 @@ class ModelEntry:
         if "notebook" in self.presets:
             return "notebook"
         return next((p for p in self.presets if p not in AIMED_PRESETS), None)
+
+    def is_augmented(self, params: dict[str, Any] | None = None) -> bool:
+        """Whether the model with ``params`` (over its defaults) trains on copies of its
+        digits it makes itself: the model class decides, from its parameters."""
+        return bool(self.cls(**(params or {})).augmented)
 
     def preset_source(self, preset: str) -> str:
         """Where a preset's configuration comes from ("" when unknown)."""

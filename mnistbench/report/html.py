@@ -5,7 +5,7 @@ Everything here reads results written by ``mnistbench run`` (``load_run``); noth
 trains. User-originated strings go to the template as plain strings and are escaped by
 Jinja2's autoescape; only our own figure ``data:`` URIs are marked safe by the template.
 Each section's context is built by its own module and drawn by the template of the same
-name in ``templates/`` (``header``, ``summary``, ``tradeoff``, ``training_size``,
+name in ``templates/`` (``header``, ``summary``, ``published``, ``tradeoff``, ``training_size``,
 ``confusion``, ``weights``, ``learning_curves``, ``per_class``, ``explorer``,
 ``significance``, ``extra_tests``, ``preset_speedups``, ``ranking``, ``comparison``);
 ``report.html`` is the page.
@@ -40,6 +40,7 @@ from mnistbench.report.incidents import (
 from mnistbench.report.learning_curves import TARGET_ACCURACY, curves_overview, learning_curves
 from mnistbench.report.per_class import f1_figure, mistake_gallery
 from mnistbench.report.preset_speedups import preset_speedups_context
+from mnistbench.report.published import published_context
 from mnistbench.report.ranking import ranking_context
 from mnistbench.report.significance import significance_context
 from mnistbench.report.summary import parameters, summary_notes, summary_rows
@@ -81,6 +82,7 @@ def run_sections(run: SavedRun, sink: F.FigureSink) -> dict[str, Any]:
         "mistakes": mistake_gallery(run),
         "significance": significance_context(run, frame) if not frame.empty else None,
         **preset_speedups_context(frame),
+        **published_context(run),  # 2b against the best published result (when one applies)
         **extra_tests_context(run),  # 7d a second test part (QMNIST's lost digits)
         **training_size_context(run, sink),  # 3b training-set size, 3c sweeps (when present)
     }

@@ -17,6 +17,7 @@ from mnistbench.analysis.ranking import Ranking, RankingError, RankTest, rank_ru
 from mnistbench.analysis.statistics import ALPHA
 from mnistbench.report import figures as F
 from mnistbench.results import SavedRun
+from mnistbench.results.labels import spec_of
 
 
 def ranking_context(runs: Sequence[SavedRun], sink: F.FigureSink) -> dict[str, Any] | None:
@@ -30,6 +31,12 @@ def ranking_context(runs: Sequence[SavedRun], sink: F.FigureSink) -> dict[str, A
         ranking = rank_runs(runs)
     except RankingError as exc:
         return {"refused": str(exc)}
+    augmented = {  # trained on more digits than the others: marked in the matrix
+        spec_of(res.record.spec, res.record.model_spec, res.record.spec_label)
+        for run in runs
+        for res in run.results
+        if res.record.augmented
+    }
     return {
         "refused": None,
         "datasets": [
@@ -41,7 +48,7 @@ def ranking_context(runs: Sequence[SavedRun], sink: F.FigureSink) -> dict[str, A
             }
             for d in ranking.datasets
         ],
-        "rows": _matrix_rows(ranking),
+        "rows": [{**r, "augmented": r["model"] in augmented} for r in _matrix_rows(ranking)],
         "tests": [
             _test_context(test, sink, f"critical-difference-{key}")
             for key, test in (("accuracy", ranking.accuracy), ("fit-time", ranking.fit_time))

@@ -24,6 +24,7 @@ def significance_context(run: SavedRun, frame: pd.DataFrame) -> dict[str, Any] |
         tests[(p.first, p.second)] = (p, p.test.only_first, p.test.only_second)
         tests[(p.second, p.first)] = (p, p.test.only_second, p.test.only_first)
     intervals = accuracy_intervals(frame)
+    augmented = set(frame.loc[frame["augmented"].fillna(False).astype(bool), "spec"])
     rows = []
     for r in sig.ranking:
         cells = []
@@ -56,6 +57,7 @@ def significance_context(run: SavedRun, frame: pd.DataFrame) -> dict[str, Any] |
                 "name": r.name,
                 "cells": cells,
                 "accuracy": f"{text} ({interval})" if interval else text,
+                "augmented": r.name in augmented,  # trained on more digits: marked
             }
         )
     y_true = next(
@@ -69,4 +71,5 @@ def significance_context(run: SavedRun, frame: pd.DataFrame) -> dict[str, Any] |
         "n_digits": len(y_true) if y_true is not None else "?",
         "seed": f"seed {sig.seed}" if sig.seed is not None else "each model's first seed",
         "over_seeds": any(v[2] for v in intervals.values()),
+        "augmented": bool(augmented & set(names)),
     }
