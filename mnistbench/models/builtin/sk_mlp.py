@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import EpochCallback
+from mnistbench.models.builtin.mlp import PUBLISHED_BEST as TWO_LAYER_BEST
 from mnistbench.models.registry import ModelEntry, register
 from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
 from mnistbench.models.sklearn_base import SklearnModel, preprocessed
@@ -134,5 +135,6 @@ register(
         SklearnMLPModel,
         "scikit-learn: fully connected hidden layers (MLPClassifier)",
         PRESETS,
+        published=TWO_LAYER_BEST,  # the two-layer network's anchor (mlp's)
     )
 )

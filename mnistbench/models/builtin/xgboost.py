@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mnistbench.models.boosted_trees import BoostedTreesModel, RoundRecorder
+from mnistbench.models.builtin.hist_gb import PUBLISHED_BEST as BOOSTING_BEST
 from mnistbench.models.registry import ModelEntry, register
 from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
 
@@ -189,5 +190,6 @@ register(
         PRESETS,
         requires=("xgboost",),
         install='pip install "mnistbench[boost]"',
+        published=BOOSTING_BEST,  # the boosting family's anchor (hist_gb's)
     )
 )
