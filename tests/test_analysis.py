@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchmarks.targets import NOTEBOOK_ACCURACY, SPEED_TARGETS, judge, judge_notebooks
+from benchmarks.targets import (
+    NOTEBOOK_ACCURACY,
+    SPEED_TARGETS,
+    judge,
+    judge_notebooks,
+    judge_tuned,
+)
 from mnistbench.analysis.summary import aggregate, speedup_totals, speedups
 from mnistbench.errors import MnistbenchError
 
@@ -154,3 +160,30 @@ def test_notebook_presets_are_held_to_what_their_notebook_reports_minus_one_poin
     )
     assert not verdicts.loc["mlp@mlcc", "met"]
     assert verdicts.loc["mlp@bern", "met"] is None and pd.isna(verdicts.loc["mlp@bern", "floor"])
+
+
+def test_tuned_profiles_are_judged_per_data_set():
+    """Fashion-MNIST's floors (the best booster for the family), MNIST's "no worse than the
+    tuned default" in the same run, and nothing on a data set without targets."""
+    frame = pd.DataFrame(
+        [
+            _row("cnn@tuned", 0, 0.93, 1, 1, dataset="fashion-mnist"),
+            _row("svc@tuned", 0, 0.89, 1, 1, dataset="fashion-mnist"),
+            _row("lightgbm@tuned", 0, 0.90, 1, 1, dataset="fashion-mnist"),
+            _row("hist_gb@tuned", 0, 0.88, 1, 1, dataset="fashion-mnist"),
+            _row("knn", 0, 0.97, 1, 1),
+            _row("knn@tuned", 0, 0.975, 1, 1),
+            _row("mlp", 0, 0.985, 1, 1),
+            _row("mlp@tuned", 0, 0.984, 1, 1),
+            _row("knn@tuned", 0, 0.5, 1, 1, dataset="digits"),
+        ]
+    )
+    verdicts = judge_tuned(frame).set_index(["dataset", "spec"])
+    assert verdicts.loc[("fashion-mnist", "cnn@tuned"), "met"]
+    assert not verdicts.loc[("fashion-mnist", "svc@tuned"), "met"]
+    assert ("fashion-mnist", "hist_gb@tuned") not in verdicts.index  # the family's best counts
+    assert verdicts.loc[("fashion-mnist", "lightgbm@tuned"), "met"]
+    assert verdicts.loc[("mnist", "knn@tuned"), "met"]
+    assert not verdicts.loc[("mnist", "mlp@tuned"), "met"]
+    assert verdicts.loc[("mnist", "mlp@tuned"), "min_accuracy"] == pytest.approx(0.985)
+    assert "digits" not in verdicts.index.get_level_values("dataset")
