@@ -16,8 +16,9 @@ imported, and fixes its thread pools once per process):
 
 Each fit is built, seeded, given all cores (``limit_threads``) and timed by the suite's own
 code (``seeded_models``, ``timed_phase``), on the training part of the data set's usual split
-(the official one for MNIST), and scored on that split's validation part: never the test
-set. Recorded per setting: seconds per epoch after the first (the first epoch, which pays
+(the official one for MNIST), without per-epoch validation (an epoch's seconds are training
+alone), and scored on that split's validation part after the fit: never the test set.
+Recorded per setting: seconds per epoch after the first (the first epoch, which pays
 for tracing and compilation, is reported apart), the training FLOPs per epoch the model
 counts from its layers, the GFLOP/s achieved and its share of the machine's estimated peak,
 validation accuracy after the whole training, and the disturbance signals of the fit (load
@@ -50,6 +51,7 @@ from mnistbench.harness.environment import default_threads, environment
 from mnistbench.harness.timing import timed_phase, warm_memory
 from mnistbench.models import parse_spec
 from mnistbench.models.build import build_model, seeded_models
+from mnistbench.models.threads import tensorflow_pools
 
 DEFAULT_MODELS = ("cnn", "cnn@notebook")
 ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
@@ -166,7 +168,7 @@ def measure(spec: str, split: Split, *, threads: int, seed: int = 0) -> dict[str
         "batch_size": model.batch_size,
         "jit_compile": bool(model.jit_compile),
         "onednn": onednn_enabled(),
-        "tensorflow_threads": [env.threads.tensorflow_intra_op, env.threads.tensorflow_inter_op],
+        "tensorflow_threads": list(tensorflow_pools()),  # intra-op, inter-op
         "peak_flops": env.peak_flops,
         "peak_flops_basis": env.peak_flops_basis,
         "cpu": env.cpu,
@@ -223,7 +225,7 @@ def run_settings(
     rows = []
     for model in models:
         for setting in settings:
-            base = {"model": model, "setting": setting.name, "note": setting.note}
+            base: dict[str, Any] = {"model": model, "setting": setting.name, "note": setting.note}
             if same_as_baseline(model, setting):
                 rows.append({**base, "spec": model, "skipped": "the model's own setting"})
                 continue
@@ -304,7 +306,8 @@ def markdown(rows: list[dict[str, Any]], facts: dict[str, Any]) -> str:
         "s/epoch: median wall seconds of the epochs after the first (the first pays for "
         "tracing and compilation); GFLOP/s: the model's counted training FLOPs per epoch "
         "over s/epoch; fit s: the whole fit, first epoch included; x baseline: the baseline's "
-        "s/epoch over this one's.",
+        "s/epoch over this one's. Fits run without per-epoch validation; val acc is scored "
+        "once, after the whole training.",
         BATCH_NOTE,
         CHANNELS_NOTE,
     ]
