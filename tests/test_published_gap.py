@@ -152,3 +152,21 @@ def test_models_lists_anchors_and_the_tuned_preset(capsys):
 def test_runs_without_records_give_an_empty_table(tmp_path: Path):
     run = mnistbench.run("knn", "digits", out=tmp_path, threads=1)
     assert published_gaps(run).empty
+
+
+def test_a_run_over_several_data_sets_is_set_against_the_anchor_on_its_own_data(tmp_path):
+    """A spec run on digits and mnist-5k is two results: only the digits one meets the
+    digits anchor, with digits' accuracy alone (never pooled with mnist-5k's)."""
+    register(ModelEntry("anchored_knn", get_entry("knn").cls, "", published=DIGITS_ANCHOR))
+    try:
+        run = mnistbench.run(
+            "anchored_knn", ["digits", "mnist-5k"], out=tmp_path, seeds=[0], threads=1
+        )
+        gaps = published_gaps(run)
+    finally:
+        unregister("anchored_knn")
+    frame = run.to_frame()
+    digits = frame.loc[frame["dataset"] == "digits", "accuracy"].mean()
+    assert list(gaps["dataset"]) == ["digits"]
+    assert gaps["accuracy"].iloc[0] == pytest.approx(digits)
+    assert digits != pytest.approx(frame.loc[frame["dataset"] == "mnist-5k", "accuracy"].mean())
