@@ -28,7 +28,7 @@ from mnistbench.models import ModelEntry, available_models, register, unregister
 from mnistbench.models.base import BenchModel, infer_image_shape
 from mnistbench.models.search_space import Choice, Float, Param, SearchSpace
 from mnistbench.parsing import parse_budget
-from mnistbench.results import load_run
+from mnistbench.results import load_run, tuned_profile
 from mnistbench.results.tuned_profile import read_profile
 
 MODELS = "sgd,knn"
@@ -295,7 +295,9 @@ def test_a_run_records_its_profile_and_resumes_only_with_that_one(tuned, tmp_pat
     assert {r.record.seed for r in load_run(out / "r").results} == {0, 1}
 
 
-def test_tuned_without_a_profile_is_refused(tmp_path, capsys):
+def test_tuned_without_a_profile_is_refused(tmp_path, capsys, monkeypatch):
+    # as for a data set no profile is shipped for (digits has one)
+    monkeypatch.setattr(tuned_profile, "SHIPPED_PROFILES", tmp_path / "none")
     assert _run(tmp_path, "knn@tuned") == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "no tuned profile for digits" in err
