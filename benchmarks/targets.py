@@ -246,6 +246,18 @@ def judge_tuned(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def plain_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each spec's label as its model file writes it: a run over several
+    data sets labels ``knn@tuned`` on mnist ``knn@tuned [mnist]``."""
+    out = frame.copy()
+    for column in ("spec", "base_spec"):
+        out[column] = [
+            str(label).removesuffix(f" [{dataset}]")
+            for label, dataset in zip(out[column], out["dataset"], strict=True)
+        ]
+    return out
+
+
 def _tuned_row(dataset: Any, spec: str, accuracy: float, floor: float, against: str) -> dict:
     met = bool(accuracy >= floor - 1e-12)
     return {
@@ -405,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     except MnistbenchError as exc:
         print(f"targets: {exc}", file=sys.stderr)
         return 2
+    frame = plain_labels(frame)
     tuned = judge_tuned(frame)
     # a run over several data sets is judged on its full-MNIST part for MNIST's targets
     pairs = zip(frame["dataset"], frame["split_scheme"], strict=True)

@@ -11,6 +11,7 @@ from benchmarks.targets import (
     judge,
     judge_notebooks,
     judge_tuned,
+    plain_labels,
 )
 from mnistbench.analysis.summary import aggregate, speedup_totals, speedups
 from mnistbench.errors import MnistbenchError
@@ -187,3 +188,11 @@ def test_tuned_profiles_are_judged_per_data_set():
     assert not verdicts.loc[("mnist", "mlp@tuned"), "met"]
     assert verdicts.loc[("mnist", "mlp@tuned"), "min_accuracy"] == pytest.approx(0.985)
     assert "digits" not in verdicts.index.get_level_values("dataset")
+
+
+def test_labels_of_a_run_over_several_data_sets_are_judged_as_plain_labels():
+    rows = [_row("knn", 0, 0.97, 1, 1), _row("knn@tuned", 0, 0.98, 1, 1)]
+    for row in rows:
+        row["spec"] = row["base_spec"] = row["spec"] + " [mnist]"
+    verdicts = judge_tuned(plain_labels(pd.DataFrame(rows)))
+    assert list(verdicts["spec"]) == ["knn@tuned"] and verdicts["met"].all()
