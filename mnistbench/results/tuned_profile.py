@@ -208,7 +208,7 @@ def resolve_tuned(
     specs = list(specs)
     if not any(s.preset == TUNED_PRESET for s in specs):
         return specs, None
-    if used and profile is None:
+    if used and profile is None and isinstance(used.get("path"), str):
         profile = Path(used["path"])
     path = find_profile(dataset, profile, out)
     if path is None:
