@@ -15,6 +15,7 @@ import ast
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mnistbench.errors import ModelSpecError
@@ -36,6 +37,9 @@ from mnistbench.models.registry import (
 #: the preset a model with a search space has without declaring it: its tuned profile's
 #: parameters for the run's data set (``svc@tuned``; the run resolves them)
 TUNED_PRESET = "tuned"
+#: the tuned profiles shipped with the package, one per data set (``<dataset>.json``): the
+#: models' own knowledge of their best parameters there, so they live with the models
+SHIPPED_PROFILES = Path(__file__).resolve().parent / "profiles"
 
 
 def is_reference_preset(preset: str | None) -> bool:

@@ -23,12 +23,10 @@ from mnistbench.errors import ResultsError
 from mnistbench.files import atomic_write, slug
 from mnistbench.models import ModelSpec, get_entry
 from mnistbench.models.base import check_value
-from mnistbench.models.specs import TUNED_PRESET
+from mnistbench.models.specs import SHIPPED_PROFILES, TUNED_PRESET
 
 PROFILE_VERSION = 1
 PROFILE_FILE = "profile.json"
-#: profiles shipped with the package, one per data set (``<dataset>.json``)
-SHIPPED_PROFILES = Path(__file__).resolve().parent / "profiles"
 
 
 class ProfileError(ResultsError):
