@@ -18,10 +18,10 @@ from mnistbench.models import (
     ModelSelection,
     ModelSpec,
     available_models,
-    get_entry,
     select_models,
 )
 from mnistbench.models.registry import GROUP_ALL, check_available
+from mnistbench.models.specs import tuning_target
 from mnistbench.tuning.budget import COMPUTE_S, TRIALS, Budget
 
 #: what a training-size curve calls the whole training part
@@ -143,17 +143,20 @@ def parse_budget(text: str) -> Budget:
 
 
 def parse_tune_models(text: str) -> list[str]:
-    """``svc,knn``: model names (a study tunes a model, not a preset), or ``all``: every
-    available model that declares a search space."""
+    """``svc,knn``: model names, ``svc@best``: a preset (its study starts from the
+    preset's values and searches the space it declares), or ``all``: every available model
+    that declares a search space."""
     names = [t.strip() for t in text.split(",") if t.strip()]
     if names == [GROUP_ALL]:
         names = [e.name for e in available_models() if e.cls.search_space is not None]
     if not names:
         raise RequestError("models", "selected no model to tune")
     for name in names:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", name):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*(@[A-Za-z_][A-Za-z0-9_\-]*)?", name):
             raise RequestError(
-                "models", f"{name!r}: tune takes model names (svc,knn), not presets or parameters"
+                "models",
+                f"{name!r}: tune takes model names or presets (svc,svc@best), not parameters",
             )
-        check_available(get_entry(name))
+        entry, _ = tuning_target(name)
+        check_available(entry)
     return list(dict.fromkeys(names))

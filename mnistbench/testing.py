@@ -203,24 +203,32 @@ def _check(spec: ModelSpec, dataset: str, new_model: Callable[[], BenchModel]) -
                 _require(got[key] == value, f"preset {name!r}: {key}={got[key]!r}, not {value!r}")
 
     def search_space() -> None:
-        space = cls.search_space
-        if space is None:  # the model is not tuned
-            return
-        _require(isinstance(space, SearchSpace), "search_space must be a SearchSpace or None")
-        outside = space.outside(cls.defaults)
-        _require(not outside, f"the tuned defaults of {', '.join(outside)} lie outside it")
-        for i, sampled in enumerate(sample_many(space, SPACE_SAMPLES)):
-            try:
-                valid = validate_spec(ModelSpec(spec.name, None, tuple(sorted(sampled.items()))))
-            except ModelSpecError as exc:
-                raise AssertionError(f"sample {i} is not a valid spec: {exc}") from None
-            if i < SPACE_FITS:
-                quick = valid.with_overrides(dict(cls.quick_params))
-                fitted = build_model(quick, 0).fit(X, y, validation_data=(split.X_val, split.y_val))
-                stray = set(np.unique(fitted.predict(X_test)).tolist()) - set(classes.tolist())
-                _require(not stray, f"{quick.label} predicts labels {sorted(stray)}")
-            else:
-                get_model(valid)
+        # the model's own space, then each preset's (its study starts from the preset)
+        for preset in (None, *entry.preset_spaces):
+            space = entry.search_space(preset)
+            if space is None:  # the model is not tuned
+                continue
+            where = f"@{preset}'s space: " if preset else ""
+            _require(isinstance(space, SearchSpace), f"{where}must be a SearchSpace or None")
+            outside = space.outside(entry.tuning_base(preset))
+            start = "the preset's values" if preset else "the tuned defaults"
+            _require(not outside, f"{where}{start} of {', '.join(outside)} lie outside it")
+            for i, sampled in enumerate(sample_many(space, SPACE_SAMPLES)):
+                try:
+                    valid = validate_spec(
+                        ModelSpec(spec.name, preset, tuple(sorted(sampled.items())))
+                    )
+                except ModelSpecError as exc:
+                    raise AssertionError(f"{where}sample {i} is not a valid spec: {exc}") from None
+                if i < SPACE_FITS and preset is None:
+                    quick = valid.with_overrides(dict(cls.quick_params))
+                    fitted = build_model(quick, 0).fit(
+                        X, y, validation_data=(split.X_val, split.y_val)
+                    )
+                    stray = set(np.unique(fitted.predict(X_test)).tolist()) - set(classes.tolist())
+                    _require(not stray, f"{quick.label} predicts labels {sorted(stray)}")
+                else:
+                    get_model(valid)
 
     check("declarations", declarations)
     check("get_params/set_params/clone", params)

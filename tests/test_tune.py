@@ -97,7 +97,7 @@ def test_resume_with_another_budget_is_refused(tuned, capsys):
     [
         ("--budget", "lots", "--budget 'lots'"),
         ("--models", "no_such_model", "unknown model 'no_such_model'"),
-        ("--models", "sgd@notebook", "tune takes model names"),
+        ("--models", "sgd@notebook", "declares a search space for"),
         ("--storage", "postgresql://127.0.0.1:1/x", "cannot open the study storage"),
         ("--storage", "sqlite:////no/such/folder/study.db", "cannot open the study storage"),
     ],

@@ -67,18 +67,24 @@ def tuned_results(log: dict[str, Any], run: SavedRun | None) -> pd.DataFrame:
             "best_val_accuracy": best.get("val_accuracy"),
             "best_trial": None
             if not best
-            else ("the defaults" if best.get("defaults") else f"trial {best.get('number')}"),
+            else (
+                ("the preset" if "@" in name else "the defaults")
+                if best.get("defaults")
+                else f"trial {best.get('number')}"
+            ),
             "test_accuracy": None,
             "test_ci_low": None,
             "test_ci_high": None,
         }
         if same_split and run is not None:
+            # a model's study is run as its @tuned spec; a preset's (svc@best) as the preset
+            model, _, preset = name.partition("@")
             records = [
                 r.record
                 for r in run.results
                 if r.ok
-                and r.record.model == name
-                and r.record.preset == TUNED_PRESET
+                and r.record.model == model
+                and r.record.preset == (preset or TUNED_PRESET)
                 and r.record.train_size is None
                 and r.record.dataset == log.get("dataset")
             ]

@@ -30,7 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--models",
         required=True,
-        help="comma-separated model names, or 'all' (every model with a search space)",
+        help="comma-separated model names, presets that declare a search space of their "
+        "own (svc@best: the study starts from the preset), or 'all' (every model with a "
+        "search space)",
     )
     p.add_argument(
         "--budget",

@@ -20,6 +20,7 @@ from typing import Any
 
 from mnistbench.errors import ModelSpecError
 from mnistbench.models.base import BenchModel, check_value
+from mnistbench.models.search_space import SearchSpace
 
 ENTRY_POINT_GROUP = "mnistbench.models"
 # The contract models, in the order listings, runs and reports show them.
@@ -84,6 +85,9 @@ class ModelEntry:
     requires: tuple[str, ...] = ()
     install: str = ""
     published: PublishedResult | None = None  # the family's published best (no augmentation)
+    # Where a study of a preset looks (``mnistbench tune --models svc@best``), when not in
+    # the model's own space: the presets aimed at a published result tune other parameters.
+    preset_spaces: dict[str, SearchSpace] = field(default_factory=dict)
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -127,6 +131,15 @@ class ModelEntry:
         digits it makes itself: the model class decides, from its parameters."""
         return bool(self.cls(**(params or {})).augmented)
 
+    def search_space(self, preset: str | None = None) -> SearchSpace | None:
+        """Where a study of the model, or of one of its presets, looks (None: untuned)."""
+        return self.cls.search_space if preset is None else self.preset_spaces.get(preset)
+
+    def tuning_base(self, preset: str | None = None) -> dict[str, Any]:
+        """The configuration a study starts from (its first trial) and samples over: the
+        tuned defaults, under the preset's values when it tunes a preset."""
+        return {**self.cls.defaults, **(self.presets[preset] if preset else {})}
+
     def preset_source(self, preset: str) -> str:
         """Where a preset's configuration comes from ("" when unknown)."""
         return PRESET_SOURCES.get(preset) or PRESET_SOURCES.get(preset.split("_")[0], "")
@@ -158,6 +171,12 @@ def register(entry: ModelEntry, *, replace: bool = False) -> ModelEntry:
             if key not in entry.cls.defaults:
                 raise ValueError(f"preset of {entry.name} sets unknown parameter {key}")
             check_value(key, value, entry.cls.defaults[key])
+    for aimed, space in entry.preset_spaces.items():
+        if aimed not in entry.presets:
+            raise ValueError(f"{entry.name} declares a search space for unknown preset {aimed}")
+        stray = sorted(set(space.names) - set(entry.cls.defaults))
+        if stray:
+            raise ValueError(f"{entry.name}@{aimed}'s space tunes unknown {', '.join(stray)}")
     _REGISTRY[entry.name] = entry
     return entry
 

@@ -344,6 +344,24 @@ def apply_overrides(specs: Iterable[ModelSpec], per_model: Settings) -> list[Mod
     return list(out.values())
 
 
+def tuning_target(label: str) -> tuple[ModelEntry, str | None]:
+    """What a study named ``svc`` or ``svc@best`` tunes: the model, and the preset it
+    starts from (``ModelEntry.search_space`` and ``tuning_base`` say where it looks). Only
+    a preset with a space of its own is tuned: another's values may lie outside the
+    model's space."""
+    name, at, preset = label.partition("@")
+    entry = get_entry(name)
+    if not at:
+        return entry, None
+    preset = canonical_preset(entry, preset) or ""
+    if preset not in entry.preset_spaces:
+        raise ModelSpecError(
+            f"{label}: a study tunes a model, or a preset its model declares a search space "
+            f"for ({', '.join(f'{name}@{p}' for p in entry.preset_spaces) or 'none of its'})"
+        )
+    return entry, preset
+
+
 def validate_spec(spec: ModelSpec) -> ModelSpec:
     """Fail early on an unknown model, preset or parameter, or a value of the wrong kind."""
     entry = check_available(get_entry(spec.name))

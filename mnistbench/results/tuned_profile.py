@@ -23,7 +23,7 @@ from mnistbench.errors import ResultsError
 from mnistbench.files import atomic_write, slug
 from mnistbench.models import ModelSpec, get_entry
 from mnistbench.models.base import check_value
-from mnistbench.models.specs import SHIPPED_PROFILES, TUNED_PRESET
+from mnistbench.models.specs import SHIPPED_PROFILES, TUNED_PRESET, tuning_target
 
 PROFILE_VERSION = 1
 PROFILE_FILE = "profile.json"
@@ -39,20 +39,22 @@ def study_dir(out: Path, dataset: str) -> Path:
 
 
 def parameter_version(name: str) -> str:
-    """A short hash of a model's parameter names, defaults and search space: a profile
-    tuned for one version of them is refused by another. Execution settings
+    """A short hash of a model's parameter names, defaults and search space (and, for a
+    study of a preset, ``svc@best``, the preset's values and its space): a profile tuned
+    for one version of them is refused by another. Execution settings
     (``execution_params``: how the same arithmetic runs, such as XLA) are left out: they
     change no tuned value."""
-    cls = get_entry(name).cls
-    text = json.dumps(
-        {
-            "defaults": {
-                k: repr(v) for k, v in sorted(cls.defaults.items()) if k not in cls.execution_params
-            },
-            "space": repr(cls.search_space),
+    entry, preset = tuning_target(name)
+    cls = entry.cls
+    payload: dict[str, Any] = {
+        "defaults": {
+            k: repr(v) for k, v in sorted(cls.defaults.items()) if k not in cls.execution_params
         },
-        sort_keys=True,
-    )
+        "space": repr(entry.search_space(preset)),
+    }
+    if preset is not None:
+        payload["preset"] = {k: repr(v) for k, v in sorted(entry.presets[preset].items())}
+    text = json.dumps(payload, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -4,8 +4,10 @@ log and the tuned profile after every trial. Never prints: ``mnistbench tune`` d
 
 Each study maximises validation accuracy with a seeded TPE sampler; the model's tuned
 defaults are its first trial, so a study never ends worse than the defaults on
-validation. Models that report a validation accuracy per epoch (``epoch_callback``) are
-pruned by a median pruner; the others always run to the end.
+validation. A study of a preset (``svc@best``) starts from the preset's values and
+searches the space the model declares for it. Models that report a validation accuracy
+per epoch (``epoch_callback``) are pruned by a median pruner; the others always run to
+the end.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from mnistbench.harness.cluster import Cluster, DataRequest, SchedulerAddress
 from mnistbench.harness.environment import default_threads
 from mnistbench.harness.request import check_counts, check_out, check_seeds, check_val_size
 from mnistbench.harness.timing import warm_memory
-from mnistbench.models import get_entry
 from mnistbench.models.registry import check_available
+from mnistbench.models.specs import tuning_target
 from mnistbench.results.tuned_profile import study_dir
 from mnistbench.tuning.budget import TRIALS, Budget
 from mnistbench.tuning.log import StudyLog, counted, trial_row
@@ -104,8 +106,9 @@ def plan_tune(request: TuneRequest) -> TunePlan:
     if not request.models:
         raise RequestError("models", "selected no model")
     for name in request.models:
-        entry = check_available(get_entry(name))
-        if entry.cls.search_space is None:
+        entry, preset = tuning_target(name)
+        check_available(entry)
+        if entry.search_space(preset) is None:
             raise RequestError("models", f"{name} declares no search space; it cannot be tuned")
     val_size = check_val_size(request.val_size)
     threads = request.threads or default_threads()
@@ -254,12 +257,13 @@ def _open_study(plan: TunePlan, name: str) -> Any:
         t.user_attrs.get("defaults") and (t.state in keep or counted(t))
         for t in study.get_trials(deepcopy=False)
     )
-    if not has_defaults:
-        cls = get_entry(name).cls
-        space = cls.search_space
+    if not has_defaults:  # a preset's study starts from the preset
+        entry, preset = tuning_target(name)
+        space = entry.search_space(preset)
         assert space is not None
         study.enqueue_trial(
-            optuna_values(space, space.restrict(cls.defaults)), user_attrs={"defaults": True}
+            optuna_values(space, space.restrict(entry.tuning_base(preset))),
+            user_attrs={"defaults": True},
         )
     return study
 

@@ -20,9 +20,10 @@ import numpy as np
 
 from mnistbench.data import Split
 from mnistbench.harness.timing import timed_phase
-from mnistbench.models import ModelSpec, get_entry
+from mnistbench.models import ModelSpec
 from mnistbench.models.build import seeded_models
 from mnistbench.models.search_space import SearchSpace
+from mnistbench.models.specs import tuning_target
 
 #: the per-epoch value a model's history reports and the pruner is fed
 VALIDATION_KEY = "val_accuracy"
@@ -65,12 +66,12 @@ def run_trial(trial: Any, name: str, split: Split, *, seed: int, threads: int) -
     stops the trial and ``TrialFailed`` when the model raises."""
     import optuna
 
-    entry = get_entry(name)
-    space = entry.cls.search_space
+    entry, preset = tuning_target(name)
+    space = entry.search_space(preset)
     assert space is not None  # the study checked it
-    params = space.sample(trial, entry.cls.defaults)
+    params = space.sample(trial, entry.tuning_base(preset))
     trial.set_user_attr("params", {k: plain(v) for k, v in params.items()})
-    spec = ModelSpec(name).with_resolved(params)
+    spec = ModelSpec(entry.name, preset).with_resolved(params)
     steps: list[float] = []
 
     def report(epoch: int, n_epochs: int, row: dict) -> None:

@@ -144,6 +144,25 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Where a study of @best looks (``mnistbench tune --models mlp@best``): Hinton's 500-300
+# and the wider dropout networks of Srivastava et al., "Dropout", JMLR 15 (2014), Table 2
+# (two or three layers of 800-1024 units), more dropout than the tuned default, and
+# longer one-cycle schedules than the model's own space allows.
+PRESET_SPACES = {
+    "best": SearchSpace(
+        (
+            Param(
+                "hidden_units",
+                Choice(((500, 300), (800, 800), (1024, 1024), (1024, 1024, 1024))),
+            ),
+            Param("dropout", Float(0.2, 0.6)),
+            Param("learning_rate", Float(3e-4, 3e-3, log=True)),
+            Param("batch_size", Choice((64, 128, 256))),
+            Param("epochs", Int(20, 50, step=5)),
+        )
+    )
+}
+
 register(
     ModelEntry(
         "mlp",
@@ -151,5 +170,6 @@ register(
         "Keras: fully connected hidden layers",
         PRESETS,
         published=PUBLISHED_BEST,
+        preset_spaces=PRESET_SPACES,
     )
 )
