@@ -6,6 +6,8 @@ model's."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,22 @@ def test_a_preset_space_must_name_a_preset_and_known_parameters():
     stray = SearchSpace((Param("nope", Float(1.0, 2.0)),))
     with pytest.raises(ValueError, match="tunes unknown nope"):
         register(ModelEntry("svc_stray", SVCModel, "", {"best": {}}, preset_spaces={"best": stray}))
+
+
+def test_each_model_of_a_profile_names_the_command_that_tuned_it(tmp_path):
+    """Two tunes into one folder: the profile holds both models, each with its own
+    command; the provenance's command is the latest."""
+    for models in ("svc", "svc@best"):  # as commands: a profile records the process's argv
+        argv = ["tune", "--dataset", "digits", "--models", models, "--budget", "2"]
+        subprocess.run(
+            [sys.executable, "-m", "mnistbench", *argv, "--threads", "1", "--quiet"]
+            + ["--out", str(tmp_path)],
+            check=True,
+            capture_output=True,
+        )
+    profile = read_profile(tmp_path / "tune-digits" / "profile.json")
+    assert set(profile.models) == {"svc", "svc@best"}
+    commands = {name: m.command for name, m in profile.models.items()}
+    for name, command in commands.items():
+        assert command is not None and command[command.index("--models") + 1] == name
+    assert profile.provenance["command"] == commands["svc@best"]

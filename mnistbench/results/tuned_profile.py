@@ -68,6 +68,9 @@ class ModelProfile:
     trials: int  # finished trials (complete, pruned or failed by the model)
     compute_s: float  # wall seconds x threads over those trials
     best_trial: int | None = None
+    # the tune command that ran this model's study (a folder's models may come from
+    # several: the provenance's command is the latest); None in profiles that predate it
+    command: list[str] | None = None
 
 
 @dataclass

@@ -154,6 +154,7 @@ class StudyLog:
             else "none: the model reports no validation accuracy per epoch",
             "importances": importances(study, self.seed) if final else entry.get("importances", {}),
             "done": final,
+            "command": ["mnistbench", *self.command],
         }
         self.save()
 

@@ -25,6 +25,7 @@ def make_profile(log: Any) -> TunedProfile:
             trials=int(study["spent"]["trials"]),
             compute_s=float(study["spent"]["compute_s"]),
             best_trial=int(best["number"]),
+            command=study.get("command"),
         )
     return TunedProfile(
         dataset=log.dataset,
