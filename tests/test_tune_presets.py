@@ -138,3 +138,16 @@ def test_each_model_of_a_profile_names_the_command_that_tuned_it(tmp_path):
     for name, command in commands.items():
         assert command is not None and command[command.index("--models") + 1] == name
     assert profile.provenance["command"] == commands["svc@best"]
+
+
+def test_a_compute_budget_stops_a_trial_at_the_epoch_it_runs_out(tmp_path, capsys):
+    """A one-second budget: the CNN's first trial stops at the first epoch past it,
+    pruned and marked, instead of running its whole schedule."""
+    argv = ["tune", "--dataset", "digits", "--models", "cnn", "--budget", "1s"]
+    assert main([*argv, "--threads", "1", "--out", str(tmp_path)]) == 0
+    assert "stopped: the budget ran out" in capsys.readouterr().out
+    log = json.loads((tmp_path / "tune-digits" / "study.json").read_text())
+    (row,) = log["models"]["cnn"]["trials"]
+    assert row["state"] == "pruned" and row["budget_stop"] and row["defaults"]
+    assert 1 <= len(row["steps"]) < 50  # its schedule on digits is 55 epochs (min_steps)
+    assert log["models"]["cnn"]["best"] is None

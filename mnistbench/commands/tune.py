@@ -138,6 +138,8 @@ class _Lines(Progress):
         style = STATE_STYLES.get(state, "")
         state_text = f"[{style}]{state}[/]" if style else state
         extra = " (defaults)" if row["defaults"] else ""
+        if row.get("budget_stop"):
+            extra += " (stopped: the budget ran out)"
         if row.get("error"):
             extra += f" {escape(row['error'])}"
         if row.get("verdict") == "disturbed":

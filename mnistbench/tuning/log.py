@@ -48,6 +48,7 @@ def trial_row(trial: Any) -> dict[str, Any]:
         "reasons": attrs.get("reasons", []),
         "steps": attrs.get("steps", []),
         "error": attrs.get("error"),
+        "budget_stop": bool(attrs.get("budget_stop")),
         "finished": trial.datetime_complete.isoformat(timespec="seconds")
         if trial.datetime_complete
         else None,

@@ -50,6 +50,7 @@ def remote_trial(
     sampler_seed: int,
     threads: int,
     pruner: dict[str, int],
+    wall_limit_s: float | None = None,
 ) -> None:
     """What a worker runs: one trial of ``name``'s study in the storage at ``url``."""
     import optuna
@@ -75,7 +76,7 @@ def remote_trial(
 
     def objective(trial: Any) -> float:
         trial.set_user_attr("submission", sampler_seed)
-        return run_trial(trial, name, split, seed=seed, threads=threads)
+        return run_trial(trial, name, split, seed=seed, threads=threads, wall_limit_s=wall_limit_s)
 
     study.optimize(objective, n_trials=1, catch=(TrialFailed,))
 

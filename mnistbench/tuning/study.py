@@ -198,7 +198,12 @@ def execute_tune(plan: TunePlan, progress: Progress | None = None) -> StudyLog:
                 _on_cluster(plan, name, study, progress)
             while plan.cluster is None and not request.budget.exhausted(trials, compute_s):
                 objective = partial(
-                    run_trial, name=name, split=plan.split, seed=request.seed, threads=plan.threads
+                    run_trial,
+                    name=name,
+                    split=plan.split,
+                    seed=request.seed,
+                    threads=plan.threads,
+                    wall_limit_s=_wall_left(request.budget, compute_s, plan.threads),
                 )
                 study.optimize(
                     objective,
@@ -268,6 +273,14 @@ def _open_study(plan: TunePlan, name: str) -> Any:
     return study
 
 
+def _wall_left(budget: Budget, compute_s: float, threads: int) -> float | None:
+    """A compute budget's remainder in one trial's wall seconds (None: a budget of
+    trials, which a trial cannot overshoot)."""
+    if budget.kind == TRIALS:
+        return None
+    return max(0.0, budget.amount - compute_s) / threads
+
+
 def _spent(study: Any) -> tuple[int, float, float]:
     """Finished trials, their compute seconds, and the best validation accuracy so far."""
     finished = [t for t in study.get_trials(deepcopy=False) if counted(t)]
@@ -316,6 +329,7 @@ def _on_cluster(plan: TunePlan, name: str, study: Any, progress: Progress) -> No
                         sampler_seed=request.seed + held + submitted,
                         threads=plan.threads,
                         pruner=pruner,
+                        wall_limit_s=_wall_left(budget, compute_s, plan.threads),
                         pure=False,
                     )
                 )

@@ -6,8 +6,8 @@ What a trial records, as Optuna user attributes (read back by ``mnistbench.tunin
 shows them) and, once it ends, ``record``: ``val_accuracy``, ``fit_s``, ``fit_cpu_s``,
 ``score_s`` (predicting the validation part), ``threads``, ``compute_s`` ((fit + score
 wall seconds) x threads), the disturbance ``verdict`` and ``reasons``, ``steps`` (the
-validation accuracies reported to the pruner) and ``error`` (the model raised: None
-otherwise).
+validation accuracies reported to the pruner), ``error`` (the model raised: None
+otherwise) and ``budget_stop`` (stopped at an epoch because the compute budget ran out).
 """
 
 from __future__ import annotations
@@ -61,9 +61,20 @@ def plain(value: Any) -> Any:
     return value
 
 
-def run_trial(trial: Any, name: str, split: Split, *, seed: int, threads: int) -> float:
+def run_trial(
+    trial: Any,
+    name: str,
+    split: Split,
+    *,
+    seed: int,
+    threads: int,
+    wall_limit_s: float | None = None,
+) -> float:
     """The objective: sample, fit, score; raises ``optuna.TrialPruned`` when the pruner
-    stops the trial and ``TrialFailed`` when the model raises."""
+    stops the trial and ``TrialFailed`` when the model raises. ``wall_limit_s``: what is
+    left of a compute budget, in this trial's wall seconds: a model that reports its epochs
+    stops at the first epoch past it (pruned, ``budget_stop``), so a study overshoots its
+    budget by at most an epoch; one that does not report runs to its end."""
     import optuna
 
     entry, preset = tuning_target(name)
@@ -73,6 +84,8 @@ def run_trial(trial: Any, name: str, split: Split, *, seed: int, threads: int) -
     trial.set_user_attr("params", {k: plain(v) for k, v in params.items()})
     spec = ModelSpec(entry.name, preset).with_resolved(params)
     steps: list[float] = []
+    budget_stop: list[int] = []
+    fit_started = time.perf_counter()
 
     def report(epoch: int, n_epochs: int, row: dict) -> None:
         value = row.get(VALIDATION_KEY)
@@ -82,6 +95,9 @@ def run_trial(trial: Any, name: str, split: Split, *, seed: int, threads: int) -
         trial.report(float(value), epoch)
         if trial.should_prune():
             raise optuna.TrialPruned(f"pruned at step {epoch} of {n_epochs}")
+        if wall_limit_s is not None and time.perf_counter() - fit_started > wall_limit_s:
+            budget_stop.append(epoch)
+            raise optuna.TrialPruned(f"the budget ran out at step {epoch} of {n_epochs}")
 
     pruned: list[optuna.TrialPruned] = []
     error: list[str] = []
@@ -124,6 +140,7 @@ def run_trial(trial: Any, name: str, split: Split, *, seed: int, threads: int) -
         "steps": steps,
         "val_accuracy": accuracy,
         "error": error[0] if error else None,
+        "budget_stop": bool(budget_stop),
     }
     trial.set_user_attr(RECORD, record)  # one attribute: one database write
     if error:
