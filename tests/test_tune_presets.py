@@ -151,3 +151,15 @@ def test_a_compute_budget_stops_a_trial_at_the_epoch_it_runs_out(tmp_path, capsy
     assert row["state"] == "pruned" and row["budget_stop"] and row["defaults"]
     assert 1 <= len(row["steps"]) < 50  # its schedule on digits is 55 epochs (min_steps)
     assert log["models"]["cnn"]["best"] is None
+
+
+def test_the_model_listing_shows_what_a_preset_study_searches():
+    from rich.console import Console
+
+    from mnistbench.commands.display import models_table
+
+    console = Console(width=1000, record=True)
+    console.print(models_table([get_entry("svc"), get_entry("knn")]))
+    text = console.export_text()
+    assert "tuned by mnistbench tune --models svc@best: searches kernel, C, gamma" in text
+    assert "knn@best" not in text  # knn@best declares no space of its own

@@ -58,6 +58,16 @@ def datasets_table(infos: Iterable[DatasetInfo]) -> Table:
     return table
 
 
+def _preset_space_text(entry: ModelEntry, preset: str) -> str:
+    """What ``mnistbench tune --models name@preset`` searches, for a preset with a space."""
+    space = entry.preset_spaces.get(preset)
+    if space is None:
+        return ""
+    return f"; tuned by mnistbench tune --models {entry.name}@{preset}: searches " + ", ".join(
+        space.names
+    )
+
+
 def models_table(entries: Iterable[ModelEntry]) -> Table:
     """Every model with its parameters and presets; an unavailable one says what it needs
     and the command that installs it."""
@@ -74,6 +84,7 @@ def models_table(entries: Iterable[ModelEntry]) -> Table:
             + (" [yellow]augmented[/]" if entry.is_augmented(values) else "")
             + ": "
             + ", ".join(f"{k}={v!r}" for k, v in values.items())
+            + _preset_space_text(entry, p)
             for p, values in entry.presets.items()
         )
         if entry.cls.search_space is not None:  # @tuned: the profile of a tuning study
