@@ -81,13 +81,18 @@ PUBLISHED_BEST = PublishedResult(
 )
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # Aimed at PUBLISHED_BEST: Hinton's 500-300 widths, trained longer than the tuned
-    # default with more dropout: 0.9850 test accuracy on
-    # full MNIST, official split, seed 0, 2026-11-30 (docs/performance.md, the frontier run).
+    # Aimed at PUBLISHED_BEST, chosen on the validation part by a study of the preset
+    # (PRESET_SPACES below): ``mnistbench tune --dataset mnist --models svc@best,mlp@best
+    # --budget 40m --threads 2`` (2026-11-30, 36 trials, 32 pruned). Its best, three layers
+    # of 1024 ReLU units with light dropout and a long one-cycle schedule (validation
+    # 0.9862), is Srivastava et al.'s dropout network shape; Hinton's 500-300, the study's
+    # first trial, scored 0.9834 there (0.9850 test in the frontier run).
     "best": {
-        "hidden_units": (500, 300),
-        "dropout": 0.3,
-        "epochs": 20,
+        "hidden_units": (1024, 1024, 1024),
+        "dropout": 0.2284144232791548,
+        "epochs": 50,
+        "batch_size": 128,
+        "learning_rate": 0.0003666490418612684,
     },
     "notebook": {
         **KERAS_AS_WRITTEN,

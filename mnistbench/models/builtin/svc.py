@@ -134,16 +134,20 @@ PUBLISHED_BEST = PublishedResult(
     0.990, "reduced-set SVM, degree-5 polynomial, deskewed (LeCun et al., MNIST table)"
 )
 
-# Aimed at PUBLISHED_BEST: the degree-5 polynomial kernel on deskewed raw pixels: 0.9861
-# test accuracy, @virtual 0.9892, on full MNIST, official split, seed 0, 2026-11-30
-# (docs/performance.md, the frontier run).
+# Aimed at PUBLISHED_BEST, chosen on the validation part by a study of the preset (PRESET_SPACES
+# below): ``mnistbench tune --dataset mnist --models svc@best,mlp@best --budget 40m
+# --threads 2`` (2026-11-30, 49 trials, 2,427 compute seconds). Its best, a degree-4
+# polynomial kernel in 60 PCA components of the deskewed digits (validation 0.9894), is
+# LeCun et al.'s "SVM, degree 4 polynomial, deskewed" recipe (1.1 % error in the MNIST
+# table); the study's first trial, the degree-5 kernel on raw pixels, scored 0.9862 there
+# (0.9861 test in the frontier run of docs/performance.md).
 BEST: dict[str, Any] = {
     "kernel": "poly",
-    "degree": 5,
-    "coef0": 1.0,
+    "degree": 4,
+    "coef0": 0.3558103869703181,
     "gamma": 0.0,
-    "C": 10.0,
-    "pca_components": 0,
+    "C": 16.790391396681688,
+    "pca_components": 60,
     "deskew": True,
 }
 
