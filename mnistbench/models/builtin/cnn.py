@@ -150,6 +150,33 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Where studies of the aimed presets look (``mnistbench tune --models cnn@best`` or
+# ``cnn@augment``): wider blocks, kernel size, the dense layer, dropout, Adam's peak rate,
+# the batch and longer schedules than the model's own space allows; for @augment also the
+# shift and a small rotation (each batch's digits, in training only).
+_BEST_SPACE = (
+    Param("filters", Choice(((32, 64), (48, 96), (64, 128)))),
+    Param("kernel_size", Choice((3, 5))),
+    Param("dense_units", Choice((128, 256, 512))),
+    Param("dropout", Float(0.2, 0.5)),
+    Param("learning_rate", Float(3e-4, 3e-3, log=True)),
+    Param("batch_size", Choice((64, 128))),
+    Param("epochs", Int(15, 40, step=5)),
+)
+PRESET_SPACES = {
+    "best": SearchSpace(_BEST_SPACE),
+    "augment": SearchSpace(
+        (*_BEST_SPACE, Param("augment_shift", Int(1, 3)), Param("augment_rotate", Float(0.0, 15.0)))
+    ),
+}
+
 register(
-    ModelEntry("cnn", CNNModel, "Keras: convolutional network", PRESETS, published=PUBLISHED_BEST)
+    ModelEntry(
+        "cnn",
+        CNNModel,
+        "Keras: convolutional network",
+        PRESETS,
+        published=PUBLISHED_BEST,
+        preset_spaces=PRESET_SPACES,
+    )
 )
