@@ -143,7 +143,7 @@ def parse_budget(text: str) -> Budget:
 
 
 def parse_tune_models(text: str) -> list[str]:
-    """``svc,knn``: model names, ``svc@best``: a preset (its study starts from the
+    """model names, ``name@best``: a preset (its study starts from the
     preset's values and searches the space it declares), or ``all``: every available model
     that declares a search space."""
     names = [t.strip() for t in text.split(",") if t.strip()]
@@ -155,7 +155,7 @@ def parse_tune_models(text: str) -> list[str]:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*(@[A-Za-z_][A-Za-z0-9_\-]*)?", name):
             raise RequestError(
                 "models",
-                f"{name!r}: tune takes model names or presets (svc,svc@best), not parameters",
+                f"{name!r}: tune takes model names or presets (NAME@PRESET), not parameters",
             )
         entry, _ = tuning_target(name)
         check_available(entry)

@@ -77,7 +77,7 @@ def tuned_results(log: dict[str, Any], run: SavedRun | None) -> pd.DataFrame:
             "test_ci_high": None,
         }
         if same_split and run is not None:
-            # a model's study is run as its @tuned spec; a preset's (svc@best) as the preset
+            # a model's study is run as its @tuned spec; a preset's (name@best) as the preset
             model, _, preset = name.partition("@")
             records = [
                 r.record

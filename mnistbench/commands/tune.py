@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--models",
         required=True,
         help="comma-separated model names, presets that declare a search space of their "
-        "own (svc@best: the study starts from the preset), or 'all' (every model with a "
+        "own (NAME@best: the study starts from the preset), or 'all' (every model with a "
         "search space)",
     )
     p.add_argument(

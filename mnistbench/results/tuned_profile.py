@@ -40,7 +40,7 @@ def study_dir(out: Path, dataset: str) -> Path:
 
 def parameter_version(name: str) -> str:
     """A short hash of a model's parameter names, defaults and search space (and, for a
-    study of a preset, ``svc@best``, the preset's values and its space): a profile tuned
+    study of a preset, ``name@best``, the preset's values and its space): a profile tuned
     for one version of them is refused by another. Execution settings
     (``execution_params``: how the same arithmetic runs, such as XLA) are left out: they
     change no tuned value."""

@@ -4,7 +4,7 @@ log and the tuned profile after every trial. Never prints: ``mnistbench tune`` d
 
 Each study maximises validation accuracy with a seeded TPE sampler; the model's tuned
 defaults are its first trial, so a study never ends worse than the defaults on
-validation. A study of a preset (``svc@best``) starts from the preset's values and
+validation. A study of a preset (``name@best``) starts from the preset's values and
 searches the space the model declares for it. Models that report a validation accuracy
 per epoch (``epoch_callback``) are pruned by a median pruner; the others always run to
 the end.
