@@ -85,8 +85,9 @@ class ModelEntry:
     requires: tuple[str, ...] = ()
     install: str = ""
     published: PublishedResult | None = None  # the family's published best (no augmentation)
-    # Where a study of a preset looks (``mnistbench tune --models svc@best``), when not in
-    # the model's own space: the presets aimed at a published result tune other parameters.
+    # Where a study of a preset looks (``mnistbench tune --models NAME@PRESET``): the
+    # presets aimed at a published result tune other parameters than the model's own
+    # space; only a preset with a space here can be tuned.
     preset_spaces: dict[str, SearchSpace] = field(default_factory=dict)
 
     @property
