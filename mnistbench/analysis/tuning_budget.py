@@ -56,6 +56,8 @@ def tuned_results(log: dict[str, Any], run: SavedRun | None) -> pd.DataFrame:
     same_split = run is not None and study_split_in(run, log)
     rows = []
     for name, study in log["models"].items():
+        # a model's study is run as its @tuned spec; a preset's (name@best) as the preset
+        model, _, preset = name.partition("@")
         best = study.get("best") or {}
         trials = study.get("trials", [])
         row: dict[str, Any] = {
@@ -68,7 +70,7 @@ def tuned_results(log: dict[str, Any], run: SavedRun | None) -> pd.DataFrame:
             "best_trial": None
             if not best
             else (
-                ("the preset" if "@" in name else "the defaults")
+                ("the preset" if preset else "the defaults")
                 if best.get("defaults")
                 else f"trial {best.get('number')}"
             ),
@@ -77,8 +79,6 @@ def tuned_results(log: dict[str, Any], run: SavedRun | None) -> pd.DataFrame:
             "test_ci_high": None,
         }
         if same_split and run is not None:
-            # a model's study is run as its @tuned spec; a preset's (name@best) as the preset
-            model, _, preset = name.partition("@")
             records = [
                 r.record
                 for r in run.results

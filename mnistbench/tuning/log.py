@@ -134,6 +134,11 @@ class StudyLog:
             log.started = data.get("started", log.started)
         return log
 
+    @property
+    def invocation(self) -> list[str]:
+        """The tune command as typed (``command`` holds its arguments)."""
+        return ["mnistbench", *self.command]
+
     def update(self, name: str, study: Any, *, final: bool) -> None:
         """Record ``name``'s finished trials (and, when ``final``, its importances), then
         rewrite the log and the profile."""
@@ -155,7 +160,7 @@ class StudyLog:
             else "none: the model reports no validation accuracy per epoch",
             "importances": importances(study, self.seed) if final else entry.get("importances", {}),
             "done": final,
-            "command": ["mnistbench", *self.command],
+            "command": self.invocation,
         }
         self.save()
 

@@ -39,7 +39,7 @@ def make_profile(log: Any) -> TunedProfile:
 def _provenance(log: Any) -> dict[str, Any]:
     env = environment(log.threads).to_json()
     return {
-        "command": ["mnistbench", *log.command],
+        "command": log.invocation,
         "written": timestamp(),
         "study_started": log.started,
         "storage": log.storage,
