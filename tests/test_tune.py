@@ -30,6 +30,8 @@ from mnistbench.models.search_space import Choice, Float, Param, SearchSpace
 from mnistbench.parsing import parse_budget
 from mnistbench.results import load_run, tuned_profile
 from mnistbench.results.tuned_profile import read_profile
+from mnistbench.tuning.study import PRUNER_WARMUP_STEPS
+from mnistbench.tuning.trial import PRUNER_STEPS, SCHEDULE_PARTS, schedule_step
 
 MODELS = "sgd,knn"
 BUDGET = "3"
@@ -235,6 +237,47 @@ def test_models_that_report_each_epoch_are_pruned(tmp_path, epoch_sgd):
     assert all(len(r["steps"]) == EpochSGD.defaults["epochs"] for r in complete)
     # a pruned trial's accuracy at its last step was below the median of the others there
     assert all(r["val_accuracy"] is None for r in pruned)
+    # the pruner was told of tenths of the schedule, the first epoch to reach each, and
+    # pruned nothing before three tenths
+    import optuna
+
+    db = f"sqlite:///{tmp_path / 'tune-digits' / 'study.sqlite3'}"
+    study = optuna.load_study(study_name=epoch_sgd, storage=db)
+    assert study.user_attrs["pruner_steps"] == PRUNER_STEPS
+    epochs = EpochSGD.defaults["epochs"]
+    for t, r in zip(study.get_trials(), rows, strict=True):
+        done = len(r["steps"])
+        assert sorted(t.intermediate_values) == sorted(
+            {schedule_step(e, epochs) for e in range(1, done + 1)}
+        )
+        assert max(t.intermediate_values) >= PRUNER_WARMUP_STEPS
+
+
+def test_the_pruner_compares_trials_at_the_same_fraction_of_their_schedules():
+    assert [schedule_step(e, 4) for e in range(1, 5)] == [2, 5, 7, 10]
+    assert schedule_step(10, 20) == schedule_step(2, 4) == 5
+    assert schedule_step(13, 13) == SCHEDULE_PARTS
+    assert schedule_step(1, 20) == 0
+
+
+def test_a_study_pruned_epoch_by_epoch_is_not_resumed_with_tenths(tmp_path, epoch_sgd, capsys):
+    """A study made before the pruner compared fractions of schedules: resuming it would
+    compare its epochs with another tune's tenths."""
+    import optuna
+
+    folder = tmp_path / "tune-digits"
+    folder.mkdir()
+    db = f"sqlite:///{folder / 'study.sqlite3'}"
+    old = optuna.create_study(study_name=epoch_sgd, storage=db, direction="maximize")
+    trial = old.ask()
+    for epoch in range(1, 4):
+        trial.report(0.5 + epoch / 10, epoch)
+    old.tell(trial, 0.8)
+    assert tune(tmp_path, "--resume", models=epoch_sgd, budget="2") == 2
+    err = capsys.readouterr().err
+    assert "epoch by epoch" in err and "--out" in err
+    assert "Traceback" not in err
+    assert len(optuna.load_study(study_name=epoch_sgd, storage=db).trials) == 1
 
 
 def _run(out: Path, models: str, *extra: str) -> int:

@@ -16,7 +16,7 @@ from mnistbench.files import atomic_write, timestamp
 from mnistbench.results.study_log import STUDY_LOG_FILE, STUDY_LOG_VERSION
 from mnistbench.results.tuned_profile import PROFILE_FILE, write_profile
 from mnistbench.tuning.budget import Budget
-from mnistbench.tuning.trial import RECORD
+from mnistbench.tuning.trial import PRUNER_STEPS, RECORD
 
 #: Optuna's trial states as the log names them
 STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
@@ -155,7 +155,7 @@ class StudyLog:
             },
             "killed": killed,
             "best": best,
-            "pruner": "median, on the validation accuracy after each epoch"
+            "pruner": f"median, on the validation accuracy at {PRUNER_STEPS}"
             if any(r["steps"] for r in rows)
             else "none: the model reports no validation accuracy per epoch",
             "importances": importances(study, self.seed) if final else entry.get("importances", {}),

@@ -6,8 +6,8 @@ Each study maximises validation accuracy with a seeded TPE sampler; the model's 
 defaults are its first trial, so a study never ends worse than the defaults on
 validation. A study of a preset (``name@best``) starts from the preset's values and
 searches the space the model declares for it. Models that report a validation accuracy
-per epoch (``epoch_callback``) are pruned by a median pruner; the others always run to
-the end.
+per epoch (``epoch_callback``) are pruned by a median pruner, comparing trials at the same
+fraction of their schedules (``trial.schedule_step``); the others always run to the end.
 """
 
 from __future__ import annotations
@@ -33,10 +33,17 @@ from mnistbench.results.tuned_profile import study_dir
 from mnistbench.tuning.budget import TRIALS, Budget
 from mnistbench.tuning.log import StudyLog, counted, trial_row
 from mnistbench.tuning.storage import default_url, fail_stale_trials, open_storage, shown_url
-from mnistbench.tuning.trial import RECORD, TrialFailed, optuna_values, run_trial
+from mnistbench.tuning.trial import (
+    PRUNER_STEPS,
+    RECORD,
+    TrialFailed,
+    optuna_values,
+    run_trial,
+)
 
-#: pruning: no trial is pruned before this many have finished, nor before this epoch
-PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_STEPS = 3, 1
+#: pruning: no trial is pruned before this many have finished, nor before it has done this
+#: many tenths of its schedule (a one-cycle schedule's rate peaks at 3 tenths)
+PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_STEPS = 3, 3
 INSTALL = 'pip install "mnistbench[tune]"'
 
 
@@ -142,6 +149,7 @@ def plan_tune(request: TuneRequest) -> TunePlan:
                 ("resume",),
             )
         _check_same(study.user_attrs, name, split.fingerprint, request.budget)
+        _check_pruner_steps(storage, study.user_attrs, name)
         stale[name] = fail_stale_trials(storage, name)
     del optuna
     data = DataRequest(
@@ -171,6 +179,20 @@ def _check_same(attrs: dict[str, Any], name: str, fingerprint: str, budget: Budg
             "budget",
             f"{budget.text!r} differs from the {stated.get('text')!r} the study of {name} was "
             "started with; every model gets the same budget: resume with the same one",
+        )
+
+
+def _check_pruner_steps(storage: Any, attrs: dict[str, Any], name: str) -> None:
+    """A study whose pruner was told of epochs cannot go on comparing tenths of schedules."""
+    if attrs.get("pruner_steps") == PRUNER_STEPS:
+        return
+    trials = storage.get_all_trials(storage.get_study_id_from_name(name), deepcopy=False)
+    if any(t.intermediate_values for t in trials):
+        raise RequestError(
+            "resume",
+            f"continues the study of {name}, whose pruner compared trials epoch by epoch "
+            f"(mnistbench before 2026-12-01); this one compares {PRUNER_STEPS}: tune "
+            "into another --out or --storage",
         )
 
 
@@ -256,6 +278,7 @@ def _open_study(plan: TunePlan, name: str) -> Any:
         study.set_user_attr("seed", request.seed)
         study.set_user_attr("threads", plan.threads)
         study.set_user_attr("started", timestamp())
+        study.set_user_attr("pruner_steps", PRUNER_STEPS)
     # The tuned defaults first (again, if the tune that enqueued them was killed in them).
     keep = (TrialState.WAITING, TrialState.COMPLETE, TrialState.PRUNED)
     has_defaults = any(

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from mnistbench.models.pca import CappedPCA
 from mnistbench.models.registry import ModelEntry, PublishedResult, register
 from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
 from mnistbench.models.sklearn_base import SklearnModel, preprocessed
@@ -82,7 +82,7 @@ class HistGBModel(SklearnModel):
         )
         steps: list[tuple[str, Any]] = [("clf", clf)]
         if self.pca_components:
-            steps.insert(0, ("pca", PCA(self.pca_components, random_state=self.random_state)))
+            steps.insert(0, ("pca", CappedPCA(self.pca_components, random_state=self.random_state)))
         return preprocessed(steps, scale=False, deskew=self.deskew)
 
     def _split_counts(self) -> np.ndarray:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.decomposition import PCA
 from sklearn.kernel_approximation import Nystroem
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
@@ -15,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from mnistbench.models.pca import CappedPCA
 from mnistbench.models.registry import ModelEntry, register
 from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
 from mnistbench.models.sklearn_base import SklearnModel, preprocessed
@@ -78,7 +78,7 @@ class KernelApproxModel(SklearnModel):
             ("clf", self._classifier()),
         ]
         if self.pca_components:
-            steps.insert(0, ("pca", PCA(self.pca_components, random_state=self.random_state)))
+            steps.insert(0, ("pca", CappedPCA(self.pca_components, random_state=self.random_state)))
         return preprocessed(steps, self.scale, deskew=self.deskew)
 
     def _classifier(self) -> LinearSVC | OneVsRestClassifier:
@@ -123,7 +123,7 @@ class KernelApproxModel(SklearnModel):
         weights = np.asarray(self._coefficients()[0], np.float64) @ np.asarray(nys.normalization_).T
         images = weights @ np.asarray(nys.components_, np.float64)
         for _, step in reversed(self.pipeline_.steps[:-2]):
-            if isinstance(step, PCA):
+            if isinstance(step, CappedPCA):
                 images = images @ step.components_
             elif isinstance(step, StandardScaler) and step.scale_ is not None:
                 images = images * step.scale_

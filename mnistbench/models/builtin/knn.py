@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import EpochCallback
+from mnistbench.models.pca import CappedPCA
 from mnistbench.models.registry import ModelEntry, PublishedResult, register
 from mnistbench.models.search_space import Choice, Int, Param, SearchSpace
 from mnistbench.models.sklearn_base import SklearnModel, class_means, preprocessed
@@ -53,7 +53,7 @@ class KNNModel(SklearnModel):
     def make_pipeline(self) -> Pipeline:
         steps: list[tuple[str, Any]] = []
         if self.pca_components:
-            steps.append(("pca", PCA(self.pca_components, random_state=self.random_state)))
+            steps.append(("pca", CappedPCA(self.pca_components, random_state=self.random_state)))
         clf = KNeighborsClassifier(
             n_neighbors=self.n_neighbors,
             weights=self.weights,

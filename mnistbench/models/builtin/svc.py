@@ -14,12 +14,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
 from mnistbench.models.base import EpochCallback
+from mnistbench.models.pca import CappedPCA
 from mnistbench.models.registry import ModelEntry, PublishedResult, register
 from mnistbench.models.search_space import Choice, Float, Int, Param, SearchSpace
 from mnistbench.models.shifts import jittered
@@ -83,7 +83,7 @@ class SVCModel(SklearnModel):
         )
         steps: list[tuple[str, Any]] = [("clf", clf)]
         if self.pca_components:
-            steps.insert(0, ("pca", PCA(self.pca_components, random_state=self.random_state)))
+            steps.insert(0, ("pca", CappedPCA(self.pca_components, random_state=self.random_state)))
         return preprocessed(steps, self.scale, deskew=self.deskew)
 
     def fit(
