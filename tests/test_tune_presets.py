@@ -163,3 +163,25 @@ def test_the_model_listing_shows_what_a_preset_study_searches():
     text = console.export_text()
     assert "tuned by mnistbench tune --models svc@best: searches kernel, C, gamma" in text
     assert "knn@best" not in text  # knn@best declares no space of its own
+
+
+def test_a_model_logged_before_per_model_commands_keeps_the_command_that_tuned_it(tmp_path):
+    """A log written before models named their commands: a later tune into the folder
+    gives its models the log's command then, not its own."""
+
+    def tune(models: str) -> list[str]:
+        argv = ["tune", "--dataset", "digits", "--models", models, "--budget", "2"]
+        argv += ["--threads", "1", "--quiet", "--out", str(tmp_path)]
+        subprocess.run([sys.executable, "-m", "mnistbench", *argv], check=True)
+        return ["mnistbench", *argv]
+
+    first = tune("svc")
+    log_file = tmp_path / "tune-digits" / "study.json"
+    log = json.loads(log_file.read_text())
+    for entry in log["models"].values():
+        del entry["command"]  # as an older mnistbench wrote it
+    log_file.write_text(json.dumps(log))
+    second = tune("svc@best")
+    profile = read_profile(tmp_path / "tune-digits" / "profile.json")
+    assert profile.models["svc"].command == first
+    assert profile.models["svc@best"].command == second == profile.provenance["command"]

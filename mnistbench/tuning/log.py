@@ -130,6 +130,12 @@ class StudyLog:
                     "another {out}",
                     ("out",),
                 )
+            # a model logged before logs kept the command (``command``) keeps the one
+            # that tuned it, not the latest
+            earlier = data.get("command")
+            for entry in models.values():
+                if entry.get("command") is None and isinstance(earlier, list):
+                    entry["command"] = ["mnistbench", *earlier]
             log.models = models  # the models tuned now are rewritten as they run
             log.started = data.get("started", log.started)
         return log

@@ -49,7 +49,7 @@ class KernelApproxModel(SklearnModel):
 
     # Where a study looks (``mnistbench tune``): the RBF width, landmarks (700 to 1,500
     # tried in rounds 5 and 6; at most 2,000 to keep a trial near a minute), the PCA space
-    # (at most 60 components, so that 8x8 digits keep fitting), C, deskewing.
+    # (at most 60 components), C, deskewing.
     search_space: ClassVar[SearchSpace | None] = SearchSpace(
         (
             Param("gamma", Float(0.003, 0.3, log=True)),

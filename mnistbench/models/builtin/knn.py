@@ -38,7 +38,7 @@ class KNNModel(SklearnModel):
     }
 
     # Where a study looks (``mnistbench tune``): neighbours, their weighting and distance,
-    # and the PCA space (at most 60 components, so that 8x8 digits keep fitting).
+    # and the PCA space (20-60 components).
     search_space: ClassVar[SearchSpace | None] = SearchSpace(
         (
             Param("n_neighbors", Int(1, 15)),
