@@ -17,14 +17,14 @@ class CappedPCA(PCA):
 
     @contextmanager
     def _capped(self, X: Any) -> Iterator[None]:
-        asked: Any = self.n_components
+        asked = self.get_params()["n_components"]
         shape = np.shape(X)
         if isinstance(asked, int | np.integer) and len(shape) == 2 and asked > min(shape):
-            self.n_components = int(min(shape))
+            self.set_params(n_components=int(min(shape)))
             try:
                 yield
             finally:
-                self.n_components = asked  # get_params still says what was asked
+                self.set_params(n_components=asked)  # get_params says what was asked
         else:
             yield
 
