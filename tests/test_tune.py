@@ -30,8 +30,12 @@ from mnistbench.models.search_space import Choice, Float, Param, SearchSpace
 from mnistbench.parsing import parse_budget
 from mnistbench.results import load_run, tuned_profile
 from mnistbench.results.tuned_profile import read_profile
-from mnistbench.tuning.study import PRUNER_WARMUP_STEPS
-from mnistbench.tuning.trial import PRUNER_STEPS, SCHEDULE_PARTS, schedule_step
+from mnistbench.tuning.method import (
+    PRUNER_STEPS,
+    PRUNER_WARMUP_STEPS,
+    SCHEDULE_PARTS,
+    schedule_step,
+)
 
 MODELS = "sgd,knn"
 BUDGET = "3"

@@ -87,7 +87,7 @@ def test_a_trial_of_a_preset_keeps_the_values_its_space_does_not_tune(preset_stu
             raise AssertionError("svc reports no epochs")
 
     split = make_split(load_dataset("digits"), None, test_size=0.2, val_size=None, seed=0)
-    values = {"kernel": "rbf", "C": 5.0, "gamma": 0.02, "pca_components": 40}
+    values = {"kernel": "rbf", "C": 5.0, "gamma": 0.02, "pca_components": 40, "blur": 0.5}
     trial = Trial(values)
     accuracy = run_trial(trial, "svc@best", split, seed=0, threads=1)
     assert 0.9 < accuracy <= 1.0

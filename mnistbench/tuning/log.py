@@ -16,7 +16,8 @@ from mnistbench.files import atomic_write, timestamp
 from mnistbench.results.study_log import STUDY_LOG_FILE, STUDY_LOG_VERSION
 from mnistbench.results.tuned_profile import PROFILE_FILE, write_profile
 from mnistbench.tuning.budget import Budget
-from mnistbench.tuning.trial import PRUNER_STEPS, RECORD
+from mnistbench.tuning.method import PRUNER_STEPS, sampler_text
+from mnistbench.tuning.trial import RECORD
 
 #: Optuna's trial states as the log names them
 STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
@@ -177,7 +178,7 @@ class StudyLog:
             "split_fingerprint": self.split_fingerprint,
             "budget": self.budget.to_json(),
             "objective": "validation accuracy (maximised; the test part is never used)",
-            "sampler": f"TPE (seed {self.seed})",
+            "sampler": sampler_text(self.seed),
             "seed": self.seed,
             "threads": self.threads,
             "storage": self.storage,

@@ -19,6 +19,7 @@ from typing import Any
 from mnistbench.data import Split, load_dataset, make_split
 from mnistbench.errors import DataError
 from mnistbench.harness.cluster import DataRequest
+from mnistbench.tuning.method import pruner, sampler
 from mnistbench.tuning.storage import open_storage
 from mnistbench.tuning.trial import TrialFailed, run_trial
 
@@ -49,7 +50,6 @@ def remote_trial(
     seed: int,
     sampler_seed: int,
     threads: int,
-    pruner: dict[str, int],
     wall_limit_s: float | None = None,
 ) -> None:
     """What a worker runs: one trial of ``name``'s study in the storage at ``url``."""
@@ -62,8 +62,8 @@ def remote_trial(
     study = optuna.load_study(
         study_name=name,
         storage=storage,
-        sampler=optuna.samplers.TPESampler(seed=sampler_seed),
-        pruner=optuna.pruners.MedianPruner(**pruner),
+        sampler=sampler(sampler_seed),
+        pruner=pruner(),
     )
     # Dask runs a task again when its worker dies, even one that had just told the storage
     # its trial was done: a submission whose trial finished is not run twice.

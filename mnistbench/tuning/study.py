@@ -32,18 +32,10 @@ from mnistbench.models.specs import tuning_target
 from mnistbench.results.tuned_profile import study_dir
 from mnistbench.tuning.budget import TRIALS, Budget
 from mnistbench.tuning.log import StudyLog, counted, trial_row
+from mnistbench.tuning.method import PRUNER_STEPS, pruner, sampler
 from mnistbench.tuning.storage import default_url, fail_stale_trials, open_storage, shown_url
-from mnistbench.tuning.trial import (
-    PRUNER_STEPS,
-    RECORD,
-    TrialFailed,
-    optuna_values,
-    run_trial,
-)
+from mnistbench.tuning.trial import RECORD, TrialFailed, optuna_values, run_trial
 
-#: pruning: no trial is pruned before this many have finished, nor before it has done this
-#: many tenths of its schedule (a one-cycle schedule's rate peaks at 3 tenths)
-PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_STEPS = 3, 3
 INSTALL = 'pip install "mnistbench[tune]"'
 
 
@@ -265,10 +257,8 @@ def _open_study(plan: TunePlan, name: str) -> Any:
         study_name=name,
         storage=plan.storage,
         direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=request.seed + held),
-        pruner=optuna.pruners.MedianPruner(
-            n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_STEPS
-        ),
+        sampler=sampler(request.seed + held),
+        pruner=pruner(),
         load_if_exists=True,
     )
     if not study.user_attrs:
@@ -326,7 +316,6 @@ def _on_cluster(plan: TunePlan, name: str, study: Any, progress: Progress) -> No
     assert plan.cluster is not None and plan.data is not None
     request, budget, client = plan.request, plan.request.budget, plan.cluster.client
     workers = worker_count(client)
-    pruner = {"n_startup_trials": PRUNER_STARTUP_TRIALS, "n_warmup_steps": PRUNER_WARMUP_STEPS}
     held = len(study.get_trials(deepcopy=False))
     submitted = 0
     in_flight: set[Any] = set()
@@ -351,7 +340,6 @@ def _on_cluster(plan: TunePlan, name: str, study: Any, progress: Progress) -> No
                         # the same configuration from the same history
                         sampler_seed=request.seed + held + submitted,
                         threads=plan.threads,
-                        pruner=pruner,
                         wall_limit_s=_wall_left(budget, compute_s, plan.threads),
                         pure=False,
                     )

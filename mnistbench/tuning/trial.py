@@ -25,24 +25,12 @@ from mnistbench.models import ModelSpec
 from mnistbench.models.build import seeded_models
 from mnistbench.models.search_space import SearchSpace
 from mnistbench.models.specs import tuning_target
+from mnistbench.tuning.method import schedule_step
 
 #: the per-epoch value a model's history reports and the pruner is fed
 VALIDATION_KEY = "val_accuracy"
 #: the user attribute holding a finished trial's record
 RECORD = "record"
-#: The pruner compares trials at the same tenth of their schedules, not at the same epoch:
-#: at epoch 3 a 19-epoch one-cycle schedule is still near its peak learning rate while a
-#: 4-epoch one has annealed, so by epoch the long schedules were pruned (32 of 36 trials of
-#: the mlp@best study of 2026-11-30, 24 of 27 of the Fashion-MNIST cnn study).
-SCHEDULE_PARTS = 10
-#: what the study log says of the pruner, and a study records (a resumed study was made
-#: with the same steps)
-PRUNER_STEPS = "tenths of each trial's schedule"
-
-
-def schedule_step(epoch: int, n_epochs: int) -> int:
-    """The tenths of its schedule a trial has done after ``epoch`` of ``n_epochs``."""
-    return SCHEDULE_PARTS * min(epoch, n_epochs) // max(n_epochs, 1)
 
 
 class TrialFailed(Exception):
