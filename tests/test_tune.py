@@ -282,6 +282,12 @@ def test_a_study_pruned_epoch_by_epoch_is_not_resumed_with_tenths(tmp_path, epoc
     assert "epoch by epoch" in err and "--out" in err
     assert "Traceback" not in err
     assert len(optuna.load_study(study_name=epoch_sgd, storage=db).trials) == 1
+    # a study that has spent its budget runs no trial: it is resumed (logged again)
+    assert tune(tmp_path, "--resume", models=epoch_sgd, budget="1") == 0
+    finished = optuna.load_study(study_name=epoch_sgd, storage=db).get_trials(
+        states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    )
+    assert len(finished) == 1
 
 
 def _run(out: Path, models: str, *extra: str) -> int:

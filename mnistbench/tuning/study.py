@@ -141,7 +141,7 @@ def plan_tune(request: TuneRequest) -> TunePlan:
                 ("resume",),
             )
         _check_same(study.user_attrs, name, split.fingerprint, request.budget)
-        _check_pruner_steps(storage, study.user_attrs, name)
+        _check_pruner_steps(storage, study.user_attrs, name, request.budget)
         stale[name] = fail_stale_trials(storage, name)
     del optuna
     data = DataRequest(
@@ -174,12 +174,14 @@ def _check_same(attrs: dict[str, Any], name: str, fingerprint: str, budget: Budg
         )
 
 
-def _check_pruner_steps(storage: Any, attrs: dict[str, Any], name: str) -> None:
-    """A study whose pruner was told of epochs cannot go on comparing tenths of schedules."""
+def _check_pruner_steps(storage: Any, attrs: dict[str, Any], name: str, budget: Budget) -> None:
+    """A study whose pruner was told of epochs cannot go on comparing tenths of schedules
+    (one that has spent its budget runs no trial: it is only logged again)."""
     if attrs.get("pruner_steps") == PRUNER_STEPS:
         return
     trials = storage.get_all_trials(storage.get_study_id_from_name(name), deepcopy=False)
-    if any(t.intermediate_values for t in trials):
+    spent, compute_s, _ = _spent_of(trials)
+    if any(t.intermediate_values for t in trials) and not budget.exhausted(spent, compute_s):
         raise RequestError(
             "resume",
             f"continues the study of {name}, whose pruner compared trials epoch by epoch "
@@ -296,7 +298,11 @@ def _wall_left(budget: Budget, compute_s: float, threads: int) -> float | None:
 
 def _spent(study: Any) -> tuple[int, float, float]:
     """Finished trials, their compute seconds, and the best validation accuracy so far."""
-    finished = [t for t in study.get_trials(deepcopy=False) if counted(t)]
+    return _spent_of(study.get_trials(deepcopy=False))
+
+
+def _spent_of(trials: list[Any]) -> tuple[int, float, float]:
+    finished = [t for t in trials if counted(t)]
     values = [t.value for t in finished if t.value is not None and not math.isnan(t.value)]
     return (
         len(finished),
