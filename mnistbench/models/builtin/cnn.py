@@ -104,9 +104,13 @@ PUBLISHED_BEST = PublishedResult(
 )
 
 # Aimed at PUBLISHED_BEST: wider blocks with batch norm, "same" padding, a larger dense
-# layer with dropout, trained longer: 0.9948 test accuracy, @augment 0.9952, on
-# full MNIST, official split, seed 0, 2026-11-30 (docs/performance.md, the frontier run).
-_BEST = {
+# layer with dropout, trained longer. _FIRST_BEST was set by hand (test 0.9948, @augment
+# 0.9952, 2026-11-30); @best is the best on validation of a study of the preset,
+# ``mnistbench tune --dataset mnist --models cnn@best --budget 2h --threads 2``
+# (2026-12-01, 10 trials; trial 2 scored 0.9948 against the hand-set values' 0.9946): a
+# 512-unit dense layer, Adam at 8.7e-4, batches of 64, 30 epochs. Test accuracy:
+# docs/performance.md, "The cnn@best study".
+_FIRST_BEST = {
     "filters": (32, 64),
     "kernel_size": 5,
     "padding": "same",
@@ -115,12 +119,21 @@ _BEST = {
     "dropout": 0.4,
     "epochs": 20,
 }
+_BEST = {
+    **_FIRST_BEST,
+    "dense_units": 512,
+    "dropout": 0.43974756926501707,
+    "learning_rate": 0.0008681616889493065,
+    "batch_size": 64,
+    "epochs": 30,
+}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "best": _BEST,
-    # @best trained on digits shifted by up to two pixels per batch (augmented: reported
-    # apart from models that saw only the training digits).
-    "augment": {**_BEST, "augment_shift": 2},
+    # the hand-set @best trained on digits shifted by up to two pixels per batch
+    # (augmented: reported apart from models that saw only the training digits); its own
+    # study (docs/performance.md) kept it
+    "augment": {**_FIRST_BEST, "augment_shift": 2},
     "notebook": {
         **KERAS_AS_WRITTEN,
         "filters": (64,),
