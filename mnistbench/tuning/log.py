@@ -131,8 +131,8 @@ class StudyLog:
                     "another {out}",
                     ("out",),
                 )
-            # a model logged before logs kept the command (``command``) keeps the one
-            # that tuned it, not the latest
+            # models logged before each one recorded its own command get the log's
+            # command of then, the one that tuned them (not this tune's)
             earlier = data.get("command")
             for entry in models.values():
                 if entry.get("command") is None and isinstance(earlier, list):

@@ -7,7 +7,7 @@ defaults are its first trial, so a study never ends worse than the defaults on
 validation. A study of a preset (``name@best``) starts from the preset's values and
 searches the space the model declares for it. Models that report a validation accuracy
 per epoch (``epoch_callback``) are pruned by a median pruner, comparing trials at the same
-fraction of their schedules (``trial.schedule_step``); the others always run to the end.
+fraction of their schedules (``method.schedule_step``); the others always run to the end.
 """
 
 from __future__ import annotations
