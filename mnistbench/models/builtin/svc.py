@@ -110,7 +110,7 @@ class SVCModel(SklearnModel):
             support = self.pipeline_[-1].support_
             X, y = jittered(np.asarray(X)[support], np.asarray(y)[support], self.virtual_shift)
             super().fit(X, y)
-            self.n_virtual_ = 4 * self.virtual_shift * len(support)
+            self.n_virtual_ = len(X) - len(support)  # the copies jittered() added
         # The support vectors in pixel space, averaged per class: the digits the
         # decision rests on (PCA-space support vectors would not be images).
         support = self.pipeline_[-1].support_
