@@ -121,6 +121,22 @@ def test_virtual_support_vectors_refit_on_shifted_copies(digits_split):
     assert virtual.weight_images().shape == plain.weight_images().shape
 
 
+def test_two_pixel_jitter_adds_shifts_by_one_and_by_two_pixels(digits_split):
+    s = digits_split
+    X = s.X_train[:3]
+    copies, labels = jittered(X, s.y_train[:3], pixels=2)
+    assert copies.shape == (9 * 3, X.shape[1]) and (labels[3:6] == s.y_train[:3]).all()
+    # one pixel up, then (after the four one-pixel shifts) two pixels up
+    np.testing.assert_array_equal(copies[3:6], shifted(X, -1, 0))
+    np.testing.assert_array_equal(copies[15:18], shifted(X, -2, 0))
+    plain = get_model("svc").fit(s.X_train, s.y_train)
+    wide = get_model("svc:virtual_sv=True,virtual_shift=2").fit(s.X_train, s.y_train)
+    n_sv = len(plain.pipeline_[-1].support_)
+    assert wide.n_virtual_ == 8 * n_sv and wide.pipeline_[-1].shape_fit_[0] == 9 * n_sv
+    with pytest.raises(MnistbenchError, match="virtual_shift must be at least 1"):
+        get_model("svc:virtual_sv=True,virtual_shift=0")
+
+
 def test_knn_best_deskews_and_blurs_and_takes_wilders_l3(digits_split):
     s = digits_split
     model = get_model("knn@best").fit(s.X_train, s.y_train)

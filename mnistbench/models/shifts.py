@@ -32,7 +32,10 @@ def _span(k: int, n: int) -> tuple[slice, slice]:
 
 
 def jittered(X: np.ndarray, y: np.ndarray, pixels: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """``X`` and, after it, its copies shifted ``pixels`` in each of the four directions,
-    with their labels."""
-    copies = [X, *(shifted(X, r * pixels, c * pixels) for r, c in FOUR_NEIGHBOURS)]
+    """``X`` and, after it, its copies shifted by 1 to ``pixels`` pixels in each of the
+    four directions (``4 * pixels`` copies), with their labels."""
+    copies = [
+        X,
+        *(shifted(X, r * k, c * k) for k in range(1, pixels + 1) for r, c in FOUR_NEIGHBOURS),
+    ]
     return np.concatenate(copies), np.tile(np.asarray(y), len(copies))
