@@ -168,9 +168,13 @@ BEST: dict[str, Any] = {
 
 PRESETS: dict[str, dict[str, Any]] = {
     "best": BEST,
-    # @best refitted on its support vectors and their one-pixel shifts (DeCoste &
-    # Schölkopf 2002: 0.9932 with jittered copies): augmented, reported apart.
-    "virtual": {**BEST, "virtual_sv": True},
+    # @best refitted on its support vectors and their shifts (DeCoste & Schölkopf 2002:
+    # 0.9944 with 2-pixel jitter): augmented, reported apart. The jitter and C are the best
+    # on validation of ``mnistbench tune --dataset mnist --models svc@virtual --budget 30m
+    # --threads 2`` (2026-12-01, 15 trials; trial 4 scored 0.9918 against the one-pixel
+    # preset's 0.9902). Test accuracy: docs/performance.md, "The svc@virtual and
+    # cnn@augment studies".
+    "virtual": {**BEST, "virtual_sv": True, "virtual_shift": 2, "C": 11.777037507521714},
     # the notebook imports SVC and uses its defaults, on raw pixels
     "notebook": {
         "C": 1.0,
