@@ -100,7 +100,7 @@ def test_a_trial_of_a_preset_keeps_the_values_its_space_does_not_tune(preset_stu
     [
         ("svc@nope", "a preset its model declares a search space for"),
         ("svc@tuned", "a preset its model declares a search space for"),
-        ("svc@notebook", r"\(svc@best\)"),
+        ("svc@notebook", r"\(svc@best, svc@virtual\)"),
         ("knn@best", "none of its"),
         ("svc:C=3", "not parameters"),
         ("nope@best", "unknown model"),
