@@ -105,18 +105,17 @@ class SVCModel(SklearnModel):
         validation_data: tuple[np.ndarray, np.ndarray] | None = None,
         epoch_callback: EpochCallback | None = None,
     ) -> SVCModel:
+        X, y = np.asarray(X), np.asarray(y)
         super().fit(X, y)
         if self.virtual_sv:
             support = self.pipeline_[-1].support_
-            X, y = jittered(np.asarray(X)[support], np.asarray(y)[support], self.virtual_shift)
+            X, y = jittered(X[support], y[support], self.virtual_shift)
             super().fit(X, y)
             self.n_virtual_ = len(X) - len(support)  # the copies jittered() added
         # The support vectors in pixel space, averaged per class: the digits the
         # decision rests on (PCA-space support vectors would not be images).
         support = self.pipeline_[-1].support_
-        self.support_means_ = class_means(
-            np.asarray(X)[support], np.asarray(y)[support], self.classes_
-        )
+        self.support_means_ = class_means(X[support], y[support], self.classes_)
         return self
 
     @property
