@@ -202,14 +202,18 @@ PRESET_SPACES = {
             Param("blur", Choice((0.0, 0.5, 1.0))),
         )
     ),
-    # A study of @virtual keeps @best's kernel and space and asks what the virtual
-    # examples change: the jitter (DeCoste & Schölkopf's 1 or 2 pixels), and C and the
-    # polynomial's degree, which the larger, shifted training set may bear higher.
+    # A study of @virtual keeps @best's polynomial kernel and asks what the virtual
+    # examples change: the jitter (DeCoste & Schölkopf's 1 or 2 pixels), and what the larger,
+    # shifted training set may bear: C, the degree up to their 9, more PCA components and
+    # the blur. Its first study, with the PCA space and blur of @best held, ended at
+    # 0.9918 on validation, every one of 15 trials within 0.9902-0.9918.
     "virtual": SearchSpace(
         (
             Param("virtual_shift", Choice((1, 2))),
             Param("C", Float(10.0, 100.0, log=True)),
-            Param("degree", Int(4, 6)),
+            Param("degree", Int(4, 9)),
+            Param("pca_components", Choice((60, 100, 150))),
+            Param("blur", Choice((0.0, 0.5, 1.0))),
         )
     ),
 }
