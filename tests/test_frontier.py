@@ -15,6 +15,7 @@ from mnistbench.harness.request import check_target_accuracy
 from mnistbench.models import get_entry, get_model
 from mnistbench.models.blur import blur
 from mnistbench.models.keras_base import TRAINING_PASSES
+from mnistbench.models.orientations import BINS, GRIDS, orientation_histograms
 from mnistbench.models.shifts import jittered, shifted
 from mnistbench.parsing import parse_target_accuracy
 from mnistbench.report.summary import summary_notes, summary_rows
@@ -85,7 +86,7 @@ def test_the_asv_suite_tracks_it_and_stores_not_reached_as_absent():
     assert _plain(math.inf) is None and _plain(None) is None and _plain(4.5) == 4.5
 
 
-# --- augmentation, virtual support vectors, blur --------------------------------------
+# --- augmentation, virtual support vectors, blur, orientations --------------------------------
 
 
 def test_shifts_move_whole_pixels_and_fill_with_background():
@@ -106,6 +107,46 @@ def test_blur_spreads_ink_within_each_image():
     assert out.dtype == np.float32 and out.shape == X.shape
     assert out[0, 27] < 1.0 and out[0, 26] > 0 and out[0].sum() == pytest.approx(1.0, abs=0.05)
     assert not out[1].any()  # never across images
+
+
+def _bin_energy(features: np.ndarray) -> np.ndarray:
+    """Each image's features on the coarse grid, summed per direction bin."""
+    coarse = GRIDS[0] * GRIDS[0]
+    return features[:, : BINS * coarse].reshape(len(features), BINS, coarse).sum(axis=2)
+
+
+def test_orientation_histograms_bin_strokes_by_direction_per_image():
+    images = np.zeros((3, 28, 28), np.float32)
+    images[0, 4:24, 13:15] = 1.0  # a vertical stroke: ink rises left to right, then falls
+    images[1, 13:15, 4:24] = 1.0  # a horizontal one: ink rises top to bottom, then falls
+    out = orientation_histograms(images.reshape(3, 784))
+    assert out.shape == (3, BINS * sum(g * g for g in GRIDS)) and out.dtype == np.float32
+    assert (out >= 0).all() and not out[2].any()  # a blank digit has no strokes
+    energy = _bin_energy(out)
+    # the angle of (dx, dy) from -180 degrees, 30 degrees per bin: +x is bin 6, -x bin 0,
+    # +y (down the rows) bin 9, -y bin 3
+    assert set(np.argsort(energy[0])[-2:]) == {0, 6}
+    assert set(np.argsort(energy[1])[-2:]) == {3, 9}
+    # each image alone: the same features whatever else is in the batch
+    np.testing.assert_allclose(orientation_histograms(images[1:2].reshape(1, 784)), out[1:2])
+
+
+def test_orientation_histograms_follow_the_image_size(digits_split):
+    X = digits_split.X_train[:5]  # 8 x 8 digits
+    out = orientation_histograms(X)
+    assert out.shape == (5, BINS * sum(g * g for g in GRIDS)) and np.isfinite(out).all()
+    assert (out.sum(axis=1) > 0).all()
+
+
+def test_svc_on_orientation_histograms_keeps_pixel_weight_images(digits_split):
+    s = digits_split
+    model = get_model("svc@best:orientations=True").fit(s.X_train, s.y_train)
+    steps = [name for name, _ in model.pipeline_.steps]
+    assert steps == ["deskew", "blur", "orientations", "pca", "clf"]
+    assert (model.predict(s.X_test) == s.y_test).mean() > 0.9
+    # the support vectors' class means are still digits, not histograms
+    assert model.weight_images().shape == (10, 8, 8)
+    assert "orientations" not in [n for n, _ in get_model("svc").make_pipeline().steps]
 
 
 def test_virtual_support_vectors_refit_on_shifted_copies(digits_split):

@@ -50,9 +50,32 @@ def test_restrict_keeps_what_the_space_tunes_and_outside_names_strays():
 
 def test_a_condition_on_a_later_parameter_or_a_twice_declared_one_is_refused():
     with pytest.raises(ValueError, match="not declared before"):
-        SearchSpace((Param("degree", Int(2, 5), when={"kernel": ("poly",)}),))
+        SearchSpace(
+            (
+                Param("degree", Int(2, 5), when={"kernel": ("poly",)}),
+                Param("kernel", Choice(("rbf", "poly"))),
+            )
+        )
     with pytest.raises(ValueError, match="twice"):
         SearchSpace((Param("C", Float(1, 2)), Param("C", Float(1, 2))))
+
+
+def test_a_condition_on_an_untuned_parameter_reads_the_starting_configuration():
+    space = SearchSpace(
+        (
+            Param("C", Float(1.0, 10.0)),
+            Param("degree", Int(2, 5), when={"kernel": ("poly",)}),
+            Param("gamma", Float(0.01, 0.1), when={"kernel": ("rbf",)}),
+        )
+    )
+    poly = space.sample(RandomTrial(0), {"kernel": "poly", "degree": 3})
+    rbf = space.sample(RandomTrial(0), {"kernel": "rbf", "gamma": 0.03})
+    assert sorted(poly) == ["C", "degree"]
+    assert sorted(rbf) == ["C", "gamma"]
+    assert space.restrict({"kernel": "rbf", "C": 5.0, "degree": 3, "gamma": 0.03}) == {
+        "C": 5.0,
+        "gamma": 0.03,
+    }
 
 
 def test_an_optuna_trial_samples_the_space():

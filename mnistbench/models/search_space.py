@@ -107,17 +107,19 @@ class Param:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """A model's tuned parameters, sampled in the order declared (a condition may name
-    only parameters declared before it)."""
+    """A model's tuned parameters, sampled in the order declared (a condition may name a
+    tuned parameter only if it is declared before it, and any parameter the space does not
+    tune: that one keeps the value the study starts from)."""
 
     params: tuple[Param, ...]
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
+        tuned = {p.name for p in self.params}
         for p in self.params:
             if p.name in seen:
                 raise ValueError(f"search space declares {p.name!r} twice")
-            later = [k for k in p.when if k not in seen]
+            later = [k for k in p.when if k in tuned and k not in seen]
             if later:
                 raise ValueError(
                     f"{p.name!r} depends on {', '.join(later)}, not declared before it"

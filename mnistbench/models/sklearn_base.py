@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from mnistbench.models.base import BenchModel, EpochCallback, infer_image_shape
 from mnistbench.models.blur import blur as blur_images
 from mnistbench.models.deskew import deskew as deskew_images
+from mnistbench.models.orientations import orientation_histograms
 from mnistbench.models.threads import resolve_n_jobs
 
 
@@ -170,11 +171,14 @@ def preprocessed(
     sparse: bool = False,
     deskew: bool = False,
     blur: float = 0.0,
+    orientations: bool = False,
 ) -> Pipeline:
     """Optional preprocessing in front of ``steps``, part of the model (fit and predict).
 
     ``deskew`` shears each digit upright first (``mnistbench.models.deskew``), then ``blur``
-    (a Gaussian's sigma in pixels; 0 = none) smooths it (``mnistbench.models.blur``).
+    (a Gaussian's sigma in pixels; 0 = none) smooths it (``mnistbench.models.blur``), then
+    ``orientations`` replaces its pixels by histograms of its strokes' directions
+    (``mnistbench.models.orientations``).
     ``sparse`` turns the pixels into a CSR matrix first (MNIST is ~80% zeros; solvers that
     loop over rows then touch only the non-zeros); scaling then keeps it sparse by dividing
     by the standard deviation without centring.
@@ -183,6 +187,8 @@ def preprocessed(
         steps = [("scale", StandardScaler(with_mean=not sparse)), *steps]
     if sparse:
         steps = [("csr", FunctionTransformer(to_csr, accept_sparse=True)), *steps]
+    if orientations:
+        steps = [("orientations", FunctionTransformer(orientation_histograms)), *steps]
     if blur:
         steps = [("blur", FunctionTransformer(blur_images, kw_args={"sigma": blur})), *steps]
     if deskew:
