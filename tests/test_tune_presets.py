@@ -39,7 +39,8 @@ def test_a_preset_study_starts_from_the_preset_and_searches_its_own_space(preset
     rows = log["models"]["svc@best"]["trials"]
     first = rows[0]
     assert first["defaults"] and first["params"] == space.restrict(svc.tuning_base("best"))
-    assert first["params"]["kernel"] == preset["kernel"] == "poly"
+    assert first["params"]["kernel"] == preset["kernel"]
+    assert first["params"]["orientations"] is preset["orientations"] is True
     for row in rows:
         assert set(row["params"]) <= set(space.names)
         assert space.outside(row["params"]) == []
@@ -87,7 +88,14 @@ def test_a_trial_of_a_preset_keeps_the_values_its_space_does_not_tune(preset_stu
             raise AssertionError("svc reports no epochs")
 
     split = make_split(load_dataset("digits"), None, test_size=0.2, val_size=None, seed=0)
-    values = {"kernel": "rbf", "C": 5.0, "gamma": 0.02, "pca_components": 40, "blur": 0.5}
+    values = {
+        "kernel": "rbf",
+        "C": 5.0,
+        "gamma": 0.02,
+        "pca_components": 40,
+        "blur": 0.5,
+        "orientations": False,
+    }
     trial = Trial(values)
     accuracy = run_trial(trial, "svc@best", split, seed=0, threads=1)
     assert 0.9 < accuracy <= 1.0
