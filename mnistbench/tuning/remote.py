@@ -23,8 +23,11 @@ from mnistbench.tuning.method import pruner, sampler
 from mnistbench.tuning.storage import open_storage
 from mnistbench.tuning.trial import TrialFailed, run_trial
 
-#: seconds between a running trial's heartbeats, and without one before it is stale
-HEARTBEAT_S, GRACE_S = 2, 10
+#: seconds between a running trial's heartbeats, and without one before it is stale. A
+#: grace of 10 s failed a live trial once in a clean-clone CI run on 2 busy cores (its
+#: worker then could not record the result: UpdateFinishedTrialError); 30 s still fails
+#: a killed worker's trial within a minute.
+HEARTBEAT_S, GRACE_S = 2, 30
 
 
 @lru_cache(maxsize=2)
