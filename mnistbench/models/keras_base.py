@@ -139,22 +139,35 @@ class KerasModel(BenchModel):
     def flops_per_epoch(self) -> float | None:
         return getattr(self, "flops_per_epoch_", None)
 
+    def image_augmentations(self, keras: Any, image_shape: tuple[int, int]) -> list:
+        """The training-only layers that augment a batch of (h, w, 1) images, in order,
+        each seeded from the model's seed; empty when off. A model adds its own here."""
+        h, w = image_shape
+        seed = int(self.random_state)
+        layers = []
+        if self.augment_shift:
+            layers.append(
+                keras.layers.RandomTranslation(
+                    self.augment_shift / h, self.augment_shift / w, fill_mode="constant", seed=seed
+                )
+            )
+        if self.augment_rotate:
+            layers.append(
+                keras.layers.RandomRotation(
+                    self.augment_rotate / 360, fill_mode="constant", seed=seed + 1
+                )
+            )
+        return layers
+
     def _augmentation(self, keras: Any, inputs: Any, image_shape: tuple[int, int]) -> Any:
-        """The flat input, shifted and rotated as images in training (Keras's preprocessing
-        layers are the identity at inference), seeded; the input itself when off."""
+        """The flat input, augmented as images in training (the layers are the identity at
+        inference); the input itself when off."""
         if not self.augmented:
             return inputs
         h, w = image_shape
-        seed = int(self.random_state)
         x = keras.layers.Reshape((h, w, 1))(inputs)
-        if self.augment_shift:
-            x = keras.layers.RandomTranslation(
-                self.augment_shift / h, self.augment_shift / w, fill_mode="constant", seed=seed
-            )(x)
-        if self.augment_rotate:
-            x = keras.layers.RandomRotation(
-                self.augment_rotate / 360, fill_mode="constant", seed=seed + 1
-            )(x)
+        for layer in self.image_augmentations(keras, image_shape):
+            x = layer(x)
         return keras.layers.Reshape((h * w,))(x)
 
     def _output_layers(self, keras: Any, n_classes: int) -> list:
