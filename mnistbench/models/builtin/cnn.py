@@ -158,12 +158,13 @@ _BEST = {
 
 PRESETS: dict[str, dict[str, Any]] = {
     "best": _BEST,
-    # @best trained on digits shifted by up to two pixels per batch (augmented: reported
-    # apart from models that saw only the training digits): the best on validation of
+    # @best trained on augmented digits (reported apart from models that saw only the
+    # training digits). Until 2026-12-01: 2-pixel shifts, the best on validation of
     # ``mnistbench tune --dataset mnist --models cnn@augment --budget 2h --threads 2``
-    # (2026-12-01, 4 trials; trial 0, these values, 0.9958, against the hand-set network's
-    # 0.9952). Test accuracy: docs/performance.md, "The svc@virtual and cnn@augment studies".
-    "augment": {**_BEST, "augment_shift": 2},
+    # (4 trials; 0.9958; test 0.9959, docs/performance.md, "The seven frontier presets in
+    # one run"). These values (mild elastic distortions, 40 epochs) are the hand-set start
+    # of a study of the narrowed space below, which replaces them by its best on validation.
+    "augment": {**_BEST, "augment_shift": 2, "augment_elastic": 5.0, "epochs": 40},
     "notebook": {
         **KERAS_AS_WRITTEN,
         "filters": (64,),
@@ -208,14 +209,17 @@ _BEST_SPACE = (
 )
 PRESET_SPACES = {
     "best": SearchSpace(_BEST_SPACE),
-    # @best's network kept; the augmentation and the schedule searched: elastic strength
-    # up to 20 (Simard et al.'s 34 on top of 2-pixel shifts scored 0.9922 on validation in
-    # 30 epochs, against 0.9958 for the shifts alone: too strong for so short a schedule).
+    # @best's network kept; mild augmentation, dropout and the schedule searched. A first
+    # study over shifts up to 3, rotations up to 15 degrees and elastic strength up to 20
+    # (30 or 40 epochs) found stronger augmentation worse on validation in 30 epochs: the
+    # preset (2-pixel shifts) 0.9958, + 10.7 degrees + elastic 12 0.9942 (2026-12-01,
+    # docs/performance.md, "Elastic distortions for cnn@augment").
     "augment": SearchSpace(
         (
-            Param("augment_shift", Int(0, 3)),
-            Param("augment_rotate", Float(0.0, 15.0)),
-            Param("augment_elastic", Float(0.0, 20.0)),
+            Param("augment_shift", Int(1, 2)),
+            Param("augment_rotate", Float(0.0, 6.0)),
+            Param("augment_elastic", Float(0.0, 10.0)),
+            Param("dropout", Float(0.2, 0.45)),
             Param("epochs", Choice((30, 40))),
         )
     ),
