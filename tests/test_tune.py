@@ -290,6 +290,23 @@ def test_a_study_pruned_epoch_by_epoch_is_not_resumed_with_tenths(tmp_path, epoc
     assert len(finished) == 1
 
 
+def test_a_study_of_another_parameter_version_is_not_resumed(tmp_path, capsys):
+    """Trials drawn for other defaults or another space would be mixed with this
+    version's, and the profile would claim this version for them."""
+    import optuna
+
+    assert tune(tmp_path, models="sgd", budget="1") == 0
+    db = f"sqlite:///{tmp_path / 'tune-digits' / 'study.sqlite3'}"
+    study = optuna.load_study(study_name="sgd", storage=db)
+    assert study.user_attrs["parameter_version"] == tuned_profile.parameter_version("sgd")
+    study.set_user_attr("parameter_version", "0123456789abcdef")
+    assert tune(tmp_path, "--resume", models="sgd", budget="1") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert "another version of its parameters (0123456789abcdef" in err and "--out" in err
+    assert len(optuna.load_study(study_name="sgd", storage=db).trials) == 1
+
+
 def _run(out: Path, models: str, *extra: str) -> int:
     return main(
         ["run", "--dataset", "digits", "--models", models, "--quiet", "--threads", "1"]

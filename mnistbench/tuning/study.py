@@ -29,7 +29,7 @@ from mnistbench.harness.request import check_counts, check_out, check_seeds, che
 from mnistbench.harness.timing import warm_memory
 from mnistbench.models.registry import check_available
 from mnistbench.models.specs import tuning_target
-from mnistbench.results.tuned_profile import study_dir
+from mnistbench.results.tuned_profile import parameter_version, study_dir
 from mnistbench.tuning.budget import TRIALS, Budget
 from mnistbench.tuning.log import StudyLog, counted, trial_row
 from mnistbench.tuning.method import PRUNER_STEPS, pruner, sampler
@@ -172,6 +172,15 @@ def _check_same(attrs: dict[str, Any], name: str, fingerprint: str, budget: Budg
             f"{budget.text!r} differs from the {stated.get('text')!r} the study of {name} was "
             "started with; every model gets the same budget: resume with the same one",
         )
+    version = attrs.get("parameter_version")
+    if version not in (None, parameter_version(name)):
+        raise RequestError(
+            "resume",
+            f"continues the study of {name} made for another version of its parameters "
+            f"({version}, now {parameter_version(name)}: names, defaults or search space "
+            "changed), whose trials would be mixed with this one's: tune into another "
+            "--out or --storage",
+        )
 
 
 def _check_pruner_steps(storage: Any, attrs: dict[str, Any], name: str, budget: Budget) -> None:
@@ -271,6 +280,7 @@ def _open_study(plan: TunePlan, name: str) -> Any:
         study.set_user_attr("threads", plan.threads)
         study.set_user_attr("started", timestamp())
         study.set_user_attr("pruner_steps", PRUNER_STEPS)
+        study.set_user_attr("parameter_version", parameter_version(name))
     # The tuned defaults first (again, if the tune that enqueued them was killed in them).
     keep = (TrialState.WAITING, TrialState.COMPLETE, TrialState.PRUNED)
     has_defaults = any(
