@@ -62,14 +62,14 @@ def test_the_field_is_linear_in_alpha_and_of_simards_size():
     layer, double = ElasticDistortion(10.0, seed=3), ElasticDistortion(20.0, seed=3)
     for each in (layer, double):
         each.build((None, 28, 28, 1))
-    small, large = (np.asarray(each.displacement(64, 28, 28)) for each in (layer, double))
+    small, large = (np.asarray(each.displacement(64)) for each in (layer, double))
     np.testing.assert_allclose(large, 2 * small, rtol=1e-5, atol=1e-6)
     # uniform noise (sd 0.577) smoothed by a Gaussian of sigma 3.86 px keeps about 0.0421 of
     # its spread in 2-D (1 / (2 sqrt(pi) sigma)); Simard's alpha 34, scaled to 28 px, gives
     # about 1.3 px, less near the border, where the field is padded with zeros
     simard = ElasticDistortion(34.0, seed=3)
     simard.build((None, 28, 28, 1))
-    field = np.asarray(simard.displacement(256, 28, 28))
+    field = np.asarray(simard.displacement(256))
     assert 0.9 < field.std() < 1.45
     assert abs(field[..., 0].std() / field[..., 1].std() - 1) < 0.1  # both directions
     assert abs(np.corrcoef(field[..., 0].ravel(), field[..., 1].ravel())[0, 1]) < 0.1

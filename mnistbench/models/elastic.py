@@ -70,6 +70,7 @@ class ElasticDistortion(keras.layers.Layer):
 
     def build(self, input_shape: tuple) -> None:
         h, w = int(input_shape[1]), int(input_shape[2])
+        self._size = (h, w)
         side = (h + w) / 2
         kernel = gaussian_kernel(REFERENCE_SIGMA * side / REFERENCE_SIDE)
         # one depthwise kernel per direction (2 channels), applied down then across
@@ -83,9 +84,9 @@ class ElasticDistortion(keras.layers.Layer):
         )
         super().build(input_shape)
 
-    def displacement(self, batch: Any, h: int, w: int) -> Any:
+    def displacement(self, batch: Any) -> Any:
         """A (batch, h, w, 2) field of row and column displacements in pixels."""
-        noise = keras.random.uniform((batch, h, w, 2), -1.0, 1.0, seed=self.generator)
+        noise = keras.random.uniform((batch, *self._size, 2), -1.0, 1.0, seed=self.generator)
         field = ops.depthwise_conv(noise, self._down, padding="same")
         field = ops.depthwise_conv(field, self._across, padding="same")
         return field * self._scale
@@ -93,8 +94,7 @@ class ElasticDistortion(keras.layers.Layer):
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         if not training or self.alpha == 0:
             return inputs
-        h, w = inputs.shape[1], inputs.shape[2]
-        field = self.displacement(ops.shape(inputs)[0], h, w)
+        field = self.displacement(ops.shape(inputs)[0])
         grid_r, grid_c = self._grid
         warped = bilinear_sample(inputs[..., 0], grid_r + field[..., 0], grid_c + field[..., 1])
         return ops.expand_dims(warped, -1)
