@@ -10,6 +10,7 @@ import json
 import resource
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -272,6 +273,18 @@ def saved_run(tmp_path_factory) -> Path:
     return out / "r"
 
 
+def _holding(saved_run: Path, run_dir: Path, field: tuple[str, str], value: Any) -> Path:
+    """A copy of the saved run whose every task holds ``value`` in ``field``."""
+    import shutil
+
+    shutil.copytree(saved_run, run_dir)
+    for task in (run_dir / "tasks").glob("*.json"):
+        data = json.loads(task.read_text())
+        data[field[0]][field[1]] = value
+        task.write_text(json.dumps(data))
+    return run_dir
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(value=_hostile_number, field=st.sampled_from(_NUMBER_FIELDS[:-1]))
 def test_hostile_measurements_in_a_saved_run_never_crash_a_reader(
@@ -279,17 +292,10 @@ def test_hostile_measurements_in_a_saved_run_never_crash_a_reader(
 ):
     """The report, the text compare and the export on a run holding the value: each ends
     in its output or one user error (status 0, 1 or 2), never an internal error (3)."""
-    import shutil
-
     from mnistbench.cli import main
 
     where = tmp_path_factory.mktemp("hostile")
-    run_dir = where / "r"
-    shutil.copytree(saved_run, run_dir)
-    for task in (run_dir / "tasks").glob("*.json"):
-        data = json.loads(task.read_text())
-        data[field[0]][field[1]] = value
-        task.write_text(json.dumps(data))
+    run_dir = _holding(saved_run, where / "r", field, value)
     for argv in (
         ["report", str(run_dir), "-o", str(where / "r.html")],
         ["export", str(run_dir), "-o", str(where / "x.csv")],
@@ -346,3 +352,30 @@ def test_api_arguments_are_refused_up_front(tmp_path_factory, data):
         mnistbench.run(**kwargs)
     assert name in str(caught.value) or name.replace("_", " ") in str(caught.value), caught.value
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "status"),
+    [
+        (("metrics", "accuracy"), 1e308, 2),  # a fraction above 1: refused, field named
+        (("metrics", "accuracy_ci"), [0.5], 2),  # an interval of one end
+        (("metrics", "log_loss"), -1.0, 2),
+        (("timing", "fit_wall_s"), -1.0, 2),
+        (("timing", "fit_wall_s"), 1e308, 0),  # a finite time too long to plot with margins
+    ],
+)
+def test_values_that_cannot_be_are_refused_and_huge_times_still_plot(
+    saved_run, tmp_path, capsys, field, value, status
+):
+    """Examples the property above found (CI, 2026-12-01): the report crashed on them."""
+    from mnistbench.cli import main
+
+    run_dir = _holding(saved_run, tmp_path / "r", field, value)
+    capsys.readouterr()
+    assert main(["report", str(run_dir), "-o", str(tmp_path / "r.html")]) == status
+    err = capsys.readouterr().err.strip()
+    if status == 2:
+        assert err.count("\n") == 0 and f"{field[0]}.{field[1]}" in err
+        assert not (tmp_path / "r.html").exists()
+    else:
+        assert (tmp_path / "r.html").stat().st_size > 0

@@ -139,7 +139,8 @@ def accuracy_vs_time(
     ax.legend(loc="best", fontsize=8, framealpha=0.9)
     if len(times):
         lo, hi = np.nanmin(times - lower), np.nanmax(times + t_err)
-        ax.set_xlim(lo / 1.6, hi * 2.2)  # room for the labels on the right
+        if 0 < lo and hi < np.finfo(float).max / 2.2:  # (a hostile file's times may not be)
+            ax.set_xlim(lo / 1.6, hi * 2.2)  # room for the labels on the right
     return fig
 
 

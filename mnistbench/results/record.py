@@ -45,6 +45,21 @@ class Metrics(Part):
 
     _nested = {"per_class": PerClass}
 
+    def check(self) -> None:
+        for name in ("accuracy", "error_rate", "macro_f1"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
+                raise FieldError(name, f"should be a fraction from 0 to 1, not {value!r}")
+        if self.log_loss is not None and self.log_loss < 0:
+            raise FieldError("log_loss", f"should be 0 or more, not {self.log_loss!r}")
+        ci = self.accuracy_ci
+        if ci is not None and not (
+            len(ci) == 2
+            and all(v is None or 0 <= v <= 1 for v in ci)
+            and (None in ci or ci[0] <= ci[1])
+        ):
+            raise FieldError("accuracy_ci", f"should be [low, high] from 0 to 1, not {ci!r}")
+
 
 @dataclass
 class PhaseSignals(Part):
@@ -121,6 +136,11 @@ class Timing(Part):
     fit_peak_rss_mb: float | None = None
     fit_rss_increase_mb: float | None = None
     phases: dict[str, PhaseSignals] = field(default_factory=dict)
+
+    def check(self) -> None:
+        for name, value in vars(self).items():
+            if name.endswith("_s") and value is not None and value < 0:
+                raise FieldError(name, f"should be 0 seconds or more, not {value!r}")
 
     @classmethod
     def from_json(cls, data: Any) -> Timing | None:

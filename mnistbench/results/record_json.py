@@ -65,7 +65,13 @@ class Part:
                     values[name] = part.from_json(values[name])
                 except FieldError as exc:
                     raise exc.within(name) from None
-        return cls(**values)
+        made = cls(**values)
+        made.check()
+        return made
+
+    def check(self) -> None:
+        """Raise a FieldError on a value of the right type that cannot be (an accuracy
+        above 1): a part with such limits says so here."""
 
 
 @functools.cache
