@@ -2,8 +2,9 @@
 
 asv builds each commit into a fresh virtualenv from pyproject.toml (TensorFlow included,
 ~600 MB, minutes even from the pip cache), so this test is marked ``asv_build``:
-deselect it locally with ``-m "not asv_build"``. It runs one cheap benchmark on the tiny
-profile; what it proves is that asv can build, install and benchmark two real commits.
+deselect it locally with ``-m "not asv_build"``. It runs one cheap benchmark of two models
+on the tiny profile; what it proves is that asv can build, install and benchmark two real
+commits.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def test_asv_continuous_on_two_commits(tmp_path):
         "MNISTBENCH_ASV_PROFILE": "tiny",
         "MNISTBENCH_ASV_THREADS": "1",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        # two models (each asv parameter is a fresh process, on each commit): the test
+        # proves the build and the comparison, tests/test_benchmarks.py every model
+        "MNISTBENCH_ASV_MODELS": "sgd,knn",
     }
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     asv = [sys.executable, "-m", "asv"]
