@@ -172,12 +172,12 @@ def _check_same(attrs: dict[str, Any], name: str, fingerprint: str, budget: Budg
             f"{budget.text!r} differs from the {stated.get('text')!r} the study of {name} was "
             "started with; every model gets the same budget: resume with the same one",
         )
-    version = attrs.get("parameter_version")
-    if version not in (None, parameter_version(name)):
+    version, current = attrs.get("parameter_version"), parameter_version(name)
+    if version not in (None, current):
         raise RequestError(
             "resume",
             f"continues the study of {name} made for another version of its parameters "
-            f"({version}, now {parameter_version(name)}: names, defaults or search space "
+            f"({version}, now {current}: names, defaults or search space "
             "changed), whose trials would be mixed with this one's: tune into another "
             "--out or --storage",
         )
